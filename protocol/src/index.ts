@@ -1,0 +1,5 @@
+export * from './wire.js';
+export * from './errors.js';
+export * from './capabilities.js';
+export * from './signing.js';
+export * from './relative-path.js';

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Runs every `*.test.ts(x)` file of the workspace with Node's own test runner (through tsx),
+// so one command and one reporter cover all packages. Optional arguments narrow the run to
+// files whose path contains one of them, e.g. `npm test -- core-server` or `npm test -- lease`.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawn } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const roots = ['protocol', 'core-server', 'agent-core', 'renderer', 'electron', 'e2e'];
+const skipDirs = new Set(['node_modules', 'dist', 'out', 'release', 'test-artifacts']);
+
+function collect(dir, out) {
+  for (const name of readdirSync(dir)) {
+    if (skipDirs.has(name) || name.startsWith('.')) continue;
+    const full = join(dir, name);
+    const st = statSync(full);
+    if (st.isDirectory()) collect(full, out);
+    else if (/\.test\.tsx?$/.test(name)) out.push(relative(root, full));
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+let files = roots.flatMap((r) => {
+  try {
+    return collect(join(root, r), []);
+  } catch {
+    return [];
+  }
+});
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+files.sort();
+if (files.length === 0) {
+  console.error('No test files matched.');
+  process.exit(1);
+}
+
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  `--test-concurrency=${concurrency}`,
+  '--test-timeout=600000',
+  '--test-reporter=spec',
+  ...files,
+];
+const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
