@@ -1,0 +1,146 @@
+// A TCP proxy that sits between an agent and core-server and misbehaves on purpose: it delays
+// data, resets connections, cuts them after some bytes, or swallows them. Faults are drawn from a
+// seeded PRNG so a failing run can be replayed. Only ever listens and connects on loopback.
+import net from 'node:net';
+
+export interface FaultPlan {
+  /** Extra latency added to every chunk, in ms. */
+  delayMs?: number;
+  /** Probability that a new connection is reset (RST) right after it is accepted. */
+  resetOnConnect?: number;
+  /** Probability that a connection is cut after a random number of forwarded bytes. */
+  cutMidStream?: number;
+  /** Upper bound of the byte offset at which a mid-stream cut happens. */
+  cutWithinBytes?: number;
+  /** When true, accept connections but never forward anything (a dead network). */
+  blackhole?: boolean;
+}
+
+export interface FaultStats {
+  connections: number;
+  resets: number;
+  cuts: number;
+  blackholed: number;
+  bytesForwarded: number;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class FaultProxy {
+  private server?: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly random: () => number;
+  plan: FaultPlan;
+  readonly stats: FaultStats = {
+    connections: 0,
+    resets: 0,
+    cuts: 0,
+    blackholed: 0,
+    bytesForwarded: 0,
+  };
+  port = 0;
+
+  constructor(
+    private readonly targetPort: number,
+    plan: FaultPlan = {},
+    seed = 1,
+    private readonly targetHost = '127.0.0.1',
+  ) {
+    this.plan = plan;
+    this.random = mulberry32(seed);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = net.createServer({ allowHalfOpen: true }, (client) => this.handle(client));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as net.AddressInfo).port;
+    return this;
+  }
+
+  /** Drops every open connection at once (as a network blip would). */
+  cutAll(): void {
+    for (const s of this.sockets) s.resetAndDestroy();
+  }
+
+  async stop(): Promise<void> {
+    this.cutAll();
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
+  }
+
+  private track(s: net.Socket) {
+    this.sockets.add(s);
+    s.on('close', () => this.sockets.delete(s));
+    s.on('error', () => undefined);
+  }
+
+  private handle(client: net.Socket) {
+    this.stats.connections++;
+    this.track(client);
+    const plan = this.plan;
+    if (plan.blackhole) {
+      this.stats.blackholed++;
+      client.on('data', () => undefined);
+      return;
+    }
+    if (plan.resetOnConnect && this.random() < plan.resetOnConnect) {
+      this.stats.resets++;
+      client.resetAndDestroy();
+      return;
+    }
+    const cutAt =
+      plan.cutMidStream && this.random() < plan.cutMidStream
+        ? Math.floor(this.random() * (plan.cutWithinBytes ?? 64 * 1024))
+        : Infinity;
+    let forwarded = 0;
+    const upstream = net.connect({
+      port: this.targetPort,
+      host: this.targetHost,
+      allowHalfOpen: true,
+    });
+    this.track(upstream);
+    // Each direction keeps its own ordered queue so a delay never reorders data, an end or a
+    // close is forwarded only after the data before it, and resets propagate as resets.
+    const pipe = (from: net.Socket, to: net.Socket) => {
+      let queue: Promise<void> = Promise.resolve();
+      const enqueue = (step: () => void) => {
+        queue = queue.then(async () => {
+          if (plan.delayMs) await new Promise((r) => setTimeout(r, plan.delayMs));
+          step();
+        });
+      };
+      from.on('data', (chunk: Buffer) =>
+        enqueue(() => {
+          if (to.destroyed) return;
+          forwarded += chunk.length;
+          this.stats.bytesForwarded += chunk.length;
+          if (forwarded > cutAt) {
+            this.stats.cuts++;
+            client.resetAndDestroy();
+            upstream.resetAndDestroy();
+            return;
+          }
+          to.write(chunk);
+        }),
+      );
+      from.on('end', () => enqueue(() => to.end()));
+      from.on('close', (hadError) => enqueue(() => (hadError ? to.resetAndDestroy() : to.end())));
+    };
+    pipe(client, upstream);
+    pipe(upstream, client);
+  }
+}
