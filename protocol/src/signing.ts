@@ -41,13 +41,20 @@ export function stripQuery(path: string): string {
 }
 
 export function buildSigningText(input: SigningInput): string {
+  return buildSigningTextFromDigest({ ...input, bodySha256: sha256Hex(input.body) });
+}
+
+/** Same text, from the body's SHA-256 (lower-case hex): lets a streamed body be signed. */
+export function buildSigningTextFromDigest(
+  input: Omit<SigningInput, 'body'> & { bodySha256: string },
+): string {
   return [
     input.method.toUpperCase(),
     stripQuery(input.path),
     input.agentId,
     input.timestamp,
     input.nonce,
-    sha256Hex(input.body),
+    input.bodySha256,
   ].join('\n');
 }
 
@@ -105,9 +112,26 @@ export class RequestSigner {
     body: Uint8Array | string,
     now: Date = new Date(),
   ): Promise<Record<string, string>> {
+    return this.headersForDigest(method, path, sha256Hex(body), now);
+  }
+
+  /** Like headersFor, for a body known only by its SHA-256 (streamed multipart parts). */
+  async headersForDigest(
+    method: string,
+    path: string,
+    bodySha256: string,
+    now: Date = new Date(),
+  ): Promise<Record<string, string>> {
     const timestamp = formatSignatureTimestamp(now);
     const nonce = randomUUID();
-    const text = buildSigningText({ method, path, agentId: this.agentId, timestamp, nonce, body });
+    const text = buildSigningTextFromDigest({
+      method,
+      path,
+      agentId: this.agentId,
+      timestamp,
+      nonce,
+      bodySha256,
+    });
     const armored = await openpgp.sign({
       message: await openpgp.createMessage({ binary: Buffer.from(text, 'utf8') }),
       signingKeys: this.privateKey,
