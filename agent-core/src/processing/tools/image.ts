@@ -1,0 +1,210 @@
+// The one module that owns sharp (libvips). Processors call these functions; nothing else
+// imports sharp. sharp is loaded lazily so a broken native install degrades capabilities
+// (detectMediaCapabilities reports it) instead of crashing the daemon at import time.
+import { open } from 'node:fs/promises';
+import type { Sharp, SharpOptions } from 'sharp';
+import { ProcessingAbortedError, ProcessingError } from '../processor.js';
+
+type SharpFactory = (input?: string | Buffer, options?: SharpOptions) => Sharp;
+let sharpPromise: Promise<SharpFactory> | undefined;
+
+/** Loads sharp once; throws a retryable IMAGE_TOOL_UNAVAILABLE when the native module is broken. */
+export async function loadSharp(): Promise<SharpFactory> {
+  sharpPromise ??= import('sharp').then(
+    (m) => {
+      const factory = m.default as unknown as SharpFactory & { concurrency(n: number): number };
+      // One libvips thread pool per job is plenty on small agents; the daemon parallelises jobs.
+      factory.concurrency(Math.max(1, Math.min(4, factory.concurrency(0))));
+      return factory;
+    },
+    (err: unknown) => {
+      sharpPromise = undefined;
+      throw new ProcessingError(
+        'IMAGE_TOOL_UNAVAILABLE',
+        `sharp (libvips) failed to load: ${(err as Error).message}`,
+        true,
+        { cause: err },
+      );
+    },
+  );
+  return sharpPromise;
+}
+
+/** Safety limits for untrusted images: pixel bomb cap, hard failure on corrupt data. */
+const INPUT_OPTIONS: SharpOptions = {
+  limitInputPixels: 40_000 * 40_000,
+  failOn: 'error',
+  sequentialRead: true,
+};
+/** sharp's own per-pipeline timeout so a pathological file cannot hang a job. */
+const PIPELINE_TIMEOUT_S = 120;
+
+export interface ImageInfo {
+  format: string;
+  width: number;
+  height: number;
+  /** EXIF orientation 1..8 when present. */
+  orientation?: number;
+  hasAlpha: boolean;
+  /** Bits per channel as libvips sees it (uchar=8, ushort=16, float=32). */
+  bitsPerChannel?: number;
+  space?: string;
+}
+
+function imageError(err: unknown, path: string | undefined): ProcessingError {
+  const msg = (err as Error)?.message ?? String(err);
+  if (/timeout/i.test(msg)) {
+    return new ProcessingError('IMAGE_TIMEOUT', `image processing timed out: ${msg}`, true, {
+      cause: err,
+    });
+  }
+  return new ProcessingError(
+    'IMAGE_UNREADABLE',
+    `image cannot be decoded (${msg})${path ? `: ${path}` : ''}`,
+    false,
+    { cause: err },
+  );
+}
+
+const DEPTH_BITS: Record<string, number> = {
+  uchar: 8,
+  char: 8,
+  ushort: 16,
+  short: 16,
+  uint: 32,
+  int: 32,
+  float: 32,
+  double: 64,
+};
+
+/** Header-only read: format, stored dimensions, orientation. */
+export async function readImageInfo(input: string | Buffer): Promise<ImageInfo> {
+  const sharp = await loadSharp();
+  try {
+    const m = await sharp(input, INPUT_OPTIONS).metadata();
+    if (!m.format || !m.width || !m.height) throw new Error('no image dimensions');
+    const info: ImageInfo = {
+      format: m.format,
+      width: m.width,
+      height: m.height,
+      hasAlpha: Boolean(m.hasAlpha),
+    };
+    if (m.orientation) info.orientation = m.orientation;
+    if (m.depth && DEPTH_BITS[m.depth]) info.bitsPerChannel = DEPTH_BITS[m.depth];
+    if (m.space) info.space = m.space;
+    return info;
+  } catch (err) {
+    throw imageError(err, typeof input === 'string' ? input : undefined);
+  }
+}
+
+export interface WebpRenderOptions {
+  output: string;
+  quality: number;
+  /** Fit inside this long edge (never upscaled). */
+  maxLongEdge?: number;
+  /** Exact output width, height kept in proportion (used for thumbnails). */
+  width?: number;
+  signal?: AbortSignal;
+  /** Raw pixel input description when `input` is a raw RGB buffer. */
+  raw?: { width: number; height: number; channels: 3 | 4 };
+}
+
+/**
+ * Renders `input` to an sRGB WebP: EXIF orientation applied, 16-bit/CMYK/ICC converted to
+ * 8-bit sRGB, alpha kept, metadata stripped. Returns the output dimensions.
+ */
+export async function renderWebp(
+  input: string | Buffer,
+  opts: WebpRenderOptions,
+): Promise<{ width: number; height: number }> {
+  if (opts.signal?.aborted) throw new ProcessingAbortedError(opts.signal.reason);
+  const sharp = await loadSharp();
+  try {
+    let img = sharp(input, opts.raw ? { raw: opts.raw } : INPUT_OPTIONS)
+      .timeout({ seconds: PIPELINE_TIMEOUT_S })
+      .autoOrient();
+    if (opts.maxLongEdge) {
+      img = img.resize({
+        width: opts.maxLongEdge,
+        height: opts.maxLongEdge,
+        fit: 'inside',
+        withoutEnlargement: true,
+      });
+    } else if (opts.width) {
+      img = img.resize({ width: opts.width });
+    }
+    const info = await img
+      .toColourspace('srgb')
+      .webp({ quality: opts.quality, effort: 4 })
+      .toFile(opts.output);
+    if (opts.signal?.aborted) throw new ProcessingAbortedError(opts.signal.reason);
+    return { width: info.width, height: info.height };
+  } catch (err) {
+    if (err instanceof ProcessingAbortedError) throw err;
+    throw imageError(err, typeof input === 'string' ? input : undefined);
+  }
+}
+
+/**
+ * The largest embedded JPEG inside a camera RAW (or any container), or undefined. Camera RAWs
+ * (CR2, NEF, ARW, DNG, RAF, ORF…) carry a full-size or large JPEG preview; libvips cannot
+ * demosaic RAW data, so the preview is what we publish. We scan for SOI markers and follow
+ * the JPEG segment structure to its EOI, keeping the biggest well-formed one.
+ */
+export async function extractLargestEmbeddedJpeg(
+  path: string,
+  maxFileBytes = 512 * 1024 * 1024,
+): Promise<Buffer | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    if (size > maxFileBytes) return undefined;
+    const buf = Buffer.allocUnsafe(size);
+    await fh.read(buf, 0, size, 0);
+    let best: { start: number; end: number } | undefined;
+    for (let i = buf.indexOf(0xff); i >= 0 && i < size - 3; i = buf.indexOf(0xff, i + 1)) {
+      if (buf[i + 1] !== 0xd8 || buf[i + 2] !== 0xff) continue;
+      const end = jpegEnd(buf, i);
+      if (end && (!best || end - i > best.end - best.start)) best = { start: i, end };
+      if (end) i = end - 1;
+    }
+    return best && best.end - best.start > 1024
+      ? Buffer.from(buf.subarray(best.start, best.end))
+      : undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Index just past the EOI of the JPEG starting at `soi`, or undefined when malformed. */
+function jpegEnd(buf: Buffer, soi: number): number | undefined {
+  let p = soi + 2;
+  while (p + 4 <= buf.length) {
+    if (buf[p] !== 0xff) return undefined;
+    const marker = buf[p + 1]!;
+    if (marker === 0xff) {
+      p++;
+      continue;
+    }
+    if (marker === 0xd9) return p + 2;
+    if (marker >= 0xd0 && marker <= 0xd7) {
+      p += 2;
+      continue;
+    }
+    const len = buf.readUInt16BE(p + 2);
+    if (len < 2) return undefined;
+    p += 2 + len;
+    if (marker === 0xda) {
+      // Entropy-coded data: skip to the next marker that is not stuffing (FF00) or RSTn.
+      while (p + 1 < buf.length) {
+        if (buf[p] === 0xff) {
+          const m = buf[p + 1]!;
+          if (m !== 0x00 && !(m >= 0xd0 && m <= 0xd7) && m !== 0xff) break;
+        }
+        p++;
+      }
+    }
+  }
+  return undefined;
+}
