@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAPABILITIES, type JobType } from '@retaia/protocol';
 import { ExtractFactsProcessor } from './facts/extract-facts.js';
+import { GeneratePreviewProcessor } from './preview/generate-preview.js';
 import type { Processor } from './processor.js';
 import type { MediaProcessorOptions } from './processor-options.js';
 import {
@@ -19,7 +20,7 @@ export type CreateProcessorsOptions = MediaProcessorOptions;
 
 /** One processor per media job type (transcription lives in processing/transcription). */
 export function createProcessors(opts: CreateProcessorsOptions = {}): Map<JobType, Processor> {
-  const list: Processor[] = [new ExtractFactsProcessor(opts)];
+  const list: Processor[] = [new ExtractFactsProcessor(opts), new GeneratePreviewProcessor(opts)];
   return new Map(list.map((p) => [p.jobType, p]));
 }
 

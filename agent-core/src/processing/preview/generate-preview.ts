@@ -1,0 +1,203 @@
+// `generate_preview`: one browser-playable review proxy per asset (SPEC §5).
+//   video → MP4 H.264 High yuv420p ≤720p + AAC-LC, faststart
+//   audio → M4A AAC-LC
+//   photo → WebP q75 sRGB, long edge ≤ 2048
+import { extname, join } from 'node:path';
+import type { MediaType } from '@retaia/protocol';
+import {
+  HEIF_EXTENSIONS,
+  RAW_EXTENSIONS,
+  mediaTypeFromExtension,
+  mediaTypeFromProbe,
+} from '../media-kind.js';
+import {
+  ProcessingError,
+  type Processor,
+  type ProcessorContext,
+  type ProcessorOutput,
+} from '../processor.js';
+import { binariesFor, type MediaProcessorOptions } from '../processor-options.js';
+import {
+  assertReadableMediaFile,
+  probeMedia,
+  runFfmpeg,
+  type ProbeResult,
+} from '../tools/ffmpeg.js';
+import { extractLargestEmbeddedJpeg, renderWebp } from '../tools/image.js';
+import { aacArgs, videoPreviewArgs } from './video-preview-args.js';
+
+export const PHOTO_PREVIEW_PROFILE = { maxLongEdge: 2048, quality: 75 } as const;
+
+export interface PreviewOptions extends MediaProcessorOptions {
+  /** x264 preset override (tests only; users get VIDEO_PREVIEW_PROFILE.preset). */
+  x264Preset?: string;
+}
+
+export class GeneratePreviewProcessor implements Processor {
+  readonly jobType = 'generate_preview' as const;
+  constructor(private readonly opts: PreviewOptions = {}) {}
+
+  async run(ctx: ProcessorContext): Promise<ProcessorOutput> {
+    const started = Date.now();
+    assertReadableMediaFile(ctx.sourcePath);
+    let mediaType: MediaType | undefined = ctx.mediaType ?? mediaTypeFromExtension(ctx.sourcePath);
+    if (mediaType === 'PHOTO') return this.photo(ctx, started);
+
+    const binaries = binariesFor(this.opts);
+    ctx.onProgress({ stage: 'probing' });
+    const probe = await probeMedia(ctx.sourcePath, { signal: ctx.signal, binaries });
+    mediaType = mediaTypeFromProbe(probe);
+    if (!mediaType) {
+      throw new ProcessingError(
+        'NO_DECODABLE_STREAM',
+        `no audio or video stream in ${ctx.sourcePath}`,
+        false,
+      );
+    }
+    if (mediaType === 'PHOTO') return this.photo(ctx, started);
+    return mediaType === 'VIDEO'
+      ? this.video(ctx, probe, started)
+      : this.audio(ctx, probe, started);
+  }
+
+  private async video(
+    ctx: ProcessorContext,
+    probe: ProbeResult,
+    started: number,
+  ): Promise<ProcessorOutput> {
+    const output = join(ctx.workDir, 'preview.mp4');
+    const plan = videoPreviewArgs(
+      ctx.sourcePath,
+      output,
+      probe,
+      this.opts.x264Preset ? { preset: this.opts.x264Preset } : {},
+    );
+    await this.encode(ctx, plan.args, plan.durationMs);
+    return {
+      type: 'derived',
+      files: [{ kind: 'preview_video', path: output, contentType: 'video/mp4' }],
+      metrics: {
+        elapsed_ms: Date.now() - started,
+        has_audio: plan.hasAudio,
+        ...(plan.fps ? { fps: plan.fps } : {}),
+      },
+    };
+  }
+
+  private async audio(
+    ctx: ProcessorContext,
+    probe: ProbeResult,
+    started: number,
+  ): Promise<ProcessorOutput> {
+    const a = probe.streams.find((s) => s.codec_type === 'audio')!;
+    const output = join(ctx.workDir, 'preview.m4a');
+    const args = [
+      '-i',
+      ctx.sourcePath,
+      '-map',
+      '0:a:0',
+      '-vn',
+      '-sn',
+      '-dn',
+      '-map_metadata',
+      '-1',
+      ...aacArgs(a.channels, a.sample_rate),
+      '-movflags',
+      '+faststart',
+      '-f',
+      'ipod',
+      output,
+    ];
+    const durationMs = probe.format.duration ? Math.round(probe.format.duration * 1000) : undefined;
+    await this.encode(ctx, args, durationMs);
+    return {
+      type: 'derived',
+      files: [{ kind: 'preview_audio', path: output, contentType: 'audio/mp4' }],
+      metrics: { elapsed_ms: Date.now() - started },
+    };
+  }
+
+  private async encode(
+    ctx: ProcessorContext,
+    args: string[],
+    durationMs: number | undefined,
+  ): Promise<void> {
+    ctx.onProgress({ stage: 'encoding', percent: 0 });
+    let lastPercent = -1;
+    await runFfmpeg(args, {
+      signal: ctx.signal,
+      binaries: binariesFor(this.opts),
+      ...(durationMs ? { durationMs } : {}),
+      onProgress: (p) => {
+        // Whole percents only: the daemon forwards progress to UIs, no need for 10 events/s.
+        const pct = p.percent === undefined ? undefined : Math.floor(p.percent);
+        if (pct !== undefined && pct === lastPercent) return;
+        lastPercent = pct ?? lastPercent;
+        ctx.onProgress(
+          pct === undefined ? { stage: 'encoding' } : { stage: 'encoding', percent: pct },
+        );
+      },
+    });
+    ctx.onProgress({ stage: 'encoding', percent: 100 });
+  }
+
+  private async photo(ctx: ProcessorContext, started: number): Promise<ProcessorOutput> {
+    const ext = extname(ctx.sourcePath).toLowerCase();
+    const output = join(ctx.workDir, 'preview.webp');
+    ctx.onProgress({ stage: 'rendering', percent: 0 });
+    let input: string | Buffer = ctx.sourcePath;
+    const warnings: string[] = [];
+    if (RAW_EXTENSIONS.has(ext)) {
+      const jpeg = await extractLargestEmbeddedJpeg(ctx.sourcePath);
+      if (!jpeg) {
+        throw new ProcessingError(
+          'UNSUPPORTED_MEDIA',
+          `camera RAW without an embedded JPEG preview cannot be rendered by this agent: ${ctx.sourcePath}`,
+          false,
+        );
+      }
+      input = jpeg;
+      warnings.push('preview rendered from the embedded JPEG of the RAW file');
+    } else if (HEIF_EXTENSIONS.has(ext)) {
+      // sharp's prebuilt libvips ships libheif without an HEVC decoder (patents), so HEIC
+      // stills cannot be decoded here. The README explains how to add a decoder.
+      try {
+        const dims = await renderWebp(ctx.sourcePath, {
+          output,
+          quality: PHOTO_PREVIEW_PROFILE.quality,
+          maxLongEdge: PHOTO_PREVIEW_PROFILE.maxLongEdge,
+          signal: ctx.signal,
+        });
+        return photoOutput(output, dims, started, warnings);
+      } catch {
+        throw new ProcessingError(
+          'UNSUPPORTED_MEDIA',
+          `HEIC/HEIF photos cannot be decoded by this agent (libvips has no HEVC decoder): ${ctx.sourcePath}`,
+          false,
+        );
+      }
+    }
+    const dims = await renderWebp(input, {
+      output,
+      quality: PHOTO_PREVIEW_PROFILE.quality,
+      maxLongEdge: PHOTO_PREVIEW_PROFILE.maxLongEdge,
+      signal: ctx.signal,
+    });
+    ctx.onProgress({ stage: 'rendering', percent: 100 });
+    return photoOutput(output, dims, started, warnings);
+  }
+}
+
+function photoOutput(
+  output: string,
+  dims: { width: number; height: number },
+  started: number,
+  warnings: string[],
+): ProcessorOutput {
+  return {
+    type: 'derived',
+    files: [{ kind: 'preview_photo', path: output, contentType: 'image/webp' }],
+    metrics: { elapsed_ms: Date.now() - started, width: dims.width, height: dims.height },
+    ...(warnings.length ? { warnings } : {}),
+  };
+}

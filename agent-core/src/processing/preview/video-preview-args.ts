@@ -1,0 +1,133 @@
+// The ffmpeg command of the video preview profile (SPEC §5 preview_video), kept as a pure
+// function so the bench can run the very same encode with bare ffmpeg.
+import { parseRate } from '../facts/probe-facts.js';
+import { isMotionVideo } from '../media-kind.js';
+import type { ProbeResult } from '../tools/ffmpeg.js';
+
+export const VIDEO_PREVIEW_PROFILE = {
+  maxHeight: 720,
+  crf: 23,
+  /** x264 speed/size trade-off; veryfast keeps small agents (Pi, laptops) near real time at 720p. */
+  preset: 'veryfast',
+  keyframeIntervalS: 2,
+  audioBitrateK: 128,
+  /** Frame rates above this are halved-ish to it (e.g. 120 fps slow-mo sources). */
+  maxFps: 60,
+} as const;
+
+const INTERLACED = new Set(['tt', 'bb', 'tb', 'bt']);
+
+/** A frame rate as an exact ffmpeg rational, or undefined when unknown. */
+function outputRate(v: NonNullable<ReturnType<typeof findVideo>>): string | undefined {
+  const avg = parseRate(v.avg_frame_rate);
+  const real = parseRate(v.r_frame_rate);
+  // For VFR sources avg is the honest rate; r_frame_rate can be a timebase-ish 1000/1.
+  const pick = avg ?? real;
+  if (!pick) return undefined;
+  if (pick > VIDEO_PREVIEW_PROFILE.maxFps) return String(VIDEO_PREVIEW_PROFILE.maxFps);
+  const src = avg ? v.avg_frame_rate! : v.r_frame_rate!;
+  // Snap near-standard rates (29.97 etc.) to their exact rational to avoid drift.
+  for (const std of ['24000/1001', '30000/1001', '60000/1001', '24', '25', '30', '50', '60']) {
+    const r = parseRate(std.includes('/') ? std : `${std}/1`)!;
+    if (Math.abs(r - pick) < 0.01) return std;
+  }
+  return src;
+}
+
+function findVideo(probe: ProbeResult) {
+  return probe.streams.find(isMotionVideo);
+}
+
+export interface VideoPreviewPlan {
+  args: string[];
+  durationMs?: number;
+  hasAudio: boolean;
+  fps?: string;
+}
+
+export function videoPreviewArgs(
+  source: string,
+  output: string,
+  probe: ProbeResult,
+  profile: { preset?: string } = {},
+): VideoPreviewPlan {
+  const v = findVideo(probe);
+  if (!v) throw new Error('no video stream');
+  const audio = probe.streams.find((s) => s.codec_type === 'audio');
+  const fps = outputRate(v);
+  const fpsNum = fps ? parseRate(fps.includes('/') ? fps : `${fps}/1`)! : 25;
+  const gop = Math.max(1, Math.round(fpsNum * VIDEO_PREVIEW_PROFILE.keyframeIntervalS));
+  const h = VIDEO_PREVIEW_PROFILE.maxHeight;
+
+  const filters: string[] = [];
+  if (v.field_order && INTERLACED.has(v.field_order)) filters.push('bwdif=mode=send_frame');
+  // ffmpeg has already applied the display rotation (autorotate). Then square the pixels
+  // (anamorphic sources) and cap the height at 720 without ever upscaling, even sizes for 4:2:0.
+  filters.push(
+    `scale=w='trunc(iw*sar*min(${h},ih)/ih/2+0.5)*2':h='trunc(min(${h},ih)/2+0.5)*2':flags=bicubic`,
+    'setsar=1',
+  );
+  if (fps) filters.push(`fps=${fps}`);
+  filters.push('format=yuv420p');
+
+  const args = ['-i', source, '-map', '0:v:0'];
+  if (audio) args.push('-map', '0:a:0');
+  args.push(
+    '-map_metadata',
+    '-1',
+    '-map_chapters',
+    '-1',
+    '-sn',
+    '-dn',
+    '-vf',
+    filters.join(','),
+    '-c:v',
+    'libx264',
+    '-profile:v',
+    'high',
+    '-preset',
+    profile.preset ?? VIDEO_PREVIEW_PROFILE.preset,
+    '-crf',
+    String(VIDEO_PREVIEW_PROFILE.crf),
+    '-g',
+    String(gop),
+    '-keyint_min',
+    String(Math.min(gop, Math.max(1, Math.round(fpsNum / 2)))),
+    '-fps_mode',
+    'cfr',
+    '-color_primaries',
+    'bt709',
+    '-color_trc',
+    'bt709',
+    '-colorspace',
+    'bt709',
+  );
+  if (audio) args.push(...aacArgs(audio.channels, audio.sample_rate));
+  args.push('-movflags', '+faststart', '-f', 'mp4', output);
+  const durationMs = probe.format.duration ? Math.round(probe.format.duration * 1000) : undefined;
+  return {
+    args,
+    hasAudio: Boolean(audio),
+    ...(durationMs ? { durationMs } : {}),
+    ...(fps ? { fps } : {}),
+  };
+}
+
+/** AAC-LC: mono stays mono, everything wider is downmixed to stereo, 44.1 or 48 kHz. */
+export function aacArgs(channels: number | undefined, sampleRate: number | undefined): string[] {
+  const ch = channels === 1 ? 1 : 2;
+  const rate = sampleRate === 44100 ? 44100 : 48000;
+  const kbps = ch === 1 ? 96 : VIDEO_PREVIEW_PROFILE.audioBitrateK;
+  return [
+    '-c:a',
+    'aac',
+    '-profile:a',
+    'aac_low',
+    '-b:a',
+    `${kbps}k`,
+    '-ac',
+    String(ch),
+    '-ar',
+    String(rate),
+  ];
+}
