@@ -1,0 +1,98 @@
+// The implementation behind `window.retaia`: forwards to the daemon's control API and adds the
+// few shell-only services. Used by the IPC registration in the app and, unchanged, by the test
+// bridge that drives the renderer in Chromium, so both paths run the same code.
+import type { AppPreferences, BridgeHandlers, PickedFolder } from '../shared/bridge-api.js';
+import type { DaemonControl } from './daemon-control.js';
+import { redactSecrets, restoreRedacted } from './secret-redaction.js';
+
+export interface ShellServices {
+  pickFolder(): Promise<PickedFolder>;
+  copyToClipboard(text: string): Promise<void>;
+  /** Opens a URL in the default browser. */
+  openExternal(url: string): Promise<void>;
+  getPreferences(): AppPreferences;
+  setPreferences(patch: unknown): Promise<AppPreferences>;
+}
+
+export class BridgeInputError extends Error {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BridgeInputError';
+  }
+}
+
+const MAX_CLIPBOARD_CHARS = 1_000_000;
+
+function requireString(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0)
+    throw new BridgeInputError(`${what} must be a non-empty string`);
+  return value;
+}
+
+function isWebUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+export function createBridgeHandlers(
+  daemon: () => DaemonControl,
+  shell: ShellServices,
+): BridgeHandlers {
+  // The unredacted config last read from the daemon, so secrets can be put back on save.
+  let lastRawConfig: unknown;
+  const withSecrets = (config: unknown): unknown =>
+    lastRawConfig === undefined ? config : restoreRedacted(config, lastRawConfig);
+
+  const openEnrolPage = async (): Promise<void> => {
+    const view = await daemon().getEnrol();
+    const url = view.verificationUriComplete ?? view.verificationUri;
+    // Only ever open the URL the daemon got from the Core, never one the renderer supplies.
+    if (view.state === 'pending' && url && isWebUrl(url)) await shell.openExternal(url);
+  };
+
+  return {
+    getStatus: () => daemon().status(),
+    getJobs: () => daemon().jobs(),
+    pause: () => daemon().pause('user'),
+    resume: () => daemon().resume('user'),
+    refresh: () => daemon().refresh(),
+    getConfig: async () => {
+      const view = await daemon().getConfig();
+      lastRawConfig = view.config;
+      return redactSecrets(view);
+    },
+    validateConfig: async (config) =>
+      redactSecrets(await daemon().validateConfig(withSecrets(config))),
+    saveConfig: async (config) => redactSecrets(await daemon().saveConfig(withSecrets(config))),
+    validateMount: (storageId, path) =>
+      daemon().validateMount(
+        requireString(storageId, 'storage id'),
+        requireString(path, 'mount path'),
+      ),
+    pickFolder: () => shell.pickFolder(),
+    startEnrol: async (clientLabel) => {
+      const view = await daemon().startEnrol(
+        typeof clientLabel === 'string' ? clientLabel : undefined,
+      );
+      await openEnrolPage().catch(() => undefined);
+      return view;
+    },
+    cancelEnrol: () => daemon().cancelEnrol(),
+    getEnrol: () => daemon().getEnrol(),
+    openEnrolPage,
+    getDiagnostics: () => daemon().diagnostics(),
+    copyToClipboard: async (text) => {
+      if (typeof text !== 'string') throw new BridgeInputError('clipboard text must be a string');
+      if (text.length > MAX_CLIPBOARD_CHARS)
+        throw new BridgeInputError('clipboard text is too large');
+      await shell.copyToClipboard(text);
+    },
+    getPreferences: async () => shell.getPreferences(),
+    setPreferences: (patch) => shell.setPreferences(patch),
+  };
+}

@@ -1,0 +1,86 @@
+// The one typed contract between the preload script and the renderer (`window.retaia`).
+// Kept deliberately small: the daemon's control API does the heavy lifting, the bridge only
+// forwards to it, plus the few things only the desktop shell can do (folder picker, clipboard,
+// app-level preferences). Type-only, so the renderer can import it without pulling in Node.
+import type {
+  ConfigValidation,
+  ConfigView,
+  DaemonEvent,
+  EnrolmentView,
+  JobsSnapshot,
+  MountValidation,
+  StatusSnapshot,
+} from '@retaia/agent-core/runtime/control-protocol.js';
+
+export type {
+  ConfigValidation,
+  ConfigView,
+  DaemonEvent,
+  EnrolmentView,
+  JobsSnapshot,
+  MountValidation,
+  StatusSnapshot,
+};
+
+export type UiLanguage = 'auto' | 'en' | 'fr';
+
+/**
+ * Desktop-only preferences. Everything the CLI can also set (power policy switches, CPU
+ * priority, parallel jobs, mounts) lives in the daemon config instead.
+ */
+export interface AppPreferences {
+  /** Minutes without keyboard/mouse input after which the machine counts as idle. */
+  idleMinutes: number;
+  /** Start the tray app when the user logs in (opt-in). */
+  openAtLogin: boolean;
+  /** Show native notifications. */
+  notifications: boolean;
+  language: UiLanguage;
+}
+
+/** Why the desktop shell itself paused the daemon (shown in the tray tooltip and the UI). */
+export type PowerPauseReason = 'battery' | 'not_idle' | 'quiet_hours';
+
+export type WindowView = 'control' | 'preferences';
+
+/** Events pushed to the renderer: the daemon's own stream plus the shell's view of it. */
+export type BridgeEvent =
+  | DaemonEvent
+  | { type: 'daemon_link'; state: 'connected' | 'disconnected'; message?: string }
+  | { type: 'power'; pausedBy?: PowerPauseReason }
+  | { type: 'preferences'; preferences: AppPreferences }
+  | { type: 'navigate'; view: WindowView };
+
+export interface PickedFolder {
+  canceled: boolean;
+  path?: string;
+}
+
+/** What `window.retaia` exposes. Every call is a promise; errors reject with a readable message. */
+export interface RetaiaBridge {
+  getStatus(): Promise<StatusSnapshot>;
+  getJobs(): Promise<JobsSnapshot>;
+  pause(): Promise<StatusSnapshot>;
+  resume(): Promise<StatusSnapshot>;
+  refresh(): Promise<StatusSnapshot>;
+  getConfig(): Promise<ConfigView>;
+  validateConfig(config: unknown): Promise<ConfigValidation>;
+  saveConfig(config: unknown): Promise<ConfigValidation>;
+  validateMount(storageId: string, path: string): Promise<MountValidation>;
+  pickFolder(): Promise<PickedFolder>;
+  startEnrol(clientLabel?: string): Promise<EnrolmentView>;
+  cancelEnrol(): Promise<EnrolmentView>;
+  getEnrol(): Promise<EnrolmentView>;
+  /** Re-opens the enrolment page in the default browser (only the daemon-provided URL). */
+  openEnrolPage(): Promise<void>;
+  getDiagnostics(): Promise<string>;
+  copyToClipboard(text: string): Promise<void>;
+  getPreferences(): Promise<AppPreferences>;
+  setPreferences(patch: Partial<AppPreferences>): Promise<AppPreferences>;
+  /** Subscribes to pushed events; returns the unsubscribe function. */
+  onEvent(listener: (event: BridgeEvent) => void): () => void;
+}
+
+/** The invoke-style part of the bridge: everything but the event subscription. */
+export type BridgeMethod = Exclude<keyof RetaiaBridge, 'onEvent'>;
+export type BridgeHandlers = { [K in BridgeMethod]: RetaiaBridge[K] };

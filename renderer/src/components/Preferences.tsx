@@ -1,0 +1,399 @@
+import type { ReactNode } from 'react';
+import type { MessageKey } from '../i18n/messages.js';
+import { useTranslate } from '../i18n/use-translate.js';
+import { type MountCheck, useAppStore } from '../state/app-store.js';
+import { type MountRow, problemsFor } from '../state/config-draft.js';
+
+const NO_MOUNTS: MountRow[] = [];
+
+function FieldErrors({ messages, testId }: { messages: string[]; testId?: string }) {
+  if (messages.length === 0) return null;
+  return (
+    <div className="field-error" role="alert" data-testid={testId}>
+      {messages.map((m) => (
+        <div key={m}>{m}</div>
+      ))}
+    </div>
+  );
+}
+
+function Section({ title, hint, children }: { title: string; hint?: string; children: ReactNode }) {
+  return (
+    <section className="card">
+      <h2>{title}</h2>
+      {hint ? <p className="muted hint">{hint}</p> : null}
+      {children}
+    </section>
+  );
+}
+
+function Toggle(props: {
+  label: string;
+  checked: boolean;
+  onChange(v: boolean): void;
+  testId?: string;
+}) {
+  return (
+    <label className="toggle">
+      <input
+        type="checkbox"
+        role="switch"
+        data-testid={props.testId}
+        checked={props.checked}
+        onChange={(e) => props.onChange(e.target.checked)}
+      />
+      <span className="toggle-track" aria-hidden />
+      <span>{props.label}</span>
+    </label>
+  );
+}
+
+function EnrolPanel() {
+  const { t } = useTranslate();
+  const enrol = useAppStore((s) => s.enrol);
+  const auth = useAppStore((s) => s.status?.auth.state);
+  const savedUrl = useAppStore((s) => s.status?.coreUrl);
+  const startEnrol = useAppStore((s) => s.startEnrol);
+  const cancelEnrol = useAppStore((s) => s.cancelEnrol);
+  const openEnrolPage = useAppStore((s) => s.openEnrolPage);
+  const pending = enrol?.state === 'pending';
+  const outcome: Partial<Record<NonNullable<typeof enrol>['state'], MessageKey>> = {
+    approved: 'prefs.enrolApproved',
+    denied: 'prefs.enrolDenied',
+    expired: 'prefs.enrolExpired',
+    canceled: 'prefs.enrolCanceled',
+  };
+  const outcomeKey = enrol ? outcome[enrol.state] : undefined;
+  return (
+    <div className="enrol" data-testid="enrol-panel">
+      <div className="row spread">
+        <div>
+          <div className="label">{t('prefs.enrolment')}</div>
+          <span
+            className={`badge tone-${auth === 'enrolled' ? 'ok' : auth === 'enrolling' ? 'paused' : 'bad'}`}
+            data-testid="enrol-auth"
+          >
+            {auth ? t(`auth.${auth}` as MessageKey) : '—'}
+          </span>
+        </div>
+        {pending ? (
+          <button type="button" className="secondary" onClick={() => void cancelEnrol()}>
+            {t('action.cancel')}
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="primary"
+            data-testid="enrol-start"
+            disabled={!savedUrl}
+            onClick={() => void startEnrol()}
+          >
+            {auth === 'enrolled' ? t('action.reenrol') : t('action.enrol')}
+          </button>
+        )}
+      </div>
+      {!savedUrl ? <p className="muted hint">{t('prefs.enrolHint')}</p> : null}
+      {pending && enrol?.userCode ? (
+        <div className="user-code-box">
+          <div className="muted small">{t('prefs.userCode')}</div>
+          <div className="user-code" data-testid="user-code">
+            {enrol.userCode}
+          </div>
+          <div className="muted small">{t('prefs.enrolWaiting')}</div>
+          <button type="button" className="link" onClick={() => void openEnrolPage()}>
+            {t('action.openPage')}
+          </button>
+        </div>
+      ) : null}
+      {outcomeKey ? (
+        <p
+          className={enrol?.state === 'approved' ? 'ok-text' : 'field-error'}
+          data-testid="enrol-outcome"
+        >
+          {t(outcomeKey)}
+          {enrol?.message && enrol.state !== 'approved' ? ` ${enrol.message}` : ''}
+        </p>
+      ) : null}
+      {enrol?.state === 'error' ? <p className="field-error">{enrol.message}</p> : null}
+    </div>
+  );
+}
+
+function MountStatus({ check }: { check: MountCheck | undefined }) {
+  const { t } = useTranslate();
+  if (!check) return null;
+  if (check.state === 'checking') return <div className="muted small">{t('prefs.checking')}</div>;
+  const r = check.result;
+  return r.ok ? (
+    <div className="ok-text small" data-testid="mount-ok">
+      ✓ {t('prefs.markerOk', { id: r.marker?.storage_id ?? r.storageId })}
+    </div>
+  ) : (
+    <div className="field-error small" data-testid="mount-problem">
+      {r.problem}
+    </div>
+  );
+}
+
+function MountsEditor() {
+  const { t } = useTranslate();
+  const mounts = useAppStore((s) => s.draft?.mounts ?? NO_MOUNTS);
+  const problems = useAppStore((s) => s.problems);
+  const checks = useAppStore((s) => s.mountChecks);
+  const { editMount, addMount, removeMount, pickFolder, checkMount } = useAppStore.getState();
+  return (
+    <Section title={t('prefs.mounts')} hint={t('prefs.mountsHint')}>
+      {mounts.length === 0 ? <p className="empty">{t('prefs.noMounts')}</p> : null}
+      <div className="mounts" data-testid="mounts">
+        {mounts.map((m) => {
+          const errors = [
+            ...problemsFor(problems, `storage_mounts.${m.storageId}`),
+            ...problemsFor(problems, `storage_mounts.#${m.key}`),
+          ];
+          return (
+            <div className="mount" key={m.key} data-testid="mount-row">
+              <div className="mount-fields">
+                <input
+                  className="mount-id"
+                  aria-label={t('prefs.storageId')}
+                  placeholder={t('prefs.storageId')}
+                  data-testid="mount-id"
+                  value={m.storageId}
+                  onChange={(e) => editMount(m.key, { storageId: e.target.value.trim() })}
+                  onBlur={() => void checkMount(m.key)}
+                />
+                <input
+                  className="mount-path"
+                  aria-label={t('prefs.path')}
+                  placeholder="/mnt/nas"
+                  data-testid="mount-path"
+                  value={m.path}
+                  onChange={(e) => editMount(m.key, { path: e.target.value })}
+                  onBlur={() => void checkMount(m.key)}
+                />
+                <button
+                  type="button"
+                  className="secondary"
+                  data-testid="mount-browse"
+                  onClick={() => void pickFolder(m.key)}
+                >
+                  {t('action.browse')}
+                </button>
+                <button
+                  type="button"
+                  className="icon"
+                  title={t('action.remove')}
+                  aria-label={t('action.remove')}
+                  onClick={() => removeMount(m.key)}
+                >
+                  ✕
+                </button>
+              </div>
+              <FieldErrors messages={errors} />
+              <MountStatus check={checks[m.key]} />
+            </div>
+          );
+        })}
+      </div>
+      <button type="button" className="secondary" data-testid="mount-add" onClick={addMount}>
+        + {t('action.add')}
+      </button>
+    </Section>
+  );
+}
+
+const CPU_LEVELS: { nice: number; key: MessageKey }[] = [
+  { nice: 0, key: 'prefs.cpu.normal' },
+  { nice: 10, key: 'prefs.cpu.low' },
+  { nice: 19, key: 'prefs.cpu.lowest' },
+];
+
+export function Preferences() {
+  const { t } = useTranslate();
+  const draft = useAppStore((s) => s.draft);
+  const problems = useAppStore((s) => s.problems);
+  const saveState = useAppStore((s) => s.saveState);
+  const saveMessage = useAppStore((s) => s.saveMessage);
+  const prefs = useAppStore((s) => s.prefs);
+  const secretStore = useAppStore((s) => s.config?.secretStore);
+  const { editDraft, saveDraft, revertDraft, setPreferences } = useAppStore.getState();
+  if (!draft)
+    return (
+      <div className="page">
+        <p className="muted">…</p>
+      </div>
+    );
+  const dirty = saveState === 'dirty' || saveState === 'invalid' || saveState === 'error';
+  return (
+    <div className="page prefs">
+      <Section title={t('prefs.core')}>
+        <label className="field">
+          <span className="label">{t('prefs.coreUrl')}</span>
+          <input
+            type="url"
+            data-testid="core-url"
+            placeholder="https://nas.local:8443"
+            value={draft.coreUrl}
+            onChange={(e) => editDraft({ coreUrl: e.target.value })}
+          />
+          <FieldErrors messages={problemsFor(problems, 'core_url')} testId="core-url-error" />
+          <span className="muted small">{t('prefs.coreUrlHint')}</span>
+        </label>
+        <label className="field">
+          <span className="label">{t('prefs.agentName')}</span>
+          <input
+            value={draft.agentName}
+            onChange={(e) => editDraft({ agentName: e.target.value })}
+          />
+          <FieldErrors messages={problemsFor(problems, 'agent_name')} />
+          <span className="muted small">{t('prefs.agentNameHint')}</span>
+        </label>
+        <EnrolPanel />
+        {secretStore ? (
+          <p className="muted small">{t('prefs.secretStore', { where: secretStore.detail })}</p>
+        ) : null}
+      </Section>
+
+      <MountsEditor />
+
+      <Section title={t('prefs.runtime')}>
+        <div className="two-col">
+          <label className="field">
+            <span className="label">{t('prefs.parallel')}</span>
+            <input
+              type="number"
+              min={1}
+              max={32}
+              data-testid="parallel-jobs"
+              value={Number.isNaN(draft.maxParallelJobs) ? '' : draft.maxParallelJobs}
+              onChange={(e) => editDraft({ maxParallelJobs: e.target.valueAsNumber })}
+            />
+            <FieldErrors messages={problemsFor(problems, 'max_parallel_jobs')} />
+            <span className="muted small">{t('prefs.parallelHint')}</span>
+          </label>
+          <label className="field">
+            <span className="label">{t('prefs.cpuPriority')}</span>
+            <select
+              value={draft.cpuPriority}
+              onChange={(e) => editDraft({ cpuPriority: Number(e.target.value) })}
+            >
+              {CPU_LEVELS.map((l) => (
+                <option key={l.nice} value={l.nice}>
+                  {t(l.key)}
+                </option>
+              ))}
+              {CPU_LEVELS.some((l) => l.nice === draft.cpuPriority) ? null : (
+                <option value={draft.cpuPriority}>nice {draft.cpuPriority}</option>
+              )}
+            </select>
+            <span className="muted small">{t('prefs.cpuPriorityHint')}</span>
+          </label>
+        </div>
+      </Section>
+
+      <Section title={t('prefs.power')}>
+        <div className="toggles">
+          <Toggle
+            label={t('prefs.pauseOnBattery')}
+            checked={draft.pauseOnBattery}
+            onChange={(v) => editDraft({ pauseOnBattery: v })}
+            testId="pause-on-battery"
+          />
+          <Toggle
+            label={t('prefs.quietHours')}
+            checked={draft.respectQuietHours}
+            onChange={(v) => editDraft({ respectQuietHours: v })}
+          />
+          <Toggle
+            label={t('prefs.onlyWhenIdle')}
+            checked={draft.onlyWhenIdle}
+            onChange={(v) => editDraft({ onlyWhenIdle: v })}
+          />
+          {draft.onlyWhenIdle && prefs ? (
+            <label className="field inline">
+              <span className="label">{t('prefs.idleMinutes')}</span>
+              <input
+                type="number"
+                min={1}
+                max={240}
+                value={prefs.idleMinutes}
+                onChange={(e) =>
+                  Number.isInteger(e.target.valueAsNumber) &&
+                  void setPreferences({ idleMinutes: e.target.valueAsNumber })
+                }
+              />
+            </label>
+          ) : null}
+        </div>
+      </Section>
+
+      {prefs ? (
+        <Section title={t('prefs.app')}>
+          <div className="toggles">
+            <Toggle
+              label={t('prefs.openAtLogin')}
+              checked={prefs.openAtLogin}
+              onChange={(v) => void setPreferences({ openAtLogin: v })}
+            />
+            <Toggle
+              label={t('prefs.notifications')}
+              checked={prefs.notifications}
+              onChange={(v) => void setPreferences({ notifications: v })}
+            />
+            <label className="field inline">
+              <span className="label">{t('prefs.language')}</span>
+              <select
+                data-testid="language"
+                value={prefs.language}
+                onChange={(e) =>
+                  void setPreferences({ language: e.target.value as typeof prefs.language })
+                }
+              >
+                <option value="auto">{t('prefs.lang.auto')}</option>
+                <option value="en">English</option>
+                <option value="fr">Français</option>
+              </select>
+            </label>
+          </div>
+        </Section>
+      ) : null}
+
+      <footer className="save-bar" data-testid="save-bar">
+        <span
+          className={
+            saveState === 'saved'
+              ? 'ok-text'
+              : saveState === 'invalid' || saveState === 'error'
+                ? 'field-error'
+                : 'muted'
+          }
+          data-testid="save-state"
+        >
+          {saveState === 'saved'
+            ? t('prefs.saved')
+            : saveState === 'invalid'
+              ? t('prefs.invalid')
+              : saveState === 'error'
+                ? t('error.generic', { message: saveMessage ?? '' })
+                : dirty
+                  ? t('prefs.unsaved')
+                  : ''}
+        </span>
+        <div className="row">
+          <button type="button" className="secondary" disabled={!dirty} onClick={revertDraft}>
+            {t('action.revert')}
+          </button>
+          <button
+            type="button"
+            className="primary"
+            data-testid="save"
+            disabled={!dirty || saveState === ('saving' as string)}
+            onClick={() => void saveDraft()}
+          >
+            {t('action.save')}
+          </button>
+        </div>
+      </footer>
+    </div>
+  );
+}
