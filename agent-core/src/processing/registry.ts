@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { CAPABILITIES, type JobType } from '@retaia/protocol';
 import { ExtractFactsProcessor } from './facts/extract-facts.js';
 import { GeneratePreviewProcessor } from './preview/generate-preview.js';
+import { GenerateThumbnailsProcessor } from './thumbnails/generate-thumbnails.js';
+import { GenerateWaveformProcessor } from './waveform/generate-waveform.js';
 import type { Processor } from './processor.js';
 import type { MediaProcessorOptions } from './processor-options.js';
 import {
@@ -20,7 +22,12 @@ export type CreateProcessorsOptions = MediaProcessorOptions;
 
 /** One processor per media job type (transcription lives in processing/transcription). */
 export function createProcessors(opts: CreateProcessorsOptions = {}): Map<JobType, Processor> {
-  const list: Processor[] = [new ExtractFactsProcessor(opts), new GeneratePreviewProcessor(opts)];
+  const list: Processor[] = [
+    new ExtractFactsProcessor(opts),
+    new GeneratePreviewProcessor(opts),
+    new GenerateThumbnailsProcessor(opts),
+    new GenerateWaveformProcessor(opts),
+  ];
   return new Map(list.map((p) => [p.jobType, p]));
 }
 

@@ -578,3 +578,60 @@ export async function toolVersion(bin: string, signal?: AbortSignal): Promise<st
   if (result.code !== 0) throw failureFromExit('ffmpeg', result, proc.stderrTail());
   return out.split('\n')[0] ?? '';
 }
+
+// ---------------------------------------------------------------------------------------------
+// extractVideoFrame
+
+export interface RgbFrame {
+  width: number;
+  height: number;
+  /** Packed 8-bit RGB, width*height*3 bytes. */
+  rgb: Buffer;
+}
+
+/**
+ * One frame of the first video stream at `atMs`, display-oriented (autorotate), square pixels,
+ * scaled to `width`. Seeks on the input side (fast: decodes from the previous keyframe only).
+ * Returns undefined when there is no frame at that time (past the end).
+ */
+export async function extractVideoFrame(
+  path: string,
+  opts: { atMs: number; width: number; signal?: AbortSignal; binaries?: FfmpegBinaries },
+): Promise<RgbFrame | undefined> {
+  const out = await runFfmpegToBuffer(
+    [
+      '-ss',
+      msToSeconds(opts.atMs),
+      '-i',
+      path,
+      '-map',
+      '0:v:0',
+      '-an',
+      '-sn',
+      '-dn',
+      '-frames:v',
+      '1',
+      '-vf',
+      `scale=trunc(iw*sar/2+0.5)*2:ih,setsar=1,scale=${opts.width}:-2:flags=bicubic,format=rgb24`,
+      '-c:v',
+      'ppm',
+      '-f',
+      'image2pipe',
+      'pipe:1',
+    ],
+    { maxBytes: opts.width * opts.width * 3 * 4 + 64, ...opts },
+  );
+  if (out.length === 0) return undefined;
+  const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(out.subarray(0, 32).toString('latin1'));
+  if (!m)
+    throw new ProcessingError(
+      FFMPEG_ERROR_CODES.failed,
+      'ffmpeg returned an unexpected frame format',
+      true,
+    );
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  const rgb = out.subarray(m[0].length, m[0].length + width * height * 3);
+  if (rgb.length !== width * height * 3) return undefined;
+  return { width, height, rgb };
+}

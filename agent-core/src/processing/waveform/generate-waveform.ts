@@ -1,0 +1,90 @@
+// `generate_audio_waveform`: {"duration_ms", "bucket_count":1000, "samples":[peak 0..1 ×1000]}
+// over the whole duration. The audio is decoded once, mono, at a low rate (4 kHz: plenty for
+// a 1000-bucket overview, ~11× less data than 44.1 kHz) and aggregated as it streams.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ProcessingError,
+  type Processor,
+  type ProcessorContext,
+  type ProcessorOutput,
+} from '../processor.js';
+import { binariesFor, type MediaProcessorOptions } from '../processor-options.js';
+import { assertReadableMediaFile, decodePcm, probeMedia } from '../tools/ffmpeg.js';
+import { PeakWaveformBuilder } from './peak-waveform-builder.js';
+
+export const WAVEFORM_PROFILE = { bucketCount: 1000, decodeRateHz: 4000 } as const;
+
+export class GenerateWaveformProcessor implements Processor {
+  readonly jobType = 'generate_audio_waveform' as const;
+  constructor(private readonly opts: MediaProcessorOptions = {}) {}
+
+  async run(ctx: ProcessorContext): Promise<ProcessorOutput> {
+    const started = Date.now();
+    assertReadableMediaFile(ctx.sourcePath);
+    const binaries = binariesFor(this.opts);
+    ctx.onProgress({ stage: 'probing' });
+    const probe = await probeMedia(ctx.sourcePath, { signal: ctx.signal, binaries });
+    const audio = probe.streams.find((s) => s.codec_type === 'audio');
+    if (!audio) {
+      throw new ProcessingError(
+        'NO_DECODABLE_STREAM',
+        `no audio stream to draw a waveform from in ${ctx.sourcePath}`,
+        false,
+      );
+    }
+    const durationS = probe.format.duration ?? audio.duration;
+    if (!durationS || durationS <= 0) {
+      throw new ProcessingError(
+        'MEDIA_UNREADABLE',
+        `audio duration unknown (truncated file?): ${ctx.sourcePath}`,
+        false,
+      );
+    }
+    const rate = WAVEFORM_PROFILE.decodeRateHz;
+    const expected = Math.max(1, Math.round(durationS * rate));
+    const builder = new PeakWaveformBuilder(WAVEFORM_PROFILE.bucketCount, expected);
+    let lastPct = -1;
+    ctx.onProgress({ stage: 'waveform', percent: 0 });
+    for await (const chunk of decodePcm(ctx.sourcePath, {
+      sampleRate: rate,
+      channels: 1,
+      signal: ctx.signal,
+      binaries,
+    })) {
+      builder.push(chunk);
+      const pct = Math.min(99, Math.floor((builder.samplesSeen / expected) * 100));
+      if (pct !== lastPct) {
+        lastPct = pct;
+        ctx.onProgress({ stage: 'waveform', percent: pct });
+      }
+    }
+    if (builder.samplesSeen === 0) {
+      throw new ProcessingError(
+        'NO_DECODABLE_STREAM',
+        `the audio stream of ${ctx.sourcePath} decodes to nothing`,
+        false,
+      );
+    }
+    const body = {
+      duration_ms: Math.round(durationS * 1000),
+      bucket_count: WAVEFORM_PROFILE.bucketCount,
+      samples: builder.result(),
+    };
+    const path = join(ctx.workDir, 'waveform.json');
+    await writeFile(path, JSON.stringify(body));
+    ctx.onProgress({ stage: 'waveform', percent: 100 });
+    const warnings =
+      Math.abs(builder.samplesSeen - expected) > rate
+        ? [
+            `decoded ${(builder.samplesSeen / rate).toFixed(1)} s of audio, container says ${durationS.toFixed(1)} s`,
+          ]
+        : [];
+    return {
+      type: 'derived',
+      files: [{ kind: 'waveform', path, contentType: 'application/json' }],
+      metrics: { elapsed_ms: Date.now() - started, decoded_samples: builder.samplesSeen },
+      ...(warnings.length ? { warnings } : {}),
+    };
+  }
+}
