@@ -170,9 +170,7 @@ describe('renderer against a fake daemon', { skip }, () => {
   test('dark mode follows the system', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.getByTestId('nav-control').click();
-    const bg = await page.evaluate(
-      () => getComputedStyle(document.documentElement).backgroundColor,
-    );
+    const bg = await page.evaluate('getComputedStyle(document.documentElement).backgroundColor');
     assert.equal(bg, 'rgb(28, 28, 30)');
     await screenshot(page, 'fake-09-control-center-dark');
     await page.getByTestId('nav-preferences').click();

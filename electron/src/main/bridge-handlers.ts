@@ -56,11 +56,12 @@ export function createBridgeHandlers(
   };
 
   return {
-    getStatus: () => daemon().status(),
-    getJobs: () => daemon().jobs(),
-    pause: () => daemon().pause('user'),
-    resume: () => daemon().resume('user'),
-    refresh: () => daemon().refresh(),
+    // async everywhere so "daemon unreachable" is a rejection, never a synchronous throw.
+    getStatus: async () => daemon().status(),
+    getJobs: async () => daemon().jobs(),
+    pause: async () => daemon().pause('user'),
+    resume: async () => daemon().resume('user'),
+    refresh: async () => daemon().refresh(),
     getConfig: async () => {
       const view = await daemon().getConfig();
       lastRawConfig = view.config;
@@ -69,7 +70,7 @@ export function createBridgeHandlers(
     validateConfig: async (config) =>
       redactSecrets(await daemon().validateConfig(withSecrets(config))),
     saveConfig: async (config) => redactSecrets(await daemon().saveConfig(withSecrets(config))),
-    validateMount: (storageId, path) =>
+    validateMount: async (storageId, path) =>
       daemon().validateMount(
         requireString(storageId, 'storage id'),
         requireString(path, 'mount path'),
@@ -82,10 +83,10 @@ export function createBridgeHandlers(
       await openEnrolPage().catch(() => undefined);
       return view;
     },
-    cancelEnrol: () => daemon().cancelEnrol(),
-    getEnrol: () => daemon().getEnrol(),
+    cancelEnrol: async () => daemon().cancelEnrol(),
+    getEnrol: async () => daemon().getEnrol(),
     openEnrolPage,
-    getDiagnostics: () => daemon().diagnostics(),
+    getDiagnostics: async () => daemon().diagnostics(),
     copyToClipboard: async (text) => {
       if (typeof text !== 'string') throw new BridgeInputError('clipboard text must be a string');
       if (text.length > MAX_CLIPBOARD_CHARS)

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Bundles the Electron main process, the preload script and the daemon entry to CommonJS in
+// electron/dist, and copies the built renderer (renderer/dist) to electron/dist/renderer.
+// Run `npm run build -w renderer` first (or `npm run build -w electron`, which does both).
+import { build } from 'esbuild';
+import { cp, rm, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('..', import.meta.url));
+const rendererDist = fileURLToPath(new URL('../../renderer/dist', import.meta.url));
+
+// Native or binary-shipping modules stay in node_modules (asar-unpacked where needed).
+const external = [
+  'electron',
+  'sharp',
+  '@napi-rs/keyring',
+  'ffmpeg-static',
+  'better-sqlite3',
+  'pino-pretty',
+];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  sourcemap: true,
+  external,
+  logLevel: 'info',
+  absWorkingDir: here,
+  // ESM sources use import.meta.url (createRequire, asset lookups); give CJS a real value.
+  define: { 'import.meta.url': '__importMetaUrl' },
+  banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
+await rm(`${here}/dist`, { recursive: true, force: true });
+await build({ ...common, entryPoints: ['src/main/main.ts'], outfile: 'dist/main.cjs' });
+// The preload runs sandboxed: a single self-contained file that only requires `electron`.
+await build({
+  ...common,
+  entryPoints: ['src/preload/preload.ts'],
+  outfile: 'dist/preload.cjs',
+  target: 'chrome130',
+});
+await build({ ...common, entryPoints: ['src/daemon-entry.ts'], outfile: 'dist/daemon.cjs' });
+
+try {
+  await stat(`${rendererDist}/index.html`);
+} catch {
+  console.error('renderer/dist/index.html is missing: run `npm run build -w renderer` first');
+  process.exit(1);
+}
+await cp(rendererDist, `${here}/dist/renderer`, { recursive: true });
+console.log('electron/dist ready: main.cjs, preload.cjs, daemon.cjs, renderer/');

@@ -1,0 +1,104 @@
+// Attach-or-start against the REAL agent daemon (agent-core's startDaemon in its own process,
+// reached through the real ControlClient): the app starts one daemon, a second launch attaches
+// to it, and never is a second runtime started.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { attachOrStartDaemon, DaemonUnavailableError } from '../src/main/daemon-launcher.js';
+import { connectControl } from '../src/main/control-client-control.js';
+import { spawnDaemonProcess } from '../src/main/daemon-process.js';
+import { FakeDaemonControl } from './support/fake-daemon-control.js';
+import { waitFor } from './support/wait-for.js';
+
+const entry = fileURLToPath(new URL('../src/daemon-entry.ts', import.meta.url));
+
+test('attaches to a running daemon without spawning', async () => {
+  const fake = new FakeDaemonControl();
+  let spawned = 0;
+  const r = await attachOrStartDaemon({
+    connect: async () => fake,
+    spawn: async () => void spawned++,
+  });
+  assert.equal(r.startedByApp, false);
+  assert.equal(spawned, 0);
+});
+
+test('a daemon that never answers gives an actionable error', async () => {
+  await assert.rejects(
+    attachOrStartDaemon({
+      connect: async () => undefined,
+      spawn: async () => undefined,
+      startTimeoutMs: 50,
+      pollMs: 5,
+    }),
+    (err: unknown) =>
+      err instanceof DaemonUnavailableError && /did not answer/.test(err.message) && err.retryable,
+  );
+  await assert.rejects(
+    attachOrStartDaemon({
+      connect: async () => undefined,
+      spawn: async () => Promise.reject(new Error('ENOENT')),
+    }),
+    /Could not start the Retaia agent daemon: ENOENT.*retaia-agent daemon start/,
+  );
+});
+
+test('starts the real daemon once, then attaches to it; never a second runtime', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'retaia-desktop-daemon-'));
+  const configPath = join(dir, 'config.json');
+  await writeFile(configPath, JSON.stringify({ max_parallel_jobs: 1 }));
+  const socket = join(dir, 'agent.sock');
+  const env = {
+    RETAIA_AGENT_DATA_DIR: dir,
+    RETAIA_AGENT_CONFIG: configPath,
+    RETAIA_AGENT_SOCKET: socket,
+  };
+  let spawns = 0;
+  const deps = {
+    connect: () => connectControl(socket, 1_000),
+    spawn: () => {
+      spawns++;
+      return spawnDaemonProcess({
+        entry,
+        execPath: process.execPath,
+        execArgv: ['--import', 'tsx'],
+        logFile: join(dir, 'daemon.log'),
+        env,
+      });
+    },
+    startTimeoutMs: 30_000,
+  };
+  const first = await attachOrStartDaemon(deps);
+  try {
+    assert.equal(first.startedByApp, true);
+    const status = await first.control.status();
+    assert.ok(status.pid !== process.pid, 'the daemon runs in its own process, not in the app');
+    const second = await attachOrStartDaemon(deps);
+    assert.equal(second.startedByApp, false);
+    assert.equal(spawns, 1);
+    assert.equal((await second.control.status()).pid, status.pid, 'the same runtime');
+
+    // Even a forced second start leaves the first runtime alone (the daemon's own lock).
+    await spawnDaemonProcess({
+      entry,
+      execPath: process.execPath,
+      execArgv: ['--import', 'tsx'],
+      logFile: join(dir, 'second.log'),
+      env,
+    });
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal((await first.control.status()).pid, status.pid);
+  } finally {
+    await first.control.shutdown();
+    await waitFor(
+      'daemon gone',
+      async () => (await connectControl(socket, 500)) === undefined,
+      15_000,
+    );
+  }
+  const log = await readFile(join(dir, 'daemon.log'), 'utf8');
+  assert.match(log, /daemon started/);
+});
