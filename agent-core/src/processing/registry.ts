@@ -103,7 +103,7 @@ export async function detectMediaCapabilities(
   let sharpOk = false;
   try {
     const sharp = await loadSharp();
-    await sharp(undefined, { create: { width: 2, height: 2, channels: 3, background: '#000' } })
+    await sharp({ create: { width: 2, height: 2, channels: 3, background: '#000' } })
       .webp()
       .toBuffer();
     sharpOk = true;

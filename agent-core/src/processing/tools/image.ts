@@ -5,7 +5,7 @@ import { open } from 'node:fs/promises';
 import type { Sharp, SharpOptions } from 'sharp';
 import { ProcessingAbortedError, ProcessingError } from '../processor.js';
 
-type SharpFactory = (input?: string | Buffer, options?: SharpOptions) => Sharp;
+type SharpFactory = (input?: string | Buffer | SharpOptions, options?: SharpOptions) => Sharp;
 let sharpPromise: Promise<SharpFactory> | undefined;
 
 /** Loads sharp once; throws a retryable IMAGE_TOOL_UNAVAILABLE when the native module is broken. */
