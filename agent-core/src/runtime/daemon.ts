@@ -133,7 +133,7 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
         logger.warn({ error: (err as Error).message }, 'could not lower CPU priority');
       }
     }
-    logger.info({ control_endpoint: control.endpoint, pid: process.pid }, 'daemon started');
+    logger.info({ control_endpoint: control.endpoint }, 'daemon started');
     return {
       controlEndpoint: control.endpoint,
       paths,

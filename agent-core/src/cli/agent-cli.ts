@@ -1,0 +1,620 @@
+// `retaia-agent`: the headless control surface. Everything that touches a running daemon goes
+// through its control API (ControlClient); without a daemon, commands work on the files
+// directly. Human output by default, `--json` for scripts. Exit codes: 0 ok, 1 error,
+// 2 invalid input/config, 3 daemon not running (status).
+import { spawn } from 'node:child_process';
+import { existsSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { RequestSigner } from '@retaia/protocol';
+import { resolveAgentPaths, type AgentPaths } from '../config/agent-paths.js';
+import {
+  formatConfigProblems,
+  parseConfigValue,
+  setConfigValue,
+  validateAgentConfig,
+} from '../config/config-schema.js';
+import { ConfigError, loadConfigFile, saveConfigFile } from '../config/config-store.js';
+import { CoreClient } from '../core-api/core-client.js';
+import { runDeviceEnrolment } from '../core-api/device-enrolment.js';
+import { IdentityStore } from '../identity/agent-identity.js';
+import { openSecretStore } from '../identity/secret-store.js';
+import { AGENT_VERSION } from '../agent-version.js';
+import { ControlClient, DaemonNotRunningError } from '../runtime/control-client.js';
+import type {
+  EnrolmentView,
+  JobHistoryEntry,
+  StatusSnapshot,
+} from '../runtime/control-protocol.js';
+import { readLockOwner } from '../runtime/daemon-lock.js';
+import { JobHistory } from '../runtime/job-history.js';
+import { installService, uninstallService, type ServiceCommand } from './service-units.js';
+import { openBrowser } from './open-browser.js';
+
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+interface GlobalOpts {
+  config?: string;
+  dataDir?: string;
+  socket?: string;
+  json?: boolean;
+}
+
+const BIN_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/retaia-agent.js');
+
+function pathsOf(g: GlobalOpts): AgentPaths {
+  return resolveAgentPaths({
+    ...(g.config ? { configPath: resolve(g.config) } : {}),
+    ...(g.dataDir ? { dataDir: resolve(g.dataDir) } : {}),
+    ...(g.socket ? { controlSocketPath: g.socket } : {}),
+  });
+}
+
+function print(g: GlobalOpts, value: unknown, human: () => string): void {
+  process.stdout.write(`${g.json ? JSON.stringify(value, null, 2) : human()}\n`);
+}
+
+async function daemonClient(paths: AgentPaths): Promise<ControlClient | undefined> {
+  const client = new ControlClient(paths.controlSocketPath, 5000);
+  return (await client.isRunning()) ? client : undefined;
+}
+
+async function readRawConfig(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new CliError(`cannot read ${path}: ${(err as Error).message}`, 2);
+  }
+}
+
+function humanStatus(s: StatusSnapshot): string {
+  return [
+    `state:        ${s.state}${s.reason ? ` (${s.reason})` : ''}`,
+    `agent:        ${s.agentName} ${s.agentVersion} — id ${s.agentId}, pid ${s.pid}`,
+    `core:         ${s.coreUrl ?? '(not configured)'} — ${s.connection.state}${s.connection.lastError ? ` (${s.connection.lastError})` : ''}`,
+    `auth:         ${s.auth.state}${s.auth.clientId ? ` (client ${s.auth.clientId})` : ''}`,
+    `capabilities: ${s.effectiveCapabilities.join(', ') || s.capabilities.join(', ') || '(none)'}`,
+    `parallel:     ${s.currentJobs.length}/${s.maxParallelJobs} running`,
+    ...s.currentJobs.map(
+      (j) =>
+        `  ${j.jobType} ${j.sourceName} — ${j.stage}${j.percent !== undefined ? ` ${j.percent}%` : ''}`,
+    ),
+  ].join('\n');
+}
+
+function humanHistory(entries: JobHistoryEntry[]): string[] {
+  return entries.map(
+    (h) =>
+      `${h.finishedAt}  ${h.outcome.padEnd(10)} ${h.jobType.padEnd(24)} ${h.sourceName}  ${(h.durationMs / 1000).toFixed(1)} s${h.errorCode ? `  ${h.errorCode}: ${h.message ?? ''}` : ''}`,
+  );
+}
+
+function serviceCommand(paths: AgentPaths, g: GlobalOpts): ServiceCommand {
+  const args = [BIN_PATH, 'daemon', 'start', '--foreground'];
+  if (g.config) args.push('--config', paths.configPath);
+  if (g.dataDir) args.push('--data-dir', paths.dataDir);
+  if (g.socket) args.push('--socket', paths.controlSocketPath);
+  // Locations chosen through the environment must survive into the service's environment.
+  const env = Object.fromEntries(
+    [
+      'RETAIA_AGENT_CONFIG',
+      'RETAIA_AGENT_DATA_DIR',
+      'RETAIA_AGENT_SOCKET',
+      'RETAIA_AGENT_SECRET_STORE',
+    ]
+      .filter((k) => process.env[k])
+      .map((k) => [k, process.env[k] as string]),
+  );
+  return { program: process.execPath, args, env, logPath: join(paths.dataDir, 'daemon.log') };
+}
+
+async function enrolLocally(
+  paths: AgentPaths,
+  g: GlobalOpts,
+  noBrowser: boolean,
+  label?: string,
+): Promise<void> {
+  const { config } = await loadConfigFile(paths.configPath);
+  if (!config.core_url)
+    throw new CliError('set core_url first: retaia-agent config set core_url https://…', 2);
+  const secrets = await openSecretStore(paths.dataDir);
+  const identity = new IdentityStore(paths.dataDir, secrets);
+  await identity.loadOrCreate();
+  const client = new CoreClient({ baseUrl: config.core_url });
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const outcome = await runDeviceEnrolment(client, {
+      clientLabel: label ?? config.agent_name ?? (await import('node:os')).hostname(),
+      signal: abort.signal,
+      onStarted: (s) =>
+        showCode(
+          g,
+          {
+            state: 'pending',
+            userCode: s.user_code,
+            verificationUri: s.verification_uri,
+            verificationUriComplete: s.verification_uri_complete,
+          },
+          noBrowser,
+        ),
+    });
+    if (outcome.status !== 'APPROVED')
+      throw new CliError(`enrolment ${outcome.status.toLowerCase()}`);
+    await identity.saveCredentials({
+      clientId: outcome.clientId,
+      secretKey: outcome.secretKey,
+      coreUrl: config.core_url,
+    });
+    print(
+      g,
+      { state: 'approved', clientId: outcome.clientId },
+      () => `Enrolled (client ${outcome.clientId}); secret stored in ${secrets.info.detail}`,
+    );
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function showCode(g: GlobalOpts, view: EnrolmentView, noBrowser: boolean): void {
+  if (!view.verificationUriComplete) return;
+  const opened = !noBrowser && openBrowser(view.verificationUriComplete);
+  if (g.json) {
+    process.stdout.write(
+      `${JSON.stringify({ state: 'pending', user_code: view.userCode, verification_uri: view.verificationUri, verification_uri_complete: view.verificationUriComplete })}\n`,
+    );
+    return;
+  }
+  process.stdout.write(
+    `${opened ? 'Opened your browser. If it did not open, visit' : 'Visit'} ${view.verificationUriComplete}\nand confirm the code: ${view.userCode}\nWaiting for approval (Ctrl-C to cancel)…\n`,
+  );
+}
+
+export function buildProgram(): Command {
+  const program = new Command('retaia-agent')
+    .description('Retaia processing agent: daemon control, configuration, enrolment')
+    .version(AGENT_VERSION)
+    .option('--config <path>', 'config file (default: OS location, or RETAIA_AGENT_CONFIG)')
+    .option(
+      '--data-dir <path>',
+      'data dir (identity, history, secrets file; or RETAIA_AGENT_DATA_DIR)',
+    )
+    .option('--socket <path>', 'daemon control endpoint (or RETAIA_AGENT_SOCKET)')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError();
+  const g = (): GlobalOpts => program.opts<GlobalOpts>();
+
+  // ----- config -----
+  const config = program.command('config').description('show, validate and edit the configuration');
+  config
+    .command('path')
+    .description('print where the config file lives')
+    .action(() => print(g(), { path: pathsOf(g()).configPath }, () => pathsOf(g()).configPath));
+  config
+    .command('init')
+    .description('write a new config file')
+    .option('--core-url <url>', 'Core URL, e.g. https://nas.local:8443')
+    .option('--storage <id=path...>', 'storage mount(s): storage_id=/absolute/path')
+    .option('--force', 'overwrite an existing file')
+    .action(async (o: { coreUrl?: string; storage?: string[]; force?: boolean }) => {
+      const paths = pathsOf(g());
+      if (existsSync(paths.configPath) && !o.force)
+        throw new CliError(
+          `${paths.configPath} exists: use --force to overwrite, or "config set" to change one field`,
+          2,
+        );
+      const mounts: Record<string, string> = {};
+      for (const s of o.storage ?? []) {
+        const eq = s.indexOf('=');
+        if (eq < 1) throw new CliError(`--storage ${s}: write it as storage_id=/absolute/path`, 2);
+        mounts[s.slice(0, eq)] = s.slice(eq + 1);
+      }
+      const raw = { ...(o.coreUrl ? { core_url: o.coreUrl } : {}), storage_mounts: mounts };
+      const cfg = await saveConfigFile(paths.configPath, raw);
+      print(g(), { path: paths.configPath, config: cfg }, () => `Wrote ${paths.configPath}`);
+    });
+  config
+    .command('show')
+    .description('show the effective config, where files live and which secret store is used')
+    .action(async () => {
+      const paths = pathsOf(g());
+      const client = await daemonClient(paths);
+      const view = client
+        ? await client.getConfig()
+        : {
+            path: paths.configPath,
+            config: (await loadConfigFile(paths.configPath)).config,
+            secretStore: (await openSecretStore(paths.dataDir)).info,
+          };
+      const out = {
+        ...view,
+        dataDir: paths.dataDir,
+        controlEndpoint: paths.controlSocketPath,
+        daemonRunning: Boolean(client),
+      };
+      print(g(), out, () =>
+        [
+          `config file:  ${view.path}`,
+          `data dir:     ${paths.dataDir}`,
+          `control:      ${paths.controlSocketPath} (${client ? 'daemon running' : 'no daemon'})`,
+          `secret store: ${view.secretStore.kind} — ${view.secretStore.detail}`,
+          JSON.stringify(view.config, null, 2),
+        ].join('\n'),
+      );
+    });
+  config
+    .command('validate [file]')
+    .description('validate a config file (default: the active one)')
+    .action(async (file?: string) => {
+      const path = file ? resolve(file) : pathsOf(g()).configPath;
+      const result = validateAgentConfig(await readRawConfig(path));
+      print(g(), result, () =>
+        result.ok ? `${path}: valid` : `${path}: invalid\n${formatConfigProblems(result.problems)}`,
+      );
+      if (!result.ok) process.exitCode = 2;
+    });
+  config
+    .command('set <key> <value>')
+    .description('set one field (dotted, e.g. storage_mounts.nas-main /mnt/nas); "null" removes it')
+    .action(async (key: string, value: string) => {
+      const paths = pathsOf(g());
+      const parsed = parseConfigValue(value);
+      const raw = setConfigValue(
+        await readRawConfig(paths.configPath),
+        key,
+        parsed === null ? undefined : parsed,
+      );
+      const client = await daemonClient(paths);
+      const result = client ? await client.putConfig(raw) : validateAgentConfig(raw);
+      if (!result.ok) {
+        print(g(), result, () => `not applied:\n${formatConfigProblems(result.problems)}`);
+        process.exitCode = 2;
+        return;
+      }
+      if (!client) await saveConfigFile(paths.configPath, raw);
+      print(
+        g(),
+        { ok: true, path: paths.configPath, appliedToDaemon: Boolean(client) },
+        () => `${key} set${client ? ' and applied to the running daemon' : ''}`,
+      );
+    });
+
+  // ----- enrol -----
+  program
+    .command('enrol')
+    .description('enrol this agent with Core through the browser (device flow)')
+    .option('--no-browser', 'print the URL and code instead of opening a browser')
+    .option('--label <label>', 'name shown to the approving operator')
+    .action(async (o: { browser: boolean; label?: string }) => {
+      const paths = pathsOf(g());
+      const client = await daemonClient(paths);
+      if (!client) return enrolLocally(paths, g(), !o.browser, o.label);
+      let view = await client.startEnrolment(o.label);
+      if (view.state === 'error') throw new CliError(view.message ?? 'enrolment failed');
+      showCode(g(), view, !o.browser);
+      let canceled = false;
+      const onSigint = () => {
+        canceled = true;
+        void client.cancelEnrolment();
+      };
+      process.once('SIGINT', onSigint);
+      try {
+        while (view.state === 'pending' && !canceled) {
+          await new Promise((r) => setTimeout(r, 1000));
+          view = await client.enrolment();
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      print(g(), view, () =>
+        view.state === 'approved'
+          ? 'Enrolled; the daemon is connecting to Core.'
+          : `Enrolment ${canceled ? 'canceled' : view.state}${view.message ? `: ${view.message}` : ''}`,
+      );
+      if (view.state !== 'approved') process.exitCode = 1;
+    });
+
+  // ----- daemon -----
+  const daemon = program.command('daemon').description('run and control the background daemon');
+  daemon
+    .command('start')
+    .description('start the daemon (in the background unless --foreground)')
+    .option('--foreground', 'run in this process (for services and debugging)')
+    .action(async (o: { foreground?: boolean }) => {
+      const paths = pathsOf(g());
+      if (o.foreground) {
+        const { startDaemon } = await import('../runtime/daemon.js');
+        const running = await startDaemon({
+          configPath: paths.configPath,
+          dataDir: paths.dataDir,
+          controlSocketPath: paths.controlSocketPath,
+          applyCpuPriority: true,
+        });
+        const onSignal = () => void running.stop();
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+        await running.stopped;
+        return;
+      }
+      if (await daemonClient(paths))
+        throw new CliError(`a daemon is already running on ${paths.controlSocketPath}`);
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(paths.dataDir, { recursive: true, mode: 0o700 });
+      const logPath = join(paths.dataDir, 'daemon.log');
+      const fd = openSync(logPath, 'a');
+      const args = [
+        BIN_PATH,
+        ...(g().config ? ['--config', paths.configPath] : []),
+        ...(g().dataDir ? ['--data-dir', paths.dataDir] : []),
+        ...(g().socket ? ['--socket', paths.controlSocketPath] : []),
+        'daemon',
+        'start',
+        '--foreground',
+      ];
+      const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
+      child.unref();
+      const client = new ControlClient(paths.controlSocketPath, 2000);
+      const deadline = Date.now() + 60_000;
+      let exited: number | null = null;
+      child.once('exit', (code) => (exited = code ?? 1));
+      while (Date.now() < deadline) {
+        if (await client.isRunning()) {
+          print(
+            g(),
+            { started: true, pid: child.pid, log: logPath },
+            () => `Daemon started (pid ${child.pid}); logs in ${logPath}`,
+          );
+          return;
+        }
+        if (exited !== null) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const tail = (await readFile(logPath, 'utf8').catch(() => ''))
+        .trim()
+        .split('\n')
+        .slice(-5)
+        .join('\n');
+      throw new CliError(`the daemon did not come up; last log lines (${logPath}):\n${tail}`);
+    });
+  daemon
+    .command('stop')
+    .description('stop the daemon (running jobs get a grace period, then are handed back)')
+    .action(async () => {
+      const paths = pathsOf(g());
+      const client = await daemonClient(paths);
+      if (!client)
+        return print(g(), { stopped: false, running: false }, () => 'No daemon running.');
+      await client.shutdown();
+      const deadline = Date.now() + 90_000;
+      while (Date.now() < deadline && (await client.isRunning()))
+        await new Promise((r) => setTimeout(r, 200));
+      while (Date.now() < deadline && (await readLockOwner(join(paths.dataDir, 'daemon.lock'))))
+        await new Promise((r) => setTimeout(r, 200));
+      print(g(), { stopped: true }, () => 'Daemon stopped.');
+    });
+  daemon
+    .command('status')
+    .description('show the daemon state')
+    .action(async () => {
+      const paths = pathsOf(g());
+      try {
+        const s = await new ControlClient(paths.controlSocketPath, 5000).status();
+        print(g(), s, () => humanStatus(s));
+      } catch (err) {
+        if (!(err instanceof DaemonNotRunningError)) throw err;
+        print(
+          g(),
+          { state: 'stopped', reason: 'no daemon running' },
+          () => `state: stopped (no daemon running; start it with "retaia-agent daemon start")`,
+        );
+        process.exitCode = 3;
+      }
+    });
+  daemon
+    .command('install')
+    .description(
+      'start the daemon automatically at login (systemd user unit / launchd agent / Windows login item)',
+    )
+    .option('--print', 'only print what would be written and run')
+    .action(async (o: { print?: boolean }) => {
+      const paths = pathsOf(g());
+      const res = await installService(serviceCommand(paths, g()), { dryRun: Boolean(o.print) });
+      print(
+        g(),
+        res,
+        () =>
+          `${o.print ? 'Would write' : 'Installed'} ${res.kind} at ${res.path}\n${o.print ? `${res.content}\n` : ''}${res.commands.map((c) => `$ ${c}`).join('\n')}`,
+      );
+    });
+  daemon
+    .command('uninstall')
+    .description('remove the autostart entry')
+    .option('--print', 'only print what would be run')
+    .action(async (o: { print?: boolean }) => {
+      const res = await uninstallService({ dryRun: Boolean(o.print) });
+      print(
+        g(),
+        res,
+        () =>
+          `${o.print ? 'Would remove' : 'Removed'} ${res.path}\n${res.commands.map((c) => `$ ${c}`).join('\n')}`,
+      );
+    });
+
+  // ----- jobs / diagnostics -----
+  program
+    .command('jobs')
+    .description('current jobs and recent history')
+    .option('--limit <n>', 'history entries', '20')
+    .action(async (o: { limit: string }) => {
+      const paths = pathsOf(g());
+      const client = await daemonClient(paths);
+      let snapshot;
+      if (client) snapshot = await client.jobs();
+      else {
+        const history = new JobHistory(join(paths.dataDir, 'job-history.jsonl'));
+        await history.load();
+        snapshot = { current: [], history: history.list() };
+      }
+      const limit = Number.parseInt(o.limit, 10) || 20;
+      snapshot = { ...snapshot, history: snapshot.history.slice(0, limit) };
+      print(g(), snapshot, () =>
+        [
+          `current (${snapshot.current.length}):`,
+          ...snapshot.current.map(
+            (j) =>
+              `  ${j.jobType} ${j.sourceName} — ${j.stage}${j.percent !== undefined ? ` ${j.percent}%` : ''} since ${j.startedAt}`,
+          ),
+          `history (latest ${snapshot.history.length}):`,
+          ...humanHistory(snapshot.history).map((l) => `  ${l}`),
+        ].join('\n'),
+      );
+    });
+  program
+    .command('diagnostics')
+    .description('a redacted report to paste into a bug report')
+    .action(async () => {
+      const paths = pathsOf(g());
+      const client = await daemonClient(paths);
+      let text: string;
+      if (client) text = (await client.diagnostics()).text;
+      else {
+        const { redactSecrets } = await import('../runtime/diagnostics.js');
+        const secrets = await openSecretStore(paths.dataDir);
+        const ident = await new IdentityStore(paths.dataDir, secrets).describe();
+        let cfg: unknown;
+        try {
+          cfg = (await loadConfigFile(paths.configPath)).config;
+        } catch (err) {
+          cfg = err instanceof ConfigError ? `invalid: ${err.message}` : String(err);
+        }
+        text = redactSecrets(
+          [
+            '# retaia-agent diagnostics (daemon not running)',
+            `version ${AGENT_VERSION}, node ${process.version}, ${process.platform} ${process.arch}`,
+            `agent id: ${ident?.agentId ?? '(none yet)'}; fingerprint ${ident?.fingerprint ?? 'n/a'}; client ${ident?.clientId ?? '(not enrolled)'}`,
+            `secret store: ${secrets.info.kind} — ${secrets.info.detail}`,
+            `paths: config ${paths.configPath}; data ${paths.dataDir}; control ${paths.controlSocketPath}`,
+            '## config',
+            typeof cfg === 'string' ? cfg : JSON.stringify(cfg, null, 2),
+          ].join('\n'),
+        );
+      }
+      print(g(), { text }, () => text);
+    });
+
+  // ----- identity -----
+  const identity = program
+    .command('identity')
+    .description('the agent identity (agent_id, OpenPGP key)');
+  identity
+    .command('show')
+    .description('show agent_id, key fingerprint and enrolment')
+    .action(async () => {
+      const paths = pathsOf(g());
+      const secrets = await openSecretStore(paths.dataDir);
+      const d = await new IdentityStore(paths.dataDir, secrets).describe();
+      if (!d) throw new CliError('no identity yet: it is created when the daemon first starts');
+      const out = { ...d, secretStore: secrets.info };
+      print(g(), out, () =>
+        [
+          `agent id:     ${d.agentId}`,
+          `fingerprint:  ${d.fingerprint}`,
+          `key created:  ${d.keyCreatedAt}`,
+          `enrolled:     ${d.clientId ? `yes (client ${d.clientId})` : 'no'}`,
+          `secret store: ${secrets.info.kind} — ${secrets.info.detail}`,
+        ].join('\n'),
+      );
+    });
+  identity
+    .command('rotate-key')
+    .description('create a new OpenPGP key and register it with Core (the agent_id stays)')
+    .action(async () => {
+      const paths = pathsOf(g());
+      if (await daemonClient(paths))
+        throw new CliError(
+          'stop the daemon first ("retaia-agent daemon stop"): it holds the current key',
+        );
+      const secrets = await openSecretStore(paths.dataDir);
+      const store = new IdentityStore(paths.dataDir, secrets);
+      const before = await store.describe();
+      const rotated = await store.rotateKey();
+      let registered = false;
+      const creds = await store.loadCredentials();
+      const { config } = await loadConfigFile(paths.configPath);
+      if (creds && config.core_url) {
+        const client = new CoreClient({
+          baseUrl: config.core_url,
+          signer: await RequestSigner.fromArmored(rotated.agentId, rotated.privateKeyArmored),
+          credentials: async () => creds,
+        });
+        const { detectMediaCapabilities } = await import('../processing/registry.js');
+        const { release, arch, hostname } = await import('node:os');
+        await client.register({
+          agent_id: rotated.agentId,
+          agent_name: config.agent_name ?? hostname(),
+          agent_version: AGENT_VERSION,
+          openpgp_public_key: rotated.publicKeyArmored,
+          openpgp_fingerprint: rotated.fingerprint,
+          os_name:
+            process.platform === 'darwin'
+              ? 'macos'
+              : process.platform === 'win32'
+                ? 'windows'
+                : 'linux',
+          os_version: release(),
+          arch:
+            arch() === 'x64'
+              ? 'x86_64'
+              : arch() === 'arm64'
+                ? 'arm64'
+                : arch() === 'arm'
+                  ? 'armv7'
+                  : 'other',
+          capabilities: (await detectMediaCapabilities()).capabilities,
+          max_parallel_jobs: config.max_parallel_jobs,
+        });
+        registered = true;
+      }
+      print(
+        g(),
+        {
+          agentId: rotated.agentId,
+          previousFingerprint: before?.fingerprint,
+          fingerprint: rotated.fingerprint,
+          registered,
+        },
+        () =>
+          `New key ${rotated.fingerprint} (was ${before?.fingerprint ?? 'none'})${registered ? ', registered with Core' : '; it will be registered when the daemon next starts'}`,
+      );
+    });
+  return program;
+}
+
+export async function runCli(argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const json = program.opts<GlobalOpts>().json;
+    const exitCode = err instanceof CliError ? err.exitCode : err instanceof ConfigError ? 2 : 1;
+    const message =
+      err instanceof ConfigError
+        ? `${err.message}\nFix the file, or run "retaia-agent config validate".`
+        : (err as Error).message;
+    process.stderr.write(
+      json ? `${JSON.stringify({ error: message })}\n` : `retaia-agent: ${message}\n`,
+    );
+    process.exitCode = exitCode;
+  }
+}

@@ -1,0 +1,130 @@
+// The CLI as users run it (a real child process through bin/retaia-agent.js), and the text of
+// the generated autostart units.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import {
+  systemdUserUnit,
+  launchdPlist,
+  windowsLoginItem,
+  type ServiceCommand,
+} from '../src/cli/service-units.js';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../bin/retaia-agent.js', import.meta.url));
+
+async function cli(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env, RETAIA_AGENT_SECRET_STORE: 'file' },
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const cmd: ServiceCommand = {
+  program: '/usr/bin/node',
+  args: ['/opt/retaia agent/bin/retaia-agent.js', 'daemon', 'start', '--foreground'],
+  env: { RETAIA_AGENT_CONFIG: '/home/u/my config.json' },
+  logPath: '/home/u/.local/share/retaia-agent/daemon.log',
+};
+
+test('systemd user unit: quoted ExecStart, restart on failure, SIGTERM, enabled for the login session', () => {
+  const unit = systemdUserUnit(cmd);
+  assert.match(
+    unit,
+    /^ExecStart=\/usr\/bin\/node "\/opt\/retaia agent\/bin\/retaia-agent\.js" daemon start --foreground$/m,
+  );
+  assert.match(unit, /^Environment="RETAIA_AGENT_CONFIG=\/home\/u\/my config\.json"$/m);
+  assert.match(unit, /^Restart=on-failure$/m);
+  assert.match(unit, /^KillSignal=SIGTERM$/m);
+  assert.match(unit, /^WantedBy=default\.target$/m);
+});
+
+test('launchd agent: label, argv, RunAtLoad, KeepAlive on failure, escaped XML', () => {
+  const plist = launchdPlist({ ...cmd, args: [...cmd.args, '--config', '/a&b'] });
+  assert.match(plist, /<key>Label<\/key><string>org\.retaia\.agent<\/string>/);
+  assert.match(plist, /<string>\/opt\/retaia agent\/bin\/retaia-agent\.js<\/string>/);
+  assert.match(plist, /<string>\/a&amp;b<\/string>/);
+  assert.match(plist, /<key>RunAtLoad<\/key><true\/>/);
+  assert.match(plist, /<key>SuccessfulExit<\/key><false\/>/);
+  assert.match(
+    plist,
+    /<key>RETAIA_AGENT_CONFIG<\/key><string>\/home\/u\/my config\.json<\/string>/,
+  );
+});
+
+test('Windows login item: Run key command line with quoted paths', () => {
+  const item = windowsLoginItem({ ...cmd, program: 'C:\\Program Files\\nodejs\\node.exe' });
+  assert.equal(
+    item.commandLine,
+    '"C:\\Program Files\\nodejs\\node.exe" "/opt/retaia agent/bin/retaia-agent.js" daemon start --foreground',
+  );
+  assert.deepEqual(item.install.slice(0, 3), [
+    'add',
+    'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run',
+    '/v',
+  ]);
+  assert.ok(item.uninstall.includes('delete'));
+});
+
+test('CLI: config init/set/validate/show/path, --json, exit codes, daemon status without daemon', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cli-'));
+  const env = {
+    RETAIA_AGENT_CONFIG: join(dir, 'config.json'),
+    RETAIA_AGENT_DATA_DIR: join(dir, 'data'),
+  };
+  assert.equal((await cli(env, 'config', 'path')).stdout.trim(), env.RETAIA_AGENT_CONFIG);
+  assert.equal(
+    (
+      await cli(
+        env,
+        'config',
+        'init',
+        '--core-url',
+        'http://127.0.0.1:1',
+        '--storage',
+        `nas=${dir}`,
+      )
+    ).code,
+    0,
+  );
+  const again = await cli(env, 'config', 'init');
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /--force/);
+  const bad = await cli(env, 'config', 'set', 'core_url', 'http://nas.example');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stdout, /core_url: plain http:\/\/ is only allowed to loopback/);
+  assert.equal(
+    JSON.parse(await readFile(env.RETAIA_AGENT_CONFIG, 'utf8')).core_url,
+    'http://127.0.0.1:1',
+    'invalid value never written',
+  );
+  assert.equal((await cli(env, 'config', 'set', 'max_parallel_jobs', '3')).code, 0);
+  const shown = JSON.parse((await cli(env, '--json', 'config', 'show')).stdout);
+  assert.equal(shown.config.max_parallel_jobs, 3);
+  assert.equal(shown.config.core_url, 'http://127.0.0.1:1/api/v1');
+  assert.equal(shown.secretStore.kind, 'file');
+  assert.equal(shown.daemonRunning, false);
+  const validate = await cli(env, '--json', 'config', 'validate');
+  assert.equal(JSON.parse(validate.stdout).ok, true);
+  const status = await cli(env, '--json', 'daemon', 'status');
+  assert.equal(status.code, 3);
+  assert.equal(JSON.parse(status.stdout).state, 'stopped');
+  const noId = await cli(env, 'identity', 'show');
+  assert.equal(noId.code, 1);
+  assert.match(noId.stderr, /no identity yet/);
+  const install = await cli(env, 'daemon', 'install', '--print');
+  assert.match(install.stdout, /RETAIA_AGENT_DATA_DIR=/);
+});
