@@ -20,7 +20,7 @@ export function trayIconPath(
   platform: NodeJS.Platform,
 ): string {
   return platform === 'darwin'
-    ? join(assetsDir, 'tray', `trayTemplate-${state}.png`)
+    ? join(assetsDir, 'tray', `tray-${state}Template.png`)
     : join(assetsDir, 'tray', `tray-${state}.png`);
 }
 

@@ -87,6 +87,6 @@ test('tooltip names the reason work is paused', () => {
 });
 
 test('macOS gets template tray images, others coloured ones', () => {
-  assert.equal(trayIconPath('/a', 'paused', 'darwin'), '/a/tray/trayTemplate-paused.png');
+  assert.equal(trayIconPath('/a', 'paused', 'darwin'), '/a/tray/tray-pausedTemplate.png');
   assert.equal(trayIconPath('/a', 'paused', 'linux'), '/a/tray/tray-paused.png');
 });
