@@ -2,7 +2,7 @@
 // (real ffprobe/exifr on the project's sample media), against the in-process fake Core.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sharedMedia } from '@retaia/protocol/testing/shared-media.ts';
+import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { startDaemon } from '../src/runtime/daemon.js';
 import { ControlClient } from '../src/runtime/control-client.js';
 import { createProcessors, detectMediaCapabilities } from '../src/processing/registry.js';
