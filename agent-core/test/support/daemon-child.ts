@@ -1,0 +1,45 @@
+// Runs a daemon in its own process for tests that must kill it (kill -9). Options come as one
+// JSON argument; the processor is the registry's extract_facts, optionally delayed so the test
+// can kill the process mid-job. Prints "READY <endpoint>" once the control API listens.
+import type { JobType } from '@retaia/protocol';
+import { startDaemon } from '../../src/runtime/daemon.js';
+import { createProcessors, detectMediaCapabilities } from '../../src/processing/registry.js';
+import type { Processor } from '../../src/processing/processor.js';
+
+interface ChildOptions {
+  configPath: string;
+  dataDir: string;
+  delayMs?: number;
+  heartbeatMs?: number;
+}
+
+const opts = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
+const real = createProcessors();
+const facts = real.get('extract_facts')!;
+const delayed: Processor = {
+  jobType: 'extract_facts',
+  async run(ctx) {
+    ctx.onProgress({ stage: 'waiting' });
+    await new Promise((r) => setTimeout(r, opts.delayMs ?? 0));
+    return facts.run(ctx);
+  },
+};
+const daemon = await startDaemon({
+  configPath: opts.configPath,
+  dataDir: opts.dataDir,
+  processors: new Map<JobType, Processor>([['extract_facts', delayed]]),
+  detectCapabilities: () => detectMediaCapabilities(),
+  intervals: {
+    pollMs: 100,
+    policyMs: 1000,
+    heartbeatMs: opts.heartbeatMs ?? 500,
+    reconnectMs: 100,
+    enrolPollMinMs: 20,
+  },
+  backoff: { baseMs: 20, capMs: 200 },
+  secretStore: 'file',
+});
+process.on('SIGTERM', () => void daemon.stop());
+process.stdout.write(`READY ${daemon.controlEndpoint}\n`);
+await daemon.stopped;
+process.exit(0);
