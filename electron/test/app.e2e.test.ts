@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { _electron } from 'playwright-core';
 import { connectControl } from '../src/main/control-client-control.js';
-import { waitFor } from './support/wait-for.js';
 
 const electronDir = fileURLToPath(new URL('..', import.meta.url));
 

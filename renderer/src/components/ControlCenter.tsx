@@ -5,7 +5,7 @@ import type {
 import { useTranslate } from '../i18n/use-translate.js';
 import type { MessageKey } from '../i18n/messages.js';
 import type { Translate } from '../i18n/translate.js';
-import { useAppStore } from '../state/app-store.js';
+import { isUserPaused, useAppStore } from '../state/app-store.js';
 import { formatDuration, formatTime, jobLabel } from './format.js';
 
 type Tone = 'ok' | 'busy' | 'paused' | 'bad';
@@ -41,13 +41,14 @@ function StatusHero() {
   const { label, tone } = headline(shown, t);
 
   let detail: string;
+  const pauseText = (reasons: string[]) =>
+    reasons.map((r) => t(`reason.${r}` as MessageKey)).join(' · ');
   if (!shown) detail = linkMessage ?? '';
   else if (shown.state === 'paused') {
-    const reasons = pausedBy ? [pausedBy] : shown.pauseReasons;
-    detail =
-      reasons.length > 0
-        ? reasons.map((r) => t(`reason.${r}` as MessageKey)).join(' · ')
-        : (shown.reason ?? '');
+    const reasons = [...new Set([...shown.pauseReasons, ...(pausedBy ? [pausedBy] : [])])];
+    detail = reasons.length > 0 ? pauseText(reasons) : (shown.reason ?? '');
+  } else if (shown.state === 'degraded' || shown.state === 'stopped') {
+    detail = [shown.reason, pauseText(shown.pauseReasons)].filter(Boolean).join(' · ');
   } else if (shown.currentJobs.length > 1)
     detail = t('state.jobsRunning', { n: shown.currentJobs.length });
   else if (shown.currentJobs.length === 1) detail = t('state.jobRunning');
@@ -86,7 +87,7 @@ function StatusHero() {
           onClick={() => void togglePause()}
           disabled={!shown || busy}
         >
-          {shown?.state === 'paused' ? t('action.resume') : t('action.pause')}
+          {shown && isUserPaused(shown) ? t('action.resume') : t('action.pause')}
         </button>
       </div>
     </section>

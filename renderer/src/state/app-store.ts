@@ -67,6 +67,8 @@ export interface AppActions {
   dismissNotice(): void;
 }
 
+export const isUserPaused = (s: StatusSnapshot): boolean => s.pauseReasons.includes('user');
+
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 const viewFromHash = (): WindowView =>
@@ -207,7 +209,8 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
       if (!status) return;
       set({ busy: true });
       try {
-        const next = status.state === 'paused' ? await bridge().resume() : await bridge().pause();
+        // Only a pause the user made is the user's to lift; power/quiet-hours pauses are not.
+        const next = isUserPaused(status) ? await bridge().resume() : await bridge().pause();
         set({ status: next, busy: false });
       } catch (err) {
         fail(err);
