@@ -490,7 +490,7 @@ export class ReviewApp {
       wave,
       h('div', { class: 'panels' }, facts, transcript),
     );
-    if (secondary.childElementCount) this.els.detail.append(secondary);
+    if (secondary.childElementCount) decisionBar.append(secondary);
 
     const derived = d.derived ?? {};
     try {
@@ -668,6 +668,7 @@ export class ReviewApp {
         : target === 'DECIDED_KEEP'
           ? 'keep'
           : 'reject';
+    const seqBefore = this.openSeq;
     const ok = await this.guarded(label, (id, etag) =>
       this.api.patchAsset(id, etag, { state: target }),
     );
@@ -679,6 +680,11 @@ export class ReviewApp {
       target === 'DECIDED_REJECT' ? 'warn' : 'ok',
     );
     const i = this.list.findIndex((a) => a.uuid === uuid);
+    if (this.openSeq !== seqBefore) {
+      // The user already moved on while the PATCH was in flight: refresh the row, stay put.
+      this.syncSummary((await this.api.getAsset(uuid)).detail.summary);
+      return;
+    }
     await this.open(uuid);
     // Review flow: after a decision, go straight to the next asset of the list.
     if (target !== 'DECISION_PENDING' && i >= 0 && i < this.list.length - 1) {

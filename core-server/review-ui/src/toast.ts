@@ -21,6 +21,9 @@ export function toast(
   const el = document.createElement('div');
   el.className = `toast toast-${kind}`;
   el.textContent = message;
-  region().append(el);
+  const r = region();
+  r.append(el);
+  // Keep the stack short: a fast reviewer would otherwise bury the page in confirmations.
+  while (r.childElementCount > 3) r.firstElementChild?.remove();
   setTimeout(() => el.remove(), ms);
 }

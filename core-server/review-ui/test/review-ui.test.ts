@@ -363,6 +363,7 @@ test('keyboard decisions send PATCH with the current ETag in If-Match', { skip }
   await page.keyboard.press('u');
   const p3 = await waitFor(() => patches(U.harbour)[1], 'clear PATCH');
   assert.deepEqual(p3.body, { state: 'DECISION_PENDING' });
+  await page.locator('.detail-head .badge', { hasText: 'To review' }).waitFor();
   assert.equal(
     p3.headers['if-match'],
     etagOf(U.harbour).replace(/r(\d+)"$/, (_, n) => `r${Number(n) - 1}"`),
