@@ -10,10 +10,10 @@ import type { BackoffOptions } from '../core-api/backoff.js';
 import { IdentityStore } from '../identity/agent-identity.js';
 import { openSecretStore, type SecretStorePreference } from '../identity/secret-store.js';
 import type { Processor } from '../processing/processor.js';
-import { createProcessors, detectMediaCapabilities } from '../processing/registry.js';
 import { AGENT_VERSION } from '../agent-version.js';
 import { createAgentLogger, type AgentLogger } from './agent-logger.js';
 import { AgentRuntime, DEFAULT_INTERVALS, type RuntimeIntervals } from './agent-runtime.js';
+import { createDefaultProcessing } from './default-processing.js';
 import { ControlClient } from './control-client.js';
 import { startControlServer } from './control-server.js';
 import { acquireDaemonLock, DaemonAlreadyRunningError } from './daemon-lock.js';
@@ -27,9 +27,9 @@ export interface StartDaemonOptions {
   dataDir?: string;
   /** Control endpoint: Unix socket path or Windows named pipe. */
   controlSocketPath?: string;
-  /** Processors by job type (default: the media registry's createProcessors()). */
+  /** Processors by job type (default: the media registry + local transcription when available). */
   processors?: Map<JobType, Processor>;
-  /** Capability detection (default: the registry's detectMediaCapabilities()). */
+  /** Capability detection (default: detectMediaCapabilities + transcription detection). */
   detectCapabilities?: () => Promise<{ capabilities: string[]; problems: string[] }>;
   intervals?: Partial<RuntimeIntervals>;
   /** Backoff for 429/network retries (SPEC §3 defaults: base 2 s, cap 60 s). */
@@ -87,13 +87,17 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
     const history = new JobHistory(join(paths.dataDir, 'job-history.jsonl'), opts.historyLimit);
     await history.load();
     const events = new DaemonEvents();
+    const defaults =
+      opts.processors && opts.detectCapabilities
+        ? undefined
+        : await createDefaultProcessing(paths.dataDir);
     const runtime = new AgentRuntime({
       paths,
       identityStore,
       secretStore,
       identity,
-      processors: opts.processors ?? createProcessors(),
-      detectCapabilities: opts.detectCapabilities ?? (() => detectMediaCapabilities()),
+      processors: opts.processors ?? defaults!.processors,
+      detectCapabilities: opts.detectCapabilities ?? (() => defaults!.detectCapabilities()),
       intervals: { ...DEFAULT_INTERVALS, ...opts.intervals },
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       logger,
@@ -109,6 +113,7 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
       (stopping ??= (async () => {
         logger.info('daemon stopping');
         await runtime.stop();
+        await defaults?.close().catch(() => undefined);
         await control.close();
         await lock.release();
         logger.info('daemon stopped');
