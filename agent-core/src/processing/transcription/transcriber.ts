@@ -1,0 +1,230 @@
+// The one module that talks to the whisper.cpp engine. A Transcriber holds one loaded ggml model
+// and turns 16 kHz mono float PCM into text. Calls are serialized (a whisper context is not
+// re-entrant). Everything else in the agent goes through this class.
+import { availableParallelism } from 'node:os';
+import { ProcessingAbortedError, ProcessingError } from '../processor.js';
+import { readGgmlWhisperHeader, type GgmlWhisperHeader } from './ggml-model-header.js';
+import {
+  loadWhisperAddon,
+  type WhisperAddonLoad,
+  type WhisperJob,
+  type WhisperNativeContext,
+} from './whisper-addon.js';
+
+export const WHISPER_SAMPLE_RATE = 16_000;
+
+export const TRANSCRIPTION_ERROR_CODES = {
+  engineUnavailable: 'ENGINE_UNAVAILABLE',
+  modelMissing: 'MODEL_MISSING',
+  modelInvalid: 'MODEL_INVALID',
+  modelLoadFailed: 'MODEL_LOAD_FAILED',
+  failed: 'TRANSCRIPTION_FAILED',
+} as const;
+
+export interface TranscriberOptions {
+  modelPath: string;
+  /** CPU threads per transcription (default: all cores, at most 8). */
+  threads?: number;
+  /** For tests: pretend the addon is (un)available. */
+  loadAddon?: () => WhisperAddonLoad;
+}
+
+export interface TranscribeOptions {
+  /** ISO 639-1 code, or 'auto' (default) to let whisper detect it. */
+  language?: string;
+  /** Text the decoder should continue from (e.g. the end of the previous window). */
+  prompt?: string;
+  signal?: AbortSignal;
+  /** 0..1 within this call. */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface TranscribeResult {
+  text: string;
+  /** Detected (auto) or requested language code; undefined when whisper did not say. */
+  language?: string;
+}
+
+const LANGUAGE_RE = /^(auto|[a-z]{2,3})$/;
+
+export class Transcriber {
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Settles when the engine is really idle (an aborted native call keeps running a while). */
+  private engineIdle: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly ctx: WhisperNativeContext,
+    readonly modelPath: string,
+    readonly header: GgmlWhisperHeader,
+    readonly engine: string,
+    readonly loadMs: number,
+    private readonly threads: number,
+  ) {}
+
+  /**
+   * Validates the model file, loads the engine addon (once per process) and the model.
+   * Failures are retryable ProcessingErrors: they are this agent's setup, never the media's fault.
+   */
+  static async load(opts: TranscriberOptions): Promise<Transcriber> {
+    const started = performance.now();
+    const loaded = (opts.loadAddon ?? loadWhisperAddon)();
+    if (!loaded.addon) {
+      throw new ProcessingError(TRANSCRIPTION_ERROR_CODES.engineUnavailable, loaded.problem, true);
+    }
+    let header: GgmlWhisperHeader;
+    try {
+      header = await readGgmlWhisperHeader(opts.modelPath);
+    } catch (err) {
+      const missing = /ENOENT/.test((err as Error).message);
+      throw new ProcessingError(
+        missing ? TRANSCRIPTION_ERROR_CODES.modelMissing : TRANSCRIPTION_ERROR_CODES.modelInvalid,
+        (err as Error).message,
+        true,
+        { cause: err },
+      );
+    }
+    let ctx: WhisperNativeContext;
+    try {
+      // The constructor may return a promise (newer addon builds load asynchronously).
+      ctx = await new loaded.addon.WhisperContext({ filePath: opts.modelPath, useGpu: false });
+    } catch (err) {
+      throw new ProcessingError(
+        TRANSCRIPTION_ERROR_CODES.modelLoadFailed,
+        `whisper.cpp could not load model ${opts.modelPath}: ${(err as Error).message}`,
+        true,
+        { cause: err },
+      );
+    }
+    const threads = opts.threads ?? Math.max(1, Math.min(8, availableParallelism()));
+    return new Transcriber(
+      ctx,
+      opts.modelPath,
+      header,
+      loaded.addon.packageName,
+      performance.now() - started,
+      threads,
+    );
+  }
+
+  /**
+   * Transcribes one buffer of 16 kHz mono float PCM (callers window long audio themselves).
+   * On abort it rejects at once with ProcessingAbortedError; the native call, which only checks
+   * its stop flag between decoding steps, finishes in the background before the next call runs.
+   */
+  transcribe(pcm: Float32Array, opts: TranscribeOptions = {}): Promise<TranscribeResult> {
+    if (this.closed) {
+      return Promise.reject(
+        new ProcessingError(
+          TRANSCRIPTION_ERROR_CODES.engineUnavailable,
+          'transcriber is closed',
+          true,
+        ),
+      );
+    }
+    const language = opts.language ?? 'auto';
+    if (!LANGUAGE_RE.test(language)) {
+      return Promise.reject(
+        new ProcessingError(
+          TRANSCRIPTION_ERROR_CODES.failed,
+          `invalid language "${language}": use 'auto' or an ISO 639-1 code such as 'en'`,
+          false,
+        ),
+      );
+    }
+    const run = this.queue.then(() => this.engineIdle).then(() => this.runOne(pcm, language, opts));
+    // Keep the queue alive after failures; waiters see their own outcome via `run`.
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runOne(
+    pcm: Float32Array,
+    language: string,
+    opts: TranscribeOptions,
+  ): Promise<TranscribeResult> {
+    const { signal } = opts;
+    if (signal?.aborted) throw new ProcessingAbortedError(signal.reason);
+    let job: WhisperJob;
+    try {
+      job = this.ctx.transcribeData(toPcm16(pcm), {
+        language,
+        maxThreads: this.threads,
+        ...(opts.prompt ? { prompt: opts.prompt } : {}),
+        ...(opts.onProgress
+          ? { onProgress: (p: number) => opts.onProgress?.(Math.min(1, Math.max(0, p / 100))) }
+          : {}),
+      });
+    } catch (err) {
+      throw new ProcessingError(
+        TRANSCRIPTION_ERROR_CODES.failed,
+        `whisper.cpp refused the audio: ${(err as Error).message}`,
+        true,
+        {
+          cause: err,
+        },
+      );
+    }
+    const native = job.promise;
+    this.engineIdle = native.catch(() => undefined);
+    if (!signal) return this.finish(await native.catch((err) => this.failure(err)), language);
+
+    // Race the native job against the abort signal so the caller is released promptly.
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        void job.stop().catch(() => undefined);
+        reject(new ProcessingAbortedError(signal.reason));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const result = await Promise.race([
+        native.catch((err) => this.failure(err, signal)),
+        aborted,
+      ]);
+      return this.finish(result, language);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
+  }
+
+  private failure(err: unknown, signal?: AbortSignal): never {
+    if (signal?.aborted) throw new ProcessingAbortedError(signal.reason);
+    throw new ProcessingError(
+      TRANSCRIPTION_ERROR_CODES.failed,
+      `whisper.cpp failed: ${(err as Error).message}`,
+      true,
+      {
+        cause: err,
+      },
+    );
+  }
+
+  private finish(
+    result: { result: string; language?: string; isAborted: boolean },
+    language: string,
+  ): TranscribeResult {
+    const detected = result.language || (language !== 'auto' ? language : undefined);
+    return { text: result.result.trim(), ...(detected ? { language: detected } : {}) };
+  }
+
+  /** Waits for any running call, then frees the model. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    await this.engineIdle;
+    await this.ctx.release();
+  }
+}
+
+/** whisper.cpp's addon takes signed 16-bit PCM; clip instead of wrapping on overs. */
+export function toPcm16(pcm: Float32Array): ArrayBuffer {
+  const out = new Int16Array(pcm.length);
+  for (let i = 0; i < pcm.length; i++) {
+    const v = pcm[i]!;
+    out[i] = v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767);
+  }
+  return out.buffer;
+}
