@@ -128,3 +128,51 @@ test('CLI: config init/set/validate/show/path, --json, exit codes, daemon status
   const install = await cli(env, 'daemon', 'install', '--print');
   assert.match(install.stdout, /RETAIA_AGENT_DATA_DIR=/);
 });
+
+test('CLI: enrol --no-browser through a running daemon, then identity rotate-key re-registers', async (t) => {
+  const { FakeCore } = await import('./support/fake-core.js');
+  const { makeDaemonFixture } = await import('./support/daemon-fixture.js');
+  const { startDaemon } = await import('../src/runtime/daemon.js');
+  const core = await new FakeCore().start();
+  core.deviceInterval = 0;
+  core.deviceApproved = true;
+  t.after(() => core.close());
+  const fx = await makeDaemonFixture(core.url);
+  const env = { RETAIA_AGENT_CONFIG: fx.configPath, RETAIA_AGENT_DATA_DIR: fx.dataDir };
+  const daemon = await startDaemon({
+    configPath: fx.configPath,
+    dataDir: fx.dataDir,
+    secretStore: 'file',
+    processors: new Map(),
+    detectCapabilities: async () => ({ capabilities: [], problems: [] }),
+    logDestination: fx.logDestination,
+    intervals: { enrolPollMinMs: 20, reconnectMs: 50 },
+  });
+  let stopped = false;
+  t.after(async () => {
+    if (!stopped) await daemon.stop();
+  });
+  const enrol = await cli(env, 'enrol', '--no-browser');
+  assert.equal(enrol.code, 0, enrol.stderr);
+  assert.match(enrol.stdout, /Visit http:\/\/127\.0\.0\.1:\d+\/api\/v1\/device\?code=ABCD-EFGH/);
+  assert.match(enrol.stdout, /code: ABCD-EFGH/);
+  assert.match(enrol.stdout, /Enrolled/);
+  const refused = await cli(env, 'identity', 'rotate-key');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /stop the daemon first/);
+  await daemon.stop();
+  stopped = true;
+  const before = JSON.parse((await cli(env, '--json', 'identity', 'show')).stdout);
+  const rotated = await cli(env, '--json', 'identity', 'rotate-key');
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const out = JSON.parse(rotated.stdout);
+  assert.equal(out.registered, true);
+  assert.notEqual(out.fingerprint, before.fingerprint);
+  assert.equal(
+    core.agentKeys.get(before.agentId)?.fingerprint,
+    out.fingerprint,
+    'Core now holds the new key',
+  );
+  const history = await cli(env, '--json', 'jobs');
+  assert.deepEqual(JSON.parse(history.stdout), { current: [], history: [] });
+});
