@@ -176,3 +176,28 @@ test('CLI: enrol --no-browser through a running daemon, then identity rotate-key
   const history = await cli(env, '--json', 'jobs');
   assert.deepEqual(JSON.parse(history.stdout), { current: [], history: [] });
 });
+
+test('CLI: daemon start (background) / status / second start refused / stop', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cli-d-'));
+  const env = {
+    RETAIA_AGENT_CONFIG: join(dir, 'config.json'),
+    RETAIA_AGENT_DATA_DIR: join(dir, 'data'),
+  };
+  assert.equal((await cli(env, 'config', 'init', '--core-url', 'http://127.0.0.1:9')).code, 0);
+  const started = await cli(env, '--json', 'daemon', 'start');
+  assert.equal(started.code, 0, started.stderr);
+  try {
+    const status = JSON.parse((await cli(env, '--json', 'daemon', 'status')).stdout);
+    assert.equal(status.state, 'degraded');
+    assert.match(status.reason, /not enrolled/);
+    const again = await cli(env, 'daemon', 'start');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already running/);
+    const shown = JSON.parse((await cli(env, '--json', 'config', 'show')).stdout);
+    assert.equal(shown.daemonRunning, true);
+  } finally {
+    const stopped = await cli(env, 'daemon', 'stop');
+    assert.match(stopped.stdout, /Daemon stopped/);
+  }
+  assert.equal((await cli(env, 'daemon', 'status')).code, 3);
+});

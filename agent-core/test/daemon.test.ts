@@ -329,3 +329,50 @@ test('control API: config validate/put never applies an invalid config, mounts v
   assert.match(wrong.problem ?? '', /names storage "nas-main"/);
   await assert.rejects(control.pause('bogus' as never), /reason must be one of/);
 });
+
+test('losing and regaining Core raises disconnected then reconnected, once each, and degrades the state', async (t) => {
+  const { FaultProxy } = await import('../../e2e/support/fault-proxy.js');
+  const core = await new FakeCore().start();
+  core.deviceInterval = 0;
+  core.deviceApproved = true;
+  const proxy = await new FaultProxy(Number(new URL(core.url).port), {}, 3).start();
+  const fx = await makeDaemonFixture(proxy.url);
+  const daemon = await startDaemon({
+    configPath: fx.configPath,
+    dataDir: fx.dataDir,
+    processors: new Map(),
+    detectCapabilities: async () => ({ capabilities: [], problems: [] }),
+    intervals: { policyMs: 100, pollMs: 50, reconnectMs: 50, enrolPollMinMs: 20 },
+    backoff: { baseMs: 5, capMs: 20 },
+    logDestination: fx.logDestination,
+    secretStore: 'file',
+  });
+  t.after(async () => {
+    await daemon.stop();
+    await proxy.stop();
+    await core.close();
+  });
+  const events: DaemonEvent[] = [];
+  daemon.events.subscribe((e) => events.push(e));
+  const control = new ControlClient(daemon.controlEndpoint);
+  await enrol(core, control);
+  proxy.plan = { resetOnConnect: 1 };
+  const down = await waitFor(
+    async () => {
+      const s = await control.status();
+      return s.state === 'degraded' ? s : undefined;
+    },
+    10_000,
+    'degraded',
+  );
+  assert.equal(down.connection.state, 'disconnected');
+  assert.match(down.reason ?? '', /cannot reach Core/);
+  await new Promise((r) => setTimeout(r, 300));
+  proxy.plan = {};
+  await waitFor(async () => (await control.status()).state === 'running', 10_000, 'running again');
+  const kinds = events
+    .filter((e) => e.type === 'notification')
+    .map((e) => (e as { kind: string }).kind);
+  assert.equal(kinds.filter((k) => k === 'disconnected').length, 1);
+  assert.equal(kinds.filter((k) => k === 'reconnected').length, 1);
+});
