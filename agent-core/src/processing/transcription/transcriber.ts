@@ -6,6 +6,9 @@ import { ProcessingAbortedError, ProcessingError } from '../processor.js';
 import { readGgmlWhisperHeader, type GgmlWhisperHeader } from './ggml-model-header.js';
 import {
   loadWhisperAddon,
+  releaseNativeLog,
+  retainNativeLog,
+  type WhisperAddon,
   type WhisperAddonLoad,
   type WhisperJob,
   type WhisperNativeContext,
@@ -55,6 +58,7 @@ export class Transcriber {
 
   private constructor(
     private readonly ctx: WhisperNativeContext,
+    private readonly addon: WhisperAddon,
     readonly modelPath: string,
     readonly header: GgmlWhisperHeader,
     readonly engine: string,
@@ -85,10 +89,12 @@ export class Transcriber {
       );
     }
     let ctx: WhisperNativeContext;
+    retainNativeLog(loaded.addon);
     try {
       // The constructor may return a promise (newer addon builds load asynchronously).
       ctx = await new loaded.addon.WhisperContext({ filePath: opts.modelPath, useGpu: false });
     } catch (err) {
+      releaseNativeLog(loaded.addon);
       throw new ProcessingError(
         TRANSCRIPTION_ERROR_CODES.modelLoadFailed,
         `whisper.cpp could not load model ${opts.modelPath}: ${(err as Error).message}`,
@@ -99,6 +105,7 @@ export class Transcriber {
     const threads = opts.threads ?? Math.max(1, Math.min(8, availableParallelism()));
     return new Transcriber(
       ctx,
+      loaded.addon,
       opts.modelPath,
       header,
       loaded.addon.packageName,
@@ -215,7 +222,11 @@ export class Transcriber {
     this.closed = true;
     await this.queue;
     await this.engineIdle;
-    await this.ctx.release();
+    try {
+      await this.ctx.release();
+    } finally {
+      releaseNativeLog(this.addon);
+    }
   }
 }
 

@@ -68,8 +68,6 @@ export function loadWhisperAddon(): WhisperAddonLoad {
     if (typeof mod.WhisperContext !== 'function') {
       cached = { problem: `${packageName} does not export WhisperContext (incompatible version?)` };
     } else {
-      // Route whisper.cpp's own chatter away from stdout/stderr; the daemon logs JSON only.
-      mod.WhisperContext.toggleNativeLog?.(false);
       cached = { addon: { packageName, WhisperContext: mod.WhisperContext } };
     }
   } catch (err) {
@@ -83,4 +81,27 @@ export function loadWhisperAddon(): WhisperAddonLoad {
     };
   }
   return cached;
+}
+
+// whisper.cpp prints its model-loading chatter to stderr unless a log callback is installed, and
+// the daemon's output must stay JSON. The addon's callback is a thread-safe function that keeps
+// the event loop alive, so it is installed only while at least one model is loaded.
+let nativeLogUsers = 0;
+let nativeLogSink: ((level: string, text: string) => void) | undefined;
+
+/** Where whisper.cpp's own log lines go (default: dropped). */
+export function setWhisperNativeLogSink(
+  sink: ((level: string, text: string) => void) | undefined,
+): void {
+  nativeLogSink = sink;
+}
+
+export function retainNativeLog(addon: WhisperAddon): void {
+  if (nativeLogUsers++ === 0) {
+    addon.WhisperContext.toggleNativeLog(true, (level, text) => nativeLogSink?.(level, text));
+  }
+}
+
+export function releaseNativeLog(addon: WhisperAddon): void {
+  if (nativeLogUsers > 0 && --nativeLogUsers === 0) addon.WhisperContext.toggleNativeLog(false);
 }
