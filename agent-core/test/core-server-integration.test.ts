@@ -169,8 +169,13 @@ test(
     assert.equal(byName.get('clip.mp4')?.facts.width, 1920);
     assert.ok(byName.get('canon.jpg')?.facts.camera_make);
     assert.equal(byName.get('rode.wav')?.facts.sample_rate_hz, 48_000);
-    const history = (await control.jobs()).history;
-    assert.equal(history.filter((h) => h.outcome === 'completed').length, 3);
+    // Core marks the job completed before the daemon records its history entry: wait for it.
+    await waitFor(
+      async () =>
+        (await control.jobs()).history.filter((h) => h.outcome === 'completed').length === 3,
+      5000,
+      'three completed history entries',
+    );
     // one token for the whole process; no secret in any log line
     const logs = env.logLines.join('\n');
     assert.doesNotMatch(logs, /PRIVATE KEY|secret_key"?:"[^[]/);

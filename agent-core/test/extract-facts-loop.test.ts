@@ -97,7 +97,10 @@ test(
         `corrupt source must not be retried (${failed.error_code})`,
       );
     else assert.ok(facts(c.job_id));
-    const history = (await control.jobs()).history;
-    assert.equal(history.length, 3);
+    await waitFor(
+      async () => (await control.jobs()).history.length === 3,
+      5000,
+      'three history entries',
+    );
   },
 );
