@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import pino from 'pino';
 import { startCoreServer, type RunningCoreServer } from '@retaia/core-server';
-import { sharedMedia } from '@retaia/protocol/testing/shared-media.ts';
+import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { ControlClient } from '@retaia/agent-core/runtime/control-client.js';
 import { startDaemon, type RunningDaemon } from '@retaia/agent-core/runtime/daemon.js';
 import { controlFromClient } from '../src/main/control-client-control.js';
