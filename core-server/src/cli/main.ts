@@ -1,0 +1,140 @@
+// `core-server` command: serve, plus operator commands that work on the same data dir while the
+// server runs (SQLite WAL + busy timeout let both processes write).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { OPERATOR_USER_ID } from '../auth/device-flow.js';
+import { hashPassword } from '../auth/secret-hash.js';
+import { loadCliConfig } from '../config/load-cli-config.js';
+import { startCoreServer } from '../server/start-core-server.js';
+import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer');
+  return n;
+};
+
+const program = new Command('core-server').description('Lightweight Retaia Core');
+
+program
+  .command('serve')
+  .description('run the Core HTTP API, discovery and job queue')
+  .option(
+    '--storage-root <dir>',
+    'storage root (holds INBOX/, ARCHIVE/, REJECTS/, .derived/, .retaia)',
+  )
+  .option('--storage-id <id>', 'storage id written to the .retaia marker')
+  .option('--data-dir <dir>', 'directory of the SQLite database (default ./retaia-core-data)')
+  .option('--host <host>', 'listen address (default 127.0.0.1)')
+  .option('--port <port>', 'listen port (default 8080, 0 = random)', int)
+  .option('--tls-cert <file>', 'PEM certificate (HTTPS)')
+  .option('--tls-key <file>', 'PEM private key (HTTPS)')
+  .option('--config <file>', 'JSON config file (same keys as the programmatic options)')
+  .action(async (o) => {
+    const options = loadCliConfig({
+      storageRoot: o.storageRoot && path.resolve(o.storageRoot),
+      storageId: o.storageId,
+      dataDir: o.dataDir,
+      host: o.host,
+      port: o.port,
+      config: o.config,
+    });
+    if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
+      throw new Error('--tls-cert and --tls-key go together');
+    const tls = o.tlsCert
+      ? { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') }
+      : options.tls;
+    const server = await startCoreServer({ ...options, tls });
+    process.stdout.write(`core-server listening on ${server.apiUrl}\n`);
+    const stop = () => void server.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+const dataDirOption = (c: Command) =>
+  c.option(
+    '--data-dir <dir>',
+    'data directory of the server',
+    process.env.RETAIA_CORE_DATA_DIR ?? 'retaia-core-data',
+  );
+
+async function withStore(
+  dataDir: string,
+  fn: (s: SqliteCoreStore) => Promise<void>,
+): Promise<void> {
+  const store = new SqliteCoreStore(path.resolve(dataDir));
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const print = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+
+const clients = program
+  .command('clients')
+  .description('technical clients (agents) and device flows');
+dataDirOption(
+  clients.command('approve <user_code>').description('approve a pending device flow'),
+).action((code: string, o) =>
+  withStore(o.dataDir, async (s) => {
+    const flow = await s.approveDeviceFlow(code, OPERATOR_USER_ID, Date.now());
+    print({ approved: true, user_code: flow.user_code, client_id: flow.client_id });
+  }),
+);
+dataDirOption(clients.command('deny <user_code>').description('deny a pending device flow')).action(
+  (code: string, o) =>
+    withStore(o.dataDir, async (s) => {
+      await s.denyDeviceFlow(code);
+      print({ denied: true, user_code: code.toUpperCase() });
+    }),
+);
+dataDirOption(clients.command('list').description('list approved clients')).action((o) =>
+  withStore(o.dataDir, async (s) =>
+    print((await s.listClients()).map(({ secret_hash: _s, ...c }) => c)),
+  ),
+);
+
+dataDirOption(
+  program.command('agents').command('list').description('list registered agents'),
+).action((o) =>
+  withStore(o.dataDir, async (s) =>
+    print((await s.listAgents()).map(({ public_key: _k, ...a }) => a)),
+  ),
+);
+
+dataDirOption(program.command('assets').command('list').description('list assets')).action((o) =>
+  withStore(o.dataDir, async (s) =>
+    print(
+      (await s.listAssets({ limit: 1_000_000, offset: 0 })).map((a) => ({
+        uuid: a.uuid,
+        state: a.state,
+        media_type: a.media_type,
+        path: a.relative_path,
+        profile: a.profile,
+      })),
+    ),
+  ),
+);
+
+dataDirOption(
+  program
+    .command('users')
+    .command('add')
+    .description('add a human operator')
+    .requiredOption('--email <email>')
+    .requiredOption('--password <password>', 'or set RETAIA_CORE_USER_PASSWORD'),
+).action((o) =>
+  withStore(o.dataDir, async (s) => {
+    if (o.password.length < 8) throw new Error('password must have at least 8 characters');
+    const u = await s.addUser(o.email, await hashPassword(o.password));
+    print({ user_id: u.user_id, email: u.email });
+  }),
+);
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`core-server: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+// Options of one running Core, validated once at the edge. The CLI builds them from flags, env
+// (RETAIA_CORE_*) and an optional JSON file; tests and the quick start pass them directly.
+import type pino from 'pino';
+import { z } from 'zod';
+
+export const coreOptionsSchema = z.object({
+  storageRoot: z.string().min(1),
+  storageId: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only'),
+  dataDir: z.string().min(1),
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Public base URL used in verification links; defaults to the listening address. */
+  publicUrl: z.string().url().optional(),
+  leaseTtlSeconds: z.number().positive().default(120),
+  stabilityWindowMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(5 * 60_000),
+  scanIntervalMs: z.number().int().min(0).default(30_000),
+  /** Sweeper period for lease expiry and upload GC. */
+  sweepIntervalMs: z.number().int().positive().default(1_000),
+  featureFlags: z.record(z.string(), z.boolean()).default({}),
+  autoApproveDeviceFlow: z.boolean().default(false),
+  deviceFlowIntervalSeconds: z.number().int().min(0).default(5),
+  deviceFlowTtlSeconds: z.number().int().positive().default(600),
+  maxAttempts: z.number().int().min(1).default(3),
+  maxPartSizeBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 * 1024),
+  uploadTtlSeconds: z.number().int().positive().default(3600),
+  /** GoPro/DJI low-res proxies and thumbnails as sidecars (SPEC §6: only when enabled). */
+  videoProxySidecars: z.boolean().default(false),
+  minPollIntervalSeconds: z.number().int().min(1).default(5),
+  maxParallelJobsAllowed: z.number().int().min(1).default(4),
+  rateLimits: z
+    .object({
+      deviceStartsPerWindow: z.number().int().positive().default(20),
+      tokenFailuresPerWindow: z.number().int().positive().default(5),
+      loginFailuresPerWindow: z.number().int().positive().default(5),
+      slowDownsBeforeBlock: z.number().int().positive().default(5),
+      windowMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 60_000),
+    })
+    .prefault({}),
+  tls: z.object({ cert: z.string(), key: z.string() }).optional(),
+});
+
+export type CoreOptionsInput = z.input<typeof coreOptionsSchema> & { logger?: pino.Logger };
+export type CoreOptions = z.output<typeof coreOptionsSchema>;

@@ -1,0 +1,207 @@
+// Periodic discovery of INBOX (SPEC §6). One walk = readdir per directory + one stat per file;
+// the store is read once and written once per scan, and only for what changed, so a rescan of
+// unchanged files costs little more than the walk itself. DISCOVERED→READY needs the same size
+// on two consecutive scans AND an mtime older than the stability window.
+import { randomUUID } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { relativePathProblem } from '@retaia/protocol';
+import type { CoreContext } from '../server/core-context.js';
+import type { NewAsset, ScanChanges } from '../store/core-store.js';
+import { defaultProfile } from '../domain/job-plan.js';
+import { STORAGE_DIRS } from '../storage/storage-marker.js';
+import {
+  ALL_SIDECAR_EXTENSIONS,
+  baseNameOf,
+  extensionOf,
+  mediaTypeOf,
+  sidecarExtensions,
+} from './media-classification.js';
+
+export interface ScanReport {
+  files_seen: number;
+  new_assets: number;
+  became_ready: number;
+  unknown_files: number;
+  ignored_symlinks: number;
+  unsafe_names: number;
+  duration_ms: number;
+}
+
+interface SeenFile {
+  relative: string;
+  name: string;
+  size: number;
+  mtimeMs: number;
+}
+
+const STAT_BATCH = 64;
+
+export class InboxScanner {
+  private running: Promise<ScanReport> | undefined;
+  private realRoot: string | undefined;
+
+  constructor(private readonly ctx: CoreContext) {}
+
+  /** Runs one scan; concurrent callers share the scan in progress, then a fresh one runs. */
+  async scan(): Promise<ScanReport> {
+    while (this.running) await this.running.catch(() => undefined);
+    this.running = this.scanOnce();
+    try {
+      return await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async scanOnce(): Promise<ScanReport> {
+    const started = performance.now();
+    const { storageRoot, stabilityWindowMs, videoProxySidecars } = this.ctx.options;
+    this.realRoot ??= await realpath(storageRoot);
+    const report: ScanReport = {
+      files_seen: 0,
+      new_assets: 0,
+      became_ready: 0,
+      unknown_files: 0,
+      ignored_symlinks: 0,
+      unsafe_names: 0,
+      duration_ms: 0,
+    };
+    const media: { file: SeenFile; sidecars: string[] }[] = [];
+    await this.walkDir(STORAGE_DIRS.inbox, report, media, videoProxySidecars);
+
+    const index = new Map((await this.ctx.store.loadScanIndex()).map((e) => [e.relative_path, e]));
+    const now = this.ctx.clock();
+    const changes: ScanChanges = { inserts: [], updates: [], ready: [] };
+    for (const { file, sidecars } of media) {
+      const known = index.get(file.relative);
+      if (!known) {
+        const mediaType = mediaTypeOf(file.name)!;
+        const asset: NewAsset = {
+          uuid: randomUUID(),
+          media_type: mediaType,
+          profile: defaultProfile(mediaType),
+          relative_path: file.relative,
+          name: file.name,
+          size_bytes: file.size,
+          mtime_ms: Math.trunc(file.mtimeMs),
+          sidecars,
+        };
+        changes.inserts.push(asset);
+        report.new_assets++;
+        continue;
+      }
+      const sidecarsJson = JSON.stringify(sidecars);
+      const mtime = Math.trunc(file.mtimeMs);
+      if (known.state !== 'DISCOVERED') {
+        // Past discovery only the sidecar list is kept up to date.
+        if (known.sidecars !== sidecarsJson) {
+          changes.updates.push({
+            uuid: known.uuid,
+            size_bytes: known.size_bytes,
+            mtime_ms: known.mtime_ms,
+            stable_scans: known.stable_scans,
+            sidecars,
+          });
+        }
+        continue;
+      }
+      const unchanged = known.size_bytes === file.size && known.mtime_ms === mtime;
+      const stableScans = unchanged ? known.stable_scans + 1 : 0;
+      if (!unchanged || known.sidecars !== sidecarsJson || stableScans !== known.stable_scans) {
+        changes.updates.push({
+          uuid: known.uuid,
+          size_bytes: file.size,
+          mtime_ms: mtime,
+          stable_scans: stableScans,
+          sidecars,
+        });
+      }
+      if (stableScans >= 1 && now - mtime >= stabilityWindowMs) {
+        changes.ready.push(known.uuid);
+        report.became_ready++;
+      }
+    }
+    await this.ctx.store.applyScan(changes, this.ctx.flags, now);
+    report.duration_ms = Math.round(performance.now() - started);
+    if (
+      report.new_assets ||
+      report.became_ready ||
+      report.unsafe_names ||
+      report.ignored_symlinks
+    ) {
+      this.ctx.logger.info({ scan: report }, 'inbox scan');
+    }
+    return report;
+  }
+
+  private async walkDir(
+    relDir: string,
+    report: ScanReport,
+    media: { file: SeenFile; sidecars: string[] }[],
+    videoProxySidecars: boolean,
+  ): Promise<void> {
+    const absDir = path.join(this.ctx.options.storageRoot, relDir);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(absDir, { withFileTypes: true });
+    } catch (err) {
+      this.ctx.logger.warn({ dir: relDir, err: (err as Error).message }, 'cannot read directory');
+      return;
+    }
+    const files: { name: string; relative: string }[] = [];
+    const subdirs: string[] = [];
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const relative = `${relDir}/${e.name}`;
+      if (relativePathProblem(relative) || /[\r\n]/.test(e.name)) {
+        report.unsafe_names++;
+        continue;
+      }
+      if (e.isSymbolicLink()) {
+        const target = await realpath(path.join(absDir, e.name)).catch(() => undefined);
+        const root = this.realRoot!;
+        if (!target || !(target === root || target.startsWith(root + path.sep))) {
+          report.ignored_symlinks++;
+          continue;
+        }
+        const st = await stat(target).catch(() => undefined);
+        // Symlinked directories are not followed (cycles); symlinked files inside the root are.
+        if (st?.isFile()) files.push({ name: e.name, relative });
+        else report.ignored_symlinks++;
+        continue;
+      }
+      if (e.isDirectory()) subdirs.push(relative);
+      else if (e.isFile()) files.push({ name: e.name, relative });
+    }
+
+    const namesByLower = new Map(files.map((f) => [f.name.toLowerCase(), f.relative]));
+    const mediaFiles = files.filter((f) => {
+      if (mediaTypeOf(f.name)) return true;
+      if (!ALL_SIDECAR_EXTENSIONS.has(extensionOf(f.name))) report.unknown_files++;
+      return false;
+    });
+    for (let i = 0; i < mediaFiles.length; i += STAT_BATCH) {
+      const batch = mediaFiles.slice(i, i + STAT_BATCH);
+      const stats = await Promise.all(
+        batch.map((f) => stat(path.join(absDir, f.name)).catch(() => undefined)),
+      );
+      batch.forEach((f, j) => {
+        const st = stats[j];
+        if (!st) return;
+        report.files_seen++;
+        const mediaType = mediaTypeOf(f.name)!;
+        const base = baseNameOf(f.name).toLowerCase();
+        const sidecars = sidecarExtensions(mediaType, videoProxySidecars)
+          .map((ext) => namesByLower.get(`${base}.${ext}`))
+          .filter((s): s is string => s !== undefined);
+        media.push({
+          file: { relative: f.relative, name: f.name, size: st.size, mtimeMs: st.mtimeMs },
+          sidecars,
+        });
+      });
+    }
+    for (const d of subdirs) await this.walkDir(d, report, media, videoProxySidecars);
+  }
+}

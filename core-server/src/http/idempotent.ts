@@ -1,0 +1,56 @@
+// Idempotency-Key handling for agent writes: same key + same body ⇒ the stored response, same
+// key + another body ⇒ 409 IDEMPOTENCY_CONFLICT. Only successful responses are stored (24 h), so
+// a retry after an error is evaluated again.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sha256Hex } from '@retaia/protocol';
+import { CoreError, validationFailed } from '../errors/core-error.js';
+import type { CoreContext } from '../server/core-context.js';
+
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
+
+export async function idempotent(
+  ctx: CoreContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  actor: string,
+  bodySha256: string,
+  handler: () => Promise<unknown>,
+): Promise<unknown> {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200) {
+    throw validationFailed('Idempotency-Key header is required (1–200 characters)');
+  }
+  const scope = {
+    actor,
+    endpoint: `${request.method} ${(request.raw.url ?? '').split('?')[0]}`,
+    key,
+  };
+  const begin = await ctx.store.beginIdempotent(scope, sha256Hex(bodySha256), ctx.clock());
+  if (begin.kind === 'conflict') {
+    throw new CoreError(
+      'IDEMPOTENCY_CONFLICT',
+      409,
+      'this Idempotency-Key was already used with a different request body',
+    );
+  }
+  if (begin.kind === 'in_progress') {
+    throw new CoreError(
+      'IDEMPOTENCY_CONFLICT',
+      409,
+      'a request with this Idempotency-Key is still being processed; retry shortly',
+      true,
+    );
+  }
+  if (begin.kind === 'replay') {
+    void reply.header('idempotent-replayed', 'true').status(begin.statusCode);
+    return begin.body;
+  }
+  try {
+    const body = await handler();
+    await ctx.store.finishIdempotent(scope, reply.statusCode || 200, body);
+    return body;
+  } catch (err) {
+    await ctx.store.abandonIdempotent(scope);
+    throw err;
+  }
+}

@@ -1,0 +1,142 @@
+// The agent's job loop: list, claim, heartbeat, submit, fail (SPEC §3, §6).
+import { hasAllCapabilities } from '@retaia/protocol';
+import type { FastifyInstance } from 'fastify';
+import { CoreError } from '../../errors/core-error.js';
+import { submitJobResult } from '../../jobs/submit-job-result.js';
+import type { CoreContext } from '../../server/core-context.js';
+import { failSchema, leaseSchema, submitSchema } from '../facts-patch-schema.js';
+import { idempotent } from '../idempotent.js';
+import { parseBody } from '../parse-body.js';
+import { requireClient } from '../request-actor.js';
+import { signedAgentWrite } from '../signed-agent-write.js';
+import { wireJob } from '../wire-views.js';
+
+type JobParams = { Params: { job_id: string } };
+
+/** A missing lock_token is 423 LOCK_REQUIRED, not a plain validation error. */
+function requireLockToken(body: unknown): void {
+  const token = (body as { lock_token?: unknown } | undefined)?.lock_token;
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new CoreError(
+      'LOCK_REQUIRED',
+      423,
+      'lock_token and fencing_token from the claim are required',
+    );
+  }
+}
+
+export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void {
+  api.get<{ Querystring: { limit?: string } }>('/jobs', async (request) => {
+    const client = await requireClient(ctx, request);
+    const headerAgent = request.headers['x-retaia-agent-id'];
+    const agents = (await ctx.store.listAgents()).filter((a) => a.client_id === client.client_id);
+    const agent =
+      agents.find((a) => a.agent_id === headerAgent) ??
+      agents.sort((a, b) => b.last_register_at.localeCompare(a.last_register_at))[0];
+    if (!agent) return [];
+    await ctx.store.touchAgent(agent.agent_id, ctx.clock());
+    const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 500);
+    const out = [];
+    for (const job of await ctx.store.listPendingJobs()) {
+      if (job.feature_flag && ctx.flags[job.feature_flag] !== true) continue;
+      if (!hasAllCapabilities(agent.effective_capabilities, job.required_capabilities)) continue;
+      const asset = await ctx.store.getAsset(job.asset_uuid);
+      if (!asset) continue;
+      out.push(wireJob(job, asset, ctx.options.storageId));
+      if (out.length >= limit) break;
+    }
+    return out;
+  });
+
+  api.post<JobParams>('/jobs/:job_id/claim', async (request) => {
+    const { agent } = await signedAgentWrite(ctx, request);
+    const { job, asset } = await ctx.store.claimJob({
+      jobId: request.params.job_id,
+      agentId: agent.agent_id,
+      effectiveCapabilities: agent.effective_capabilities,
+      flags: ctx.flags,
+      nowMs: ctx.clock(),
+      leaseTtlMs: ctx.options.leaseTtlSeconds * 1000,
+    });
+    request.log.info(
+      {
+        job_id: job.job_id,
+        asset_uuid: job.asset_uuid,
+        agent_id: agent.agent_id,
+        fencing_token: job.fencing_token,
+      },
+      'job claimed',
+    );
+    return wireJob(job, asset, ctx.options.storageId);
+  });
+
+  api.post<JobParams>('/jobs/:job_id/heartbeat', async (request) => {
+    const { agent } = await signedAgentWrite(ctx, request);
+    requireLockToken(request.body);
+    const body = parseBody(leaseSchema, request.body);
+    const job = await ctx.store.extendLease(
+      {
+        jobId: request.params.job_id,
+        agentId: agent.agent_id,
+        lockToken: body.lock_token,
+        fencingToken: body.fencing_token,
+        nowMs: ctx.clock(),
+      },
+      ctx.options.leaseTtlSeconds * 1000,
+    );
+    return {
+      locked_until: new Date(job.locked_until_ms!).toISOString(),
+      fencing_token: job.fencing_token,
+    };
+  });
+
+  api.post<JobParams>('/jobs/:job_id/submit', async (request, reply) => {
+    const { agent, bodySha256 } = await signedAgentWrite(ctx, request);
+    return idempotent(ctx, request, reply, agent.agent_id, bodySha256, async () => {
+      requireLockToken(request.body);
+      const body = parseBody(submitSchema, request.body);
+      const out = await submitJobResult(ctx, request.params.job_id, agent.agent_id, body);
+      request.log.info(
+        {
+          job_id: out.job_id,
+          asset_uuid: out.asset_uuid,
+          agent_id: agent.agent_id,
+          asset_state: out.asset_state,
+        },
+        'job submitted',
+      );
+      return out;
+    });
+  });
+
+  api.post<JobParams>('/jobs/:job_id/fail', async (request, reply) => {
+    const { agent, bodySha256 } = await signedAgentWrite(ctx, request);
+    return idempotent(ctx, request, reply, agent.agent_id, bodySha256, async () => {
+      requireLockToken(request.body);
+      const body = parseBody(failSchema, request.body);
+      const job = await ctx.store.failJob({
+        jobId: request.params.job_id,
+        agentId: agent.agent_id,
+        lockToken: body.lock_token,
+        fencingToken: body.fencing_token,
+        nowMs: ctx.clock(),
+        errorCode: body.error_code,
+        message: body.message ?? null,
+        retryable: body.retryable,
+        maxAttempts: ctx.options.maxAttempts,
+      });
+      request.log.warn(
+        {
+          job_id: job.job_id,
+          asset_uuid: job.asset_uuid,
+          agent_id: agent.agent_id,
+          error_code: body.error_code,
+          retryable: body.retryable,
+          status: job.status,
+        },
+        'job failed',
+      );
+      return { job_id: job.job_id, status: job.status, attempts: job.attempts };
+    });
+  });
+}

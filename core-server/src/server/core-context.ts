@@ -1,0 +1,24 @@
+// What every route and service shares: the store, the validated options, the live feature flags,
+// the logger and the clock (injectable so tests can move time instead of sleeping).
+import type { FeatureFlags } from '@retaia/protocol';
+import type pino from 'pino';
+import type { AttemptLimiter } from '../auth/attempt-limiter.js';
+import type { CoreOptions } from '../config/core-options.js';
+import type { CoreStore } from '../store/core-store.js';
+
+export interface CoreContext {
+  store: CoreStore;
+  options: CoreOptions;
+  flags: FeatureFlags;
+  logger: pino.Logger;
+  clock: () => number;
+  limiter: AttemptLimiter;
+  /** Base URL of this server without /api/v1 (set once listening). */
+  baseUrl: string;
+}
+
+/** Known flags with their defaults: absent means off (SPEC §3). */
+export const DEFAULT_FEATURE_FLAGS: FeatureFlags = {
+  'features.ai.transcribe_audio': false,
+  'features.ai.suggest_tags': false,
+};

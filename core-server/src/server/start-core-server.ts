@@ -1,0 +1,148 @@
+// Starts one Core: marker + layout on the storage root, store (migrations run on open), HTTP
+// listener, discovery timer and the sweeper (lease expiry, upload GC, window pruning).
+import path from 'node:path';
+import type { FeatureFlags } from '@retaia/protocol';
+import { API_PREFIX } from '@retaia/protocol';
+import pino from 'pino';
+import { AttemptLimiter } from '../auth/attempt-limiter.js';
+import { OPERATOR_USER_ID } from '../auth/device-flow.js';
+import { hashPassword } from '../auth/secret-hash.js';
+import { NONCE_WINDOW_MS } from '../auth/signed-request.js';
+import { coreOptionsSchema, type CoreOptionsInput } from '../config/core-options.js';
+import { InboxScanner, type ScanReport } from '../discovery/inbox-scanner.js';
+import { buildApp } from '../http/build-app.js';
+import { IDEMPOTENCY_WINDOW_MS } from '../http/idempotent.js';
+import { prepareStorageRoot } from '../storage/storage-marker.js';
+import type { AssetRecord } from '../store/records.js';
+import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
+import { collectExpiredUploads, finishInterruptedPublications } from '../uploads/upload-gc.js';
+import { DEFAULT_FEATURE_FLAGS, type CoreContext } from './core-context.js';
+import { describeAgents } from './describe-agents.js';
+
+export interface CoreOperator {
+  approveDevice(userCode: string): Promise<void>;
+  denyDevice(userCode: string): Promise<void>;
+  addUser(email: string, password: string): Promise<{ user_id: string; email: string }>;
+  listAgents(): ReturnType<typeof describeAgents>;
+  listAssets(): Promise<AssetRecord[]>;
+  setFeatureFlag(name: string, on: boolean): void;
+}
+
+export interface RunningCoreServer {
+  /** e.g. http://127.0.0.1:PORT — without /api/v1. */
+  url: string;
+  /** url + /api/v1 */
+  apiUrl: string;
+  port: number;
+  close(): Promise<void>;
+  scanNow(): Promise<ScanReport>;
+  /** Lease expiry + upload GC now (tests use it instead of waiting for the sweeper). */
+  sweepNow(): Promise<void>;
+  operator: CoreOperator;
+  /** The live context (store, flags, options); for tests and embedding. */
+  context: CoreContext;
+}
+
+export async function startCoreServer(input: CoreOptionsInput): Promise<RunningCoreServer> {
+  const { logger: givenLogger, ...rest } = input;
+  const options = coreOptionsSchema.parse({
+    ...rest,
+    storageRoot: path.resolve(rest.storageRoot),
+    dataDir: path.resolve(rest.dataDir),
+  });
+  const logger = givenLogger ?? pino({ name: 'core-server' });
+  await prepareStorageRoot(options.storageRoot, options.storageId);
+  const store = new SqliteCoreStore(options.dataDir);
+  const flags: FeatureFlags = { ...DEFAULT_FEATURE_FLAGS, ...options.featureFlags };
+  const clock = () => Date.now();
+  const ctx: CoreContext = {
+    store,
+    options,
+    flags,
+    logger,
+    clock,
+    limiter: new AttemptLimiter(clock),
+    baseUrl: '',
+  };
+  await finishInterruptedPublications(ctx);
+
+  const app = buildApp(ctx, options.tls);
+  let address: string;
+  try {
+    address = await app.listen({ host: options.host, port: options.port });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const port = (app.server.address() as { port: number }).port;
+  const scheme = options.tls ? 'https' : 'http';
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  ctx.baseUrl =
+    options.publicUrl?.replace(/\/$/, '') ??
+    `${scheme}://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`;
+  logger.info(
+    { address, storage_id: options.storageId, storage_root: options.storageRoot },
+    'core-server listening',
+  );
+
+  const scanner = new InboxScanner(ctx);
+  const sweep = async () => {
+    const now = clock();
+    const expired = await store.expireLeases(now);
+    if (expired.length) logger.info({ job_ids: expired }, 'leases expired; jobs back to pending');
+    await collectExpiredUploads(ctx);
+    await store.pruneExpired(now, NONCE_WINDOW_MS, IDEMPOTENCY_WINDOW_MS);
+  };
+  let closed = false;
+  const guard = (what: string, fn: () => Promise<unknown>) => () => {
+    if (closed) return;
+    fn().catch((err) => logger.error({ err }, `${what} failed`));
+  };
+  const sweepTimer = setInterval(guard('sweep', sweep), options.sweepIntervalMs);
+  const scanTimer =
+    options.scanIntervalMs > 0
+      ? setInterval(
+          guard('scan', () => scanner.scan()),
+          options.scanIntervalMs,
+        )
+      : undefined;
+  if (options.scanIntervalMs > 0) guard('scan', () => scanner.scan())();
+
+  return {
+    url: ctx.baseUrl,
+    apiUrl: `${ctx.baseUrl}${API_PREFIX}`,
+    port,
+    context: ctx,
+    scanNow: () => scanner.scan(),
+    sweepNow: sweep,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweepTimer);
+      if (scanTimer) clearInterval(scanTimer);
+      await app.close();
+      await scanner
+        .scan()
+        .catch(() => undefined)
+        .then(() => undefined);
+      await store.close();
+    },
+    operator: {
+      async approveDevice(userCode) {
+        await store.approveDeviceFlow(userCode, OPERATOR_USER_ID, clock());
+      },
+      async denyDevice(userCode) {
+        await store.denyDeviceFlow(userCode);
+      },
+      async addUser(email, password) {
+        const u = await store.addUser(email, await hashPassword(password));
+        return { user_id: u.user_id, email: u.email };
+      },
+      listAgents: () => describeAgents(ctx),
+      listAssets: () => store.listAssets({ limit: 1_000_000, offset: 0 }),
+      setFeatureFlag(name, on) {
+        flags[name] = on;
+      },
+    },
+  };
+}

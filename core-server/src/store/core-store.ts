@@ -1,0 +1,159 @@
+// The one persistence seam of core-server. Everything that outlives a request goes through this
+// interface; the embedded SQLite implementation is the default, and a PostgreSQL one (several
+// Core replicas, FOR UPDATE SKIP LOCKED claims) can be added behind it. Methods are async for
+// that reason even though better-sqlite3 is synchronous.
+import type { FeatureFlags, MediaType, ProcessingProfile, AssetState } from '@retaia/protocol';
+import type { ClaimJobInput } from './sqlite/jobs/claim-job.js';
+import type { CompleteJobInput, CompleteJobResult } from './sqlite/jobs/complete-job.js';
+import type { FailJobInput } from './sqlite/jobs/fail-job.js';
+import type { LeaseProof } from './sqlite/jobs/check-lease.js';
+import type {
+  AgentRecord,
+  AssetRecord,
+  ClientRecord,
+  DerivedFileRecord,
+  DeviceFlowRecord,
+  JobClaimRecord,
+  JobRecord,
+  UploadPartRecord,
+  UploadRecord,
+  UserRecord,
+} from './records.js';
+
+export type { ClaimJobInput, CompleteJobInput, CompleteJobResult, FailJobInput, LeaseProof };
+
+export interface ScanIndexEntry {
+  uuid: string;
+  relative_path: string;
+  size_bytes: number;
+  mtime_ms: number;
+  stable_scans: number;
+  state: AssetState;
+  sidecars: string;
+}
+
+export interface NewAsset {
+  uuid: string;
+  media_type: MediaType;
+  profile: ProcessingProfile;
+  relative_path: string;
+  name: string;
+  size_bytes: number;
+  mtime_ms: number;
+  sidecars: string[];
+}
+
+export interface ScanChanges {
+  inserts: NewAsset[];
+  updates: {
+    uuid: string;
+    size_bytes: number;
+    mtime_ms: number;
+    stable_scans: number;
+    sidecars: string[];
+  }[];
+  /** DISCOVERED assets that passed the stability rule. */
+  ready: string[];
+}
+
+export type IdempotencyBegin =
+  | { kind: 'new' }
+  | { kind: 'replay'; statusCode: number; body: unknown }
+  | { kind: 'conflict' }
+  | { kind: 'in_progress' };
+
+export interface IdempotencyScope {
+  actor: string;
+  endpoint: string;
+  key: string;
+}
+
+export interface AssetListFilter {
+  q?: string;
+  states?: AssetState[];
+  mediaType?: MediaType;
+  limit: number;
+  offset: number;
+}
+
+export interface AgentJobDigest {
+  current: (JobRecord & { claimed_at: string }) | undefined;
+  lastCompleted: JobRecord | undefined;
+  lastFailed: JobRecord | undefined;
+}
+
+export interface CoreStore {
+  close(): Promise<void>;
+
+  addUser(email: string, passwordHash: string): Promise<UserRecord>;
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  saveUserToken(tokenHash: string, userId: string, expiresAtMs: number): Promise<void>;
+  findUserByToken(tokenHash: string, nowMs: number): Promise<UserRecord | undefined>;
+
+  createDeviceFlow(flow: DeviceFlowRecord): Promise<void>;
+  findDeviceFlow(deviceCodeHash: string): Promise<DeviceFlowRecord | undefined>;
+  findDeviceFlowByUserCode(userCode: string): Promise<DeviceFlowRecord | undefined>;
+  recordDevicePoll(deviceCodeHash: string, nowMs: number, slowDown: boolean): Promise<void>;
+  /** PENDING → APPROVED; creates the client (without a secret yet). */
+  approveDeviceFlow(userCode: string, userId: string, nowMs: number): Promise<DeviceFlowRecord>;
+  denyDeviceFlow(userCode: string): Promise<DeviceFlowRecord>;
+  cancelDeviceFlow(deviceCodeHash: string): Promise<void>;
+  /** APPROVED → CONSUMED, storing the hash of the one-shot secret handed to the agent. */
+  consumeDeviceFlow(deviceCodeHash: string, secretHash: string): Promise<ClientRecord>;
+
+  getClient(clientId: string): Promise<ClientRecord | undefined>;
+  listClients(): Promise<ClientRecord[]>;
+  /** New secret hash; every token of the client is revoked in the same transaction. */
+  setClientSecret(clientId: string, secretHash: string): Promise<void>;
+  /** One active token per client: inserting a token deletes the others. */
+  replaceClientToken(clientId: string, tokenHash: string, expiresAtMs: number): Promise<void>;
+  revokeClientTokens(clientId: string): Promise<number>;
+  findClientByToken(tokenHash: string, nowMs: number): Promise<ClientRecord | undefined>;
+
+  getAgent(agentId: string): Promise<AgentRecord | undefined>;
+  saveAgent(agent: AgentRecord): Promise<void>;
+  setIdentityConflict(agentId: string, conflict: boolean): Promise<void>;
+  touchAgent(agentId: string, nowMs: number): Promise<void>;
+  listAgents(): Promise<AgentRecord[]>;
+  agentJobDigest(agentId: string): Promise<AgentJobDigest>;
+  /** False when the nonce was already seen for this agent inside the window (replay). */
+  rememberNonce(agentId: string, nonce: string, nowMs: number, windowMs: number): Promise<boolean>;
+  logSecurityEvent(kind: string, detail: Record<string, unknown>): Promise<void>;
+  listSecurityEvents(): Promise<{ kind: string; detail: Record<string, unknown> }[]>;
+
+  loadScanIndex(): Promise<ScanIndexEntry[]>;
+  applyScan(changes: ScanChanges, flags: FeatureFlags, nowMs: number): Promise<void>;
+  getAsset(uuid: string): Promise<AssetRecord | undefined>;
+  listAssets(filter: AssetListFilter): Promise<AssetRecord[]>;
+  listDerived(uuid: string): Promise<DerivedFileRecord[]>;
+  findDerivedByUpload(uploadId: string): Promise<DerivedFileRecord | undefined>;
+
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+  listPendingJobs(): Promise<JobRecord[]>;
+  listAssetJobs(uuid: string): Promise<JobRecord[]>;
+  listJobClaims(jobId: string): Promise<JobClaimRecord[]>;
+  claimJob(input: ClaimJobInput): Promise<{ job: JobRecord; asset: AssetRecord }>;
+  extendLease(proof: LeaseProof, leaseTtlMs: number): Promise<JobRecord>;
+  completeJob(input: CompleteJobInput): Promise<CompleteJobResult>;
+  failJob(input: FailJobInput): Promise<JobRecord>;
+  expireLeases(nowMs: number): Promise<string[]>;
+
+  beginIdempotent(
+    scope: IdempotencyScope,
+    requestSha256: string,
+    nowMs: number,
+  ): Promise<IdempotencyBegin>;
+  finishIdempotent(scope: IdempotencyScope, statusCode: number, body: unknown): Promise<void>;
+  abandonIdempotent(scope: IdempotencyScope): Promise<void>;
+
+  createUpload(upload: UploadRecord): Promise<void>;
+  getUpload(uploadId: string): Promise<UploadRecord | undefined>;
+  saveUploadPart(part: UploadPartRecord): Promise<void>;
+  listUploadParts(uploadId: string): Promise<UploadPartRecord[]>;
+  markUploadCompleted(uploadId: string, sha256: string, expiresAtMs: number): Promise<void>;
+  listExpiredUploads(nowMs: number): Promise<UploadRecord[]>;
+  markUploadExpired(uploadId: string): Promise<void>;
+
+  /** Drops nonces and idempotency keys older than their windows. */
+  pruneExpired(nowMs: number, nonceWindowMs: number, idempotencyWindowMs: number): Promise<void>;
+}

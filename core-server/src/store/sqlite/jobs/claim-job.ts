@@ -1,0 +1,79 @@
+// Atomic claim: one UPDATE ... WHERE status='pending' RETURNING inside an IMMEDIATE transaction,
+// so exactly one of N concurrent claimers wins. A claimed job whose lease has expired is
+// claimable too (the sweeper may not have run yet). The fencing token grows by one per claim.
+import { randomBytes } from 'node:crypto';
+import { hasAllCapabilities, type FeatureFlags } from '@retaia/protocol';
+import type { Database } from 'better-sqlite3';
+import { CoreError, notFound } from '../../../errors/core-error.js';
+import type { AssetRecord, JobRecord } from '../../records.js';
+import { loadAsset, setAssetState } from '../asset-lifecycle.js';
+import { mapJob } from '../row-mappers.js';
+
+export interface ClaimJobInput {
+  jobId: string;
+  agentId: string;
+  effectiveCapabilities: string[];
+  flags: FeatureFlags;
+  nowMs: number;
+  leaseTtlMs: number;
+}
+
+export function claimJob(
+  db: Database,
+  input: ClaimJobInput,
+): { job: JobRecord; asset: AssetRecord } {
+  return db
+    .transaction(() => {
+      const row = db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(input.jobId) as
+        Record<string, unknown> | undefined;
+      if (!row) throw notFound('job', input.jobId);
+      const before = mapJob(row);
+      if (!hasAllCapabilities(input.effectiveCapabilities, before.required_capabilities)) {
+        throw new CoreError(
+          'STATE_CONFLICT',
+          409,
+          `agent lacks capabilities ${before.required_capabilities.join(', ')} for job ${input.jobId}`,
+        );
+      }
+      if (before.feature_flag && input.flags[before.feature_flag] !== true) {
+        throw new CoreError('STATE_CONFLICT', 409, `feature flag ${before.feature_flag} is off`);
+      }
+      const now = new Date(input.nowMs).toISOString();
+      const lockToken = randomBytes(24).toString('base64url');
+      const updated = db
+        .prepare(
+          `UPDATE jobs SET status = 'claimed', claimed_by = ?, lock_token = ?,
+             fencing_token = fencing_token + 1, locked_until_ms = ?, claimed_at = ?,
+             attempts = attempts + 1
+           WHERE job_id = ? AND (status = 'pending' OR (status = 'claimed' AND locked_until_ms < ?))
+           RETURNING *`,
+        )
+        .get(
+          input.agentId,
+          lockToken,
+          input.nowMs + input.leaseTtlMs,
+          now,
+          input.jobId,
+          input.nowMs,
+        ) as Record<string, unknown> | undefined;
+      if (!updated) {
+        throw new CoreError(
+          'STATE_CONFLICT',
+          409,
+          `job ${input.jobId} is not claimable (status ${before.status})`,
+        );
+      }
+      const job = mapJob(updated);
+      db.prepare(
+        `UPDATE job_claims SET ended_at = ?, outcome = 'expired' WHERE job_id = ? AND ended_at IS NULL`,
+      ).run(now, job.job_id);
+      db.prepare(
+        'INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at) VALUES (?, ?, ?, ?, ?)',
+      ).run(job.job_id, job.fencing_token, lockToken, input.agentId, now);
+      const asset = loadAsset(db, job.asset_uuid)!;
+      if (asset.state === 'READY')
+        setAssetState(db, asset, 'PROCESSING_REVIEW', 'job_claimed', now);
+      return { job, asset };
+    })
+    .immediate();
+}

@@ -1,0 +1,208 @@
+// Versioned schema migrations, applied in order at start inside one transaction each. Never edit
+// a shipped migration: append a new one. `user_version` records the last applied version.
+import type { Database } from 'better-sqlite3';
+
+const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE users (
+        user_id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE user_tokens (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(user_id),
+        expires_at_ms INTEGER NOT NULL
+      );
+      CREATE TABLE clients (
+        client_id TEXT PRIMARY KEY,
+        client_kind TEXT NOT NULL,
+        label TEXT,
+        secret_hash TEXT,
+        approved_at TEXT NOT NULL,
+        approved_by_user_id TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE client_tokens (
+        token_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients(client_id),
+        expires_at_ms INTEGER NOT NULL
+      );
+      CREATE INDEX client_tokens_client ON client_tokens(client_id);
+      CREATE TABLE device_flows (
+        device_code_hash TEXT PRIMARY KEY,
+        user_code TEXT NOT NULL UNIQUE,
+        client_label TEXT,
+        status TEXT NOT NULL,
+        interval_s INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        last_poll_at_ms INTEGER,
+        slow_downs INTEGER NOT NULL DEFAULT 0,
+        client_id TEXT,
+        approved_at TEXT,
+        approved_by_user_id TEXT
+      );
+      CREATE TABLE agents (
+        agent_id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        agent_name TEXT NOT NULL,
+        agent_version TEXT NOT NULL,
+        os_name TEXT,
+        os_version TEXT,
+        arch TEXT,
+        capabilities TEXT NOT NULL,
+        effective_capabilities TEXT NOT NULL,
+        capability_warnings TEXT NOT NULL,
+        max_parallel_jobs INTEGER NOT NULL,
+        public_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        identity_conflict INTEGER NOT NULL DEFAULT 0,
+        feature_flags_contract_version TEXT,
+        last_seen_at TEXT NOT NULL,
+        last_register_at TEXT NOT NULL,
+        last_heartbeat_at TEXT
+      );
+      CREATE TABLE nonces (
+        agent_id TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        seen_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (agent_id, nonce)
+      ) WITHOUT ROWID;
+      CREATE INDEX nonces_seen ON nonces(seen_at_ms);
+      CREATE TABLE security_events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        agent_id TEXT,
+        client_id TEXT,
+        detail TEXT NOT NULL
+      );
+      CREATE TABLE assets (
+        uuid TEXT PRIMARY KEY,
+        media_type TEXT NOT NULL,
+        state TEXT NOT NULL,
+        relative_path TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        stable_scans INTEGER NOT NULL DEFAULT 0,
+        profile TEXT NOT NULL,
+        sidecars TEXT NOT NULL DEFAULT '[]',
+        facts TEXT NOT NULL DEFAULT '{}',
+        transcript TEXT,
+        revision INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT
+      );
+      CREATE TABLE asset_transitions (
+        id INTEGER PRIMARY KEY,
+        asset_uuid TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        cause TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE TABLE jobs (
+        job_id TEXT PRIMARY KEY,
+        asset_uuid TEXT NOT NULL REFERENCES assets(uuid),
+        job_type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        required_capabilities TEXT NOT NULL,
+        feature_flag TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        claimed_by TEXT,
+        lock_token TEXT,
+        fencing_token INTEGER NOT NULL DEFAULT 0,
+        locked_until_ms INTEGER,
+        claimed_at TEXT,
+        completed_at TEXT,
+        failed_at TEXT,
+        last_error_code TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (asset_uuid, job_type)
+      );
+      CREATE INDEX jobs_status ON jobs(status);
+      CREATE TABLE job_claims (
+        job_id TEXT NOT NULL,
+        fencing_token INTEGER NOT NULL,
+        lock_token TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT,
+        error_code TEXT,
+        message TEXT,
+        retryable INTEGER,
+        PRIMARY KEY (job_id, fencing_token)
+      );
+      CREATE TABLE idempotency_keys (
+        actor TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        request_sha256 TEXT NOT NULL,
+        status_code INTEGER,
+        response_body TEXT,
+        created_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (actor, endpoint, idem_key)
+      );
+      CREATE TABLE uploads (
+        upload_id TEXT PRIMARY KEY,
+        asset_uuid TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        sha256 TEXT,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at_ms INTEGER NOT NULL
+      );
+      CREATE TABLE upload_parts (
+        upload_id TEXT NOT NULL,
+        part_number INTEGER NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        part_etag TEXT NOT NULL,
+        PRIMARY KEY (upload_id, part_number)
+      );
+      CREATE TABLE derived_files (
+        asset_uuid TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        upload_id TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        relative_path TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (asset_uuid, kind, idx)
+      );
+      CREATE VIRTUAL TABLE asset_search USING fts5(uuid UNINDEXED, name, transcript);
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+export function runMigrations(db: Database): number[] {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > LATEST_SCHEMA_VERSION) {
+    throw new Error(
+      `database schema version ${current} is newer than this core-server (${LATEST_SCHEMA_VERSION}); upgrade core-server`,
+    );
+  }
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+    applied.push(m.version);
+  }
+  return applied;
+}
