@@ -116,8 +116,8 @@ export class Transcriber {
 
   /**
    * Transcribes one buffer of 16 kHz mono float PCM (callers window long audio themselves).
-   * On abort it rejects at once with ProcessingAbortedError; the native call, which only checks
-   * its stop flag between decoding steps, finishes in the background before the next call runs.
+   * On abort it rejects at once with ProcessingAbortedError; the native call, which checks its
+   * stop flag only around whisper_full, finishes in the background before the next call runs.
    */
   transcribe(pcm: Float32Array, opts: TranscribeOptions = {}): Promise<TranscribeResult> {
     if (this.closed) {
