@@ -242,7 +242,7 @@ describe('transcription', () => {
     },
   );
 
-  test('capabilities: none without the engine, none for a corrupt model', async () => {
+  test('capabilities: none without the engine, with the reason', async () => {
     const noAddon = await detectTranscriptionCapabilities({
       modelStore: store,
       loadAddon: noEngine,
