@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked against the contract, not typed */
 // A small agent for tests: enrols through the real device flow, registers a real OpenPGP key
 // and signs every write with RequestSigner, over real HTTP.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -166,6 +166,87 @@ export class TestAgent {
       headers,
       body: body === undefined ? undefined : sent,
     });
+  }
+
+  /** Signed multipart part with exact bytes (the signature covers the raw body). */
+  async uploadPart(
+    uuid: string,
+    uploadId: string,
+    partNumber: number | string,
+    chunk: Buffer,
+    opts: { extraFile?: boolean; fieldName?: string } = {},
+  ) {
+    const boundary = `----retaia${randomUUID()}`;
+    const pieces: Buffer[] = [];
+    const field = (name: string, value: string) =>
+      pieces.push(
+        Buffer.from(
+          `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+        ),
+      );
+    const file = (name: string, data: Buffer) => {
+      pieces.push(
+        Buffer.from(
+          `--${boundary}\r\ncontent-disposition: form-data; name="${name}"; filename="chunk.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+        ),
+      );
+      pieces.push(data, Buffer.from('\r\n'));
+    };
+    field('upload_id', uploadId);
+    field('part_number', String(partNumber));
+    file(opts.fieldName ?? 'chunk', chunk);
+    if (opts.extraFile) file('chunk', chunk);
+    pieces.push(Buffer.from(`--${boundary}--\r\n`));
+    const body = Buffer.concat(pieces);
+    const p = `/assets/${uuid}/derived/upload/part`;
+    const sig = await this.signer.headersFor('POST', `${API_PREFIX}${p}`, body);
+    return http(`${this.server.apiUrl}${p}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...sig,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+      body,
+    });
+  }
+
+  /** init → parts → complete; returns the upload_id. */
+  async upload(
+    uuid: string,
+    kind: string,
+    contentType: string,
+    data: Buffer,
+    partSize = 1024,
+  ): Promise<string> {
+    const etag = (await this.get(`/assets/${uuid}`)).headers.get('etag')!;
+    const init = await this.signed(
+      'POST',
+      `/assets/${uuid}/derived/upload/init`,
+      {
+        kind,
+        content_type: contentType,
+        size_bytes: data.length,
+        sha256: createHash('sha256').update(data).digest('hex'),
+      },
+      { headers: { 'if-match': etag, 'idempotency-key': randomUUID() } },
+    );
+    if (init.status !== 200) throw new Error(`init ${init.status} ${JSON.stringify(init.body)}`);
+    const parts = [];
+    for (let i = 0, n = 1; i < data.length; i += partSize, n++) {
+      const r = await this.uploadPart(uuid, init.body.upload_id, n, data.subarray(i, i + partSize));
+      if (r.status !== 200) throw new Error(`part ${r.status} ${JSON.stringify(r.body)}`);
+      parts.push({ part_number: n, part_etag: r.body.part_etag });
+    }
+    const done = await this.signed(
+      'POST',
+      `/assets/${uuid}/derived/upload/complete`,
+      { upload_id: init.body.upload_id, parts },
+      { headers: { 'idempotency-key': randomUUID() } },
+    );
+    if (done.status !== 200)
+      throw new Error(`complete ${done.status} ${JSON.stringify(done.body)}`);
+    return init.body.upload_id;
   }
 
   claim(jobId: string) {
