@@ -34,6 +34,8 @@ export function buildApp(ctx: CoreContext, https?: { cert: string; key: string }
     loggerInstance: ctx.logger,
     genReqId: () => randomUUID(),
     bodyLimit: 4 * 1024 * 1024,
+    // Agents keep connections alive; close() must not wait for them.
+    forceCloseConnections: true,
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
 
