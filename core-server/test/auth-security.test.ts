@@ -209,7 +209,7 @@ test('signature: missing header, wrong key, tampered body, 61 s skew, replayed n
   const agent = await TestAgent.enrol(core.server);
   const p = '/agents/register';
   const body = agent.registerBody([]);
-  const expect401 = async (r: Awaited<ReturnType<typeof http>>, why: string) => {
+  const expect401 = async (r: Awaited<ReturnType<typeof http<any>>>, why: string) => {
     assert.equal(r.status, 401, why);
     assert.equal(r.body.code, 'UNAUTHORIZED', why);
     assert.deepEqual(contract.responseErrors('POST', '/agents/register', 401, r.body), [], why);

@@ -258,12 +258,12 @@ export class TestAgent {
       fencing_token: lock.fencing_token,
     });
   }
-  submit(jobId: string, body: unknown, key = randomUUID()) {
+  submit(jobId: string, body: unknown, key: string = randomUUID()) {
     return this.signed('POST', `/jobs/${jobId}/submit`, body, {
       headers: { 'idempotency-key': key },
     });
   }
-  fail(jobId: string, body: unknown, key = randomUUID()) {
+  fail(jobId: string, body: unknown, key: string = randomUUID()) {
     return this.signed('POST', `/jobs/${jobId}/fail`, body, {
       headers: { 'idempotency-key': key },
     });
