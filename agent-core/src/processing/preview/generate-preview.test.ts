@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  readFileSync,
+} from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -266,8 +275,24 @@ test('photo previews: WebP sRGB, orientation applied, never upscaled, long edge 
       assert.ok(Date.now() - started < 20_000);
     },
   );
-  await t.test('HEIC fails with a clear non-retryable message', async () => {
-    const heic = join(root, 'IMG_1234.HEIC');
+  const heifEnc = ['/usr/bin/heif-enc', '/usr/local/bin/heif-enc'].find((p) => existsSync(p));
+  await t.test(
+    'HEIC (iPhone) decoded through libheif WASM',
+    {
+      skip: heifEnc
+        ? false
+        : 'heif-enc (apt libheif-examples) not installed: cannot make a HEIC fixture',
+    },
+    async () => {
+      const png = join(root, 'heic-src.png');
+      await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=1200x800', '-frames:v', '1', png]);
+      const heic = join(root, 'IMG_0001.HEIC');
+      execFileSync(heifEnc!, ['-q', '50', '-o', heic, png]);
+      await assertWebp((await preview(heic, 'PHOTO')).file.path, 1200, 800);
+    },
+  );
+  await t.test('broken HEIC fails non-retryable with a clear message', async () => {
+    const heic = join(root, 'broken.HEIC');
     writeFileSync(
       heic,
       Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic'), Buffer.alloc(200)]),

@@ -23,7 +23,7 @@ import {
   runFfmpeg,
   type ProbeResult,
 } from '../tools/ffmpeg.js';
-import { extractLargestEmbeddedJpeg, renderWebp } from '../tools/image.js';
+import { decodeHeif, extractLargestEmbeddedJpeg, renderWebp } from '../tools/image.js';
 import { aacArgs, videoPreviewArgs } from './video-preview-args.js';
 
 export const PHOTO_PREVIEW_PROFILE = { maxLongEdge: 2048, quality: 75 } as const;
@@ -159,23 +159,16 @@ export class GeneratePreviewProcessor implements Processor {
       input = jpeg;
       warnings.push('preview rendered from the embedded JPEG of the RAW file');
     } else if (HEIF_EXTENSIONS.has(ext)) {
-      // sharp's prebuilt libvips ships libheif without an HEVC decoder (patents), so HEIC
-      // stills cannot be decoded here. The README explains how to add a decoder.
-      try {
-        const dims = await renderWebp(ctx.sourcePath, {
-          output,
-          quality: PHOTO_PREVIEW_PROFILE.quality,
-          maxLongEdge: PHOTO_PREVIEW_PROFILE.maxLongEdge,
-          signal: ctx.signal,
-        });
-        return photoOutput(output, dims, started, warnings);
-      } catch {
-        throw new ProcessingError(
-          'UNSUPPORTED_MEDIA',
-          `HEIC/HEIF photos cannot be decoded by this agent (libvips has no HEVC decoder): ${ctx.sourcePath}`,
-          false,
-        );
-      }
+      const img = await decodeHeif(ctx.sourcePath);
+      const dims = await renderWebp(img.rgba, {
+        output,
+        quality: PHOTO_PREVIEW_PROFILE.quality,
+        maxLongEdge: PHOTO_PREVIEW_PROFILE.maxLongEdge,
+        signal: ctx.signal,
+        raw: { width: img.width, height: img.height, channels: 4 },
+      });
+      ctx.onProgress({ stage: 'rendering', percent: 100 });
+      return photoOutput(output, dims, started, warnings);
     }
     const dims = await renderWebp(input, {
       output,

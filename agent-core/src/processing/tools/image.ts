@@ -1,7 +1,8 @@
 // The one module that owns sharp (libvips). Processors call these functions; nothing else
 // imports sharp. sharp is loaded lazily so a broken native install degrades capabilities
 // (detectMediaCapabilities reports it) instead of crashing the daemon at import time.
-import { open } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { Sharp, SharpOptions } from 'sharp';
 import { ProcessingAbortedError, ProcessingError } from '../processor.js';
 
@@ -207,4 +208,60 @@ function jpegEnd(buf: Buffer, soi: number): number | undefined {
     }
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HEIC/HEIF: sharp's prebuilt libvips ships libheif without an HEVC decoder (patents), so iPhone
+// photos are decoded by libheif compiled to WebAssembly (npm `heic-decode` → `libheif-js`),
+// loaded only when a HEIC file shows up. libheif applies the container's rotation/mirror
+// (irot/imir), so the pixels come out display-oriented.
+
+type HeicDecode = (input: { buffer: Buffer | Uint8Array }) => Promise<{
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}>;
+let heicDecode: HeicDecode | undefined;
+
+/** Files above this are refused rather than decoded whole in memory (WASM heap). */
+const MAX_HEIF_BYTES = 200 * 1024 * 1024;
+
+export async function decodeHeif(
+  path: string,
+): Promise<{ width: number; height: number; rgba: Buffer }> {
+  const size = (await stat(path)).size;
+  if (size > MAX_HEIF_BYTES) {
+    throw new ProcessingError(
+      'UNSUPPORTED_MEDIA',
+      `HEIF file too large to decode (${size} bytes): ${path}`,
+      false,
+    );
+  }
+  try {
+    heicDecode ??= createRequire(import.meta.url)('heic-decode') as HeicDecode;
+  } catch (err) {
+    throw new ProcessingError(
+      'IMAGE_TOOL_UNAVAILABLE',
+      `HEIC decoder (heic-decode) failed to load: ${(err as Error).message}`,
+      true,
+      { cause: err },
+    );
+  }
+  try {
+    const img = await heicDecode({ buffer: await readFile(path) });
+    if (!img.width || !img.height || img.data.length !== img.width * img.height * 4)
+      throw new Error('decoder returned no pixels');
+    return {
+      width: img.width,
+      height: img.height,
+      rgba: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length),
+    };
+  } catch (err) {
+    throw new ProcessingError(
+      'IMAGE_UNREADABLE',
+      `HEIC/HEIF image cannot be decoded (${(err as Error).message}): ${path}`,
+      false,
+      { cause: err },
+    );
+  }
 }
