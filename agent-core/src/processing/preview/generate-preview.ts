@@ -123,6 +123,8 @@ export class GeneratePreviewProcessor implements Processor {
     durationMs: number | undefined,
   ): Promise<void> {
     ctx.onProgress({ stage: 'encoding', percent: 0 });
+    ctx.logger.debug({ ffmpeg_args: args }, 'preview encode starting');
+    const t0 = Date.now();
     let lastPercent = -1;
     await runFfmpeg(args, {
       signal: ctx.signal,
@@ -139,6 +141,7 @@ export class GeneratePreviewProcessor implements Processor {
       },
     });
     ctx.onProgress({ stage: 'encoding', percent: 100 });
+    ctx.logger.info({ elapsed_ms: Date.now() - t0, duration_ms: durationMs }, 'preview encoded');
   }
 
   private async photo(ctx: ProcessorContext, started: number): Promise<ProcessorOutput> {

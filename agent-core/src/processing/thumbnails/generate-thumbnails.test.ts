@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
-import { ProcessingError, type DerivedFile } from '../processor.js';
+import { ProcessingAbortedError, ProcessingError, type DerivedFile } from '../processor.js';
 import { fixtures } from '../testing/media-fixtures.js';
 import { testContext } from '../testing/conformance.js';
 import { runFfmpeg } from '../tools/ffmpeg.js';
@@ -127,4 +127,26 @@ test('audio-only input fails non-retryable', async () => {
     (e: unknown) =>
       e instanceof ProcessingError && !e.retryable && e.code === 'NO_DECODABLE_STREAM',
   );
+});
+
+test('abort during grabs rejects and leaves no ffmpeg behind', async () => {
+  const src = await fixtures.uhd(root);
+  const workDir = join(root, 'abort');
+  mkdirSync(workDir);
+  const ac = new AbortController();
+  const ctx = testContext(src, workDir, { jobType: 'generate_thumbnails', signal: ac.signal });
+  setTimeout(() => ac.abort('lease lost'), 250);
+  await assert.rejects(processor.run(ctx), ProcessingAbortedError);
+  const alive = readdirSync('/proc').filter((d) => {
+    try {
+      return (
+        /^\d+$/.test(d) &&
+        readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(src) &&
+        !/\) Z /.test(readFileSync(`/proc/${d}/stat`, 'utf8'))
+      );
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(alive, []);
 });

@@ -70,12 +70,16 @@ export class GenerateThumbnailsProcessor implements Processor {
     const queue = slots.map((slot, i) => ({ slot, i }));
     const worker = async () => {
       for (let job = queue.shift(); job; job = queue.shift()) {
+        if (ctx.signal.aborted) break;
         chosen[job.i] = await this.pickFrame(ctx, binaries, job.slot);
         done++;
         ctx.onProgress({ stage: 'thumbnails', percent: Math.round((done / slots.length) * 90) });
       }
     };
-    await Promise.all(Array.from({ length: GRAB_CONCURRENCY }, worker));
+    // allSettled: on abort/failure wait for every grab's ffmpeg to be gone before rethrowing.
+    const settled = await Promise.allSettled(Array.from({ length: GRAB_CONCURRENCY }, worker));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
 
     const files: DerivedFile[] = [];
     for (const [i, c] of chosen.entries()) {
