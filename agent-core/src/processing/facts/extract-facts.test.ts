@@ -192,7 +192,7 @@ test('generated edge cases: rotated phone video, no audio, audio-only MP4, 5.1, 
 
   assert.equal((await facts(await fixtures.surround51(tmp))).channel_count, 6);
   const vfr = await facts(await fixtures.vfr(tmp));
-  assert.equal(vfr.media_format, 'mkv');
+  assert.equal(vfr.media_format, 'mp4');
   assert.ok(vfr.fps! > 0);
 });
 

@@ -21,17 +21,20 @@ const INTERLACED = new Set(['tt', 'bb', 'tb', 'bt']);
 function outputRate(v: NonNullable<ReturnType<typeof findVideo>>): string | undefined {
   const avg = parseRate(v.avg_frame_rate);
   const real = parseRate(v.r_frame_rate);
-  // For VFR sources avg is the honest rate; r_frame_rate can be a timebase-ish 1000/1.
-  const pick = avg ?? real;
+  // VFR (phones): r_frame_rate is the base rate every timestamp fits on (e.g. 30 while the
+  // average sags to 17); encoding at it keeps every frame and duplicates in slow stretches.
+  // When r_frame_rate is a timebase-like value (1000/1, 90000/1) or missing, use the average.
+  const useReal =
+    real !== undefined && real <= VIDEO_PREVIEW_PROFILE.maxFps && (!avg || real >= avg * 0.9);
+  const pick = useReal ? real : (avg ?? real);
   if (!pick) return undefined;
   if (pick > VIDEO_PREVIEW_PROFILE.maxFps) return String(VIDEO_PREVIEW_PROFILE.maxFps);
-  const src = avg ? v.avg_frame_rate! : v.r_frame_rate!;
   // Snap near-standard rates (29.97 etc.) to their exact rational to avoid drift.
   for (const std of ['24000/1001', '30000/1001', '60000/1001', '24', '25', '30', '50', '60']) {
     const r = parseRate(std.includes('/') ? std : `${std}/1`)!;
     if (Math.abs(r - pick) < 0.01) return std;
   }
-  return src;
+  return useReal ? v.r_frame_rate! : avg ? v.avg_frame_rate! : v.r_frame_rate!;
 }
 
 function findVideo(probe: ProbeResult) {
@@ -67,6 +70,8 @@ export function videoPreviewArgs(
     `scale=w='trunc(iw*sar*min(${h},ih)/ih/2+0.5)*2':h='trunc(min(${h},ih)/2+0.5)*2':flags=bicubic`,
     'setsar=1',
   );
+  // The fps filter makes the output CFR by itself (duplicating/dropping frames of VFR sources);
+  // no `-fps_mode`, which ffmpeg 4.x (Ubuntu 22.04) does not know.
   if (fps) filters.push(`fps=${fps}`);
   filters.push('format=yuv420p');
 
@@ -93,8 +98,6 @@ export function videoPreviewArgs(
     String(gop),
     '-keyint_min',
     String(Math.min(gop, Math.max(1, Math.round(fpsNum / 2)))),
-    '-fps_mode',
-    'cfr',
     '-color_primaries',
     'bt709',
     '-color_trc',
