@@ -70,6 +70,8 @@ export async function startDesktopApp(
   }
   // A second launch lands here: bring the existing window forward instead.
   api.app.on('second-instance', () => window.show());
+  // macOS: clicking the app in Finder/Launchpad while it runs.
+  api.app.on('activate', () => window.show());
   // A tray app keeps running with no window open.
   api.app.on('window-all-closed', () => undefined);
   api.app.on('before-quit', () => window.allowClose());
