@@ -1,6 +1,7 @@
 // The ONE place the main process touches the `electron` module. Every other main-process file
 // receives an `ElectronApi` and uses only what is declared here, so tests can hand in a fake and
 // exercise the real wiring in plain Node.
+import { createRequire } from 'node:module';
 import type * as Electron from 'electron';
 
 export interface TrayLike {
@@ -84,9 +85,9 @@ export interface ElectronApi {
 }
 
 /** Binds the real Electron module. Only `main.ts` calls this. */
-export async function loadElectronApi(): Promise<ElectronApi> {
-  const electron = await import('electron');
-  const e = (electron as unknown as { default?: typeof Electron }).default ?? electron;
+export function loadElectronApi(): ElectronApi {
+  // A plain require: main is bundled to CommonJS, where Electron hands out its module directly.
+  const e = createRequire(import.meta.url)('electron') as typeof Electron;
   return {
     app: e.app,
     createWindow: (options) => new e.BrowserWindow(options),

@@ -13,7 +13,7 @@ const log = (msg: string, fields: Record<string, unknown> = {}) =>
   );
 
 async function main(): Promise<void> {
-  const api = await loadElectronApi();
+  const api = loadElectronApi();
   // dist/ holds main.cjs, preload.cjs, daemon.cjs and renderer/; assets/ sits next to it.
   const distDir = __dirname;
   const assetsDir = join(distDir, '..', 'assets');
