@@ -7,7 +7,10 @@ import { cp, rm, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
-const rendererDist = fileURLToPath(new URL('../../renderer/dist', import.meta.url));
+// RETAIA_RENDERER_DIST lets tests bundle a renderer built elsewhere.
+const rendererDist =
+  process.env.RETAIA_RENDERER_DIST ??
+  fileURLToPath(new URL('../../renderer/dist', import.meta.url));
 
 // Native or binary-shipping modules stay in node_modules (asar-unpacked where needed).
 const external = [
@@ -33,16 +36,18 @@ const common = {
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 
-await rm(`${here}/dist`, { recursive: true, force: true });
-await build({ ...common, entryPoints: ['src/main/main.ts'], outfile: 'dist/main.cjs' });
+// RETAIA_ELECTRON_OUT lets tests bundle into a scratch folder instead of electron/dist.
+const out = process.env.RETAIA_ELECTRON_OUT ?? `${here}/dist`;
+await rm(out, { recursive: true, force: true });
+await build({ ...common, entryPoints: ['src/main/main.ts'], outfile: `${out}/main.cjs` });
 // The preload runs sandboxed: a single self-contained file that only requires `electron`.
 await build({
   ...common,
   entryPoints: ['src/preload/preload.ts'],
-  outfile: 'dist/preload.cjs',
+  outfile: `${out}/preload.cjs`,
   target: 'chrome130',
 });
-await build({ ...common, entryPoints: ['src/daemon-entry.ts'], outfile: 'dist/daemon.cjs' });
+await build({ ...common, entryPoints: ['src/daemon-entry.ts'], outfile: `${out}/daemon.cjs` });
 
 try {
   await stat(`${rendererDist}/index.html`);
@@ -50,5 +55,5 @@ try {
   console.error('renderer/dist/index.html is missing: run `npm run build -w renderer` first');
   process.exit(1);
 }
-await cp(rendererDist, `${here}/dist/renderer`, { recursive: true });
-console.log('electron/dist ready: main.cjs, preload.cjs, daemon.cjs, renderer/');
+await cp(rendererDist, `${out}/renderer`, { recursive: true });
+console.log(`${out} ready: main.cjs, preload.cjs, daemon.cjs, renderer/`);
