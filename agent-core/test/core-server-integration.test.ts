@@ -217,18 +217,17 @@ test(
   'real Core: a lease taken over by another agent aborts the work and nothing is submitted',
   { skip },
   async (t) => {
-    const env = await startCore(t, { leaseTtlSeconds: 1 });
+    const env = await startCore(t);
     await ingest(env, [['clip.mp4', video.path!]]);
     const slow = new ScriptedProcessor(
       'extract_facts',
       working(60_000, { type: 'facts', factsPatch: { duration_ms: 1 } }),
     );
-    // heartbeats slower than the TTL: the lease lapses, so another agent can take the job
     const { control, daemon } = await bootDaemon(t, env, new Map([['extract_facts', slow]]), {
       intervals: {
         pollMs: 100,
         policyMs: 500,
-        heartbeatMs: 5000,
+        heartbeatMs: 1000,
         shutdownGraceMs: 500,
         reconnectMs: 100,
         enrolPollMinMs: 20,
@@ -236,10 +235,11 @@ test(
     });
     await enrolViaOperator(env, control);
     await waitFor(async () => (await control.jobs()).current.length === 1, 20_000, 'job running');
-    await daemon.runtime.pause('user'); // the daemon must not take the job back
+    daemon.runtime.pause('user'); // the daemon must not take the job back
     const [job] = await jobsOf(env, 'extract_facts');
-    await new Promise((r) => setTimeout(r, 1200));
-    await env.core.sweepNow();
+    // Core expires the lease (as if the agent had been silent past the TTL); another agent
+    // claims the job and gets a new lock + fencing token.
+    await env.core.context.store.expireLeases(Date.now() + 10 * 60_000);
     const thief = await rawAgent(env);
     const stolen = await thief.client.claimJob(job!.job_id);
     assert.ok(stolen, 'the other agent claimed the expired job');
@@ -249,6 +249,11 @@ test(
       'daemon gave up the job',
     );
     assert.equal(entry.outcome, 'lease_lost');
+    assert.match(
+      entry.message ?? '',
+      /STALE_LOCK_TOKEN|LOCK_INVALID|LOCK_REQUIRED/,
+      'told by Core at the next heartbeat',
+    );
     assert.equal(slow.aborted, 1);
     await thief.client.submitJob(job!.job_id, {
       lock_token: stolen.lock_token,

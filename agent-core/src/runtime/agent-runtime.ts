@@ -161,7 +161,21 @@ export class AgentRuntime {
     this.capabilityProblems = detected.problems;
     for (const p of detected.problems)
       this.opts.logger.warn({ problem: p }, 'capability unavailable');
-    void this.connect();
+    this.reconnect();
+  }
+
+  /** Starts connect() in the background; an unexpected error degrades instead of crashing. */
+  private reconnect(): void {
+    this.connect().catch((err: Error) => {
+      this.registerProblem = err.message;
+      this.opts.logger.error({ error: err.message }, 'cannot connect to Core');
+      this.changed();
+    });
+  }
+
+  /** The config in force (validated). */
+  get currentConfig(): AgentConfig {
+    return this.config;
   }
 
   private async loadConfig(): Promise<void> {
@@ -573,7 +587,7 @@ export class AgentRuntime {
   async refresh(): Promise<StatusSnapshot> {
     if (!this.registered && !this.stopping) {
       await this.loadConfig();
-      void this.connect();
+      this.reconnect();
     } else {
       await this.refreshPolicy();
       this.schedulePoll(0);
@@ -620,7 +634,7 @@ export class AgentRuntime {
       previous.agent_name !== this.config.agent_name ||
       !this.registered
     ) {
-      void this.connect();
+      this.reconnect();
     }
     this.changed();
     return { ...result, config: this.config };
@@ -687,7 +701,7 @@ export class AgentRuntime {
           });
           this.enrolment = { state: 'approved', message: 'enrolled' };
           this.opts.logger.info({ client_id: outcome.clientId }, 'enrolment approved');
-          void this.connect();
+          this.reconnect();
         } else {
           const state =
             outcome.status === 'DENIED'

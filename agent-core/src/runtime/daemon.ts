@@ -129,11 +129,7 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
     await runtime.start();
     if (opts.applyCpuPriority) {
       try {
-        setPriority(
-          runtime.configView().config
-            ? (runtime.configView().config as { cpu_priority: number }).cpu_priority
-            : 10,
-        );
+        setPriority(runtime.currentConfig.cpu_priority);
       } catch (err) {
         logger.warn({ error: (err as Error).message }, 'could not lower CPU priority');
       }

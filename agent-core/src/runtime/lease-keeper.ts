@@ -52,14 +52,13 @@ export class LeaseKeeper {
 
   private schedule(ms: number): void {
     if (this.stopped || this.lost) return;
-    // Never sleep past the lease's end: a lease that runs out unrenewed is a lost lease.
+    // Never sleep into the lease's last fifth: a retry must still land while the lease holds,
+    // and a lease that runs out unrenewed is a lost lease (checked in beat()).
     const untilExpiry = this.lockedUntil - Date.now();
-    this.timer = setTimeout(
-      () => {
-        this.inFlight = this.beat();
-      },
-      Math.max(0, Math.min(ms, untilExpiry)),
-    );
+    const delay = untilExpiry <= 0 ? 0 : Math.max(50, Math.min(ms, untilExpiry * 0.8));
+    this.timer = setTimeout(() => {
+      this.inFlight = this.beat();
+    }, delay);
   }
 
   private markLost(message: string): void {
