@@ -1,0 +1,361 @@
+// `npm start`: the whole product on one machine, in one command.
+//   1. core-server on an embedded default (SQLite + a demo storage root under .retaia-demo/,
+//      filled with generated sample media when empty, or the storage root you pass);
+//   2. the agent daemon (its own process, its own data dir and control socket), enrolled
+//      automatically — auto-approval exists ONLY in this demo mode;
+//   3. the desktop app when a display and the Electron binary are available.
+// Ctrl-C stops everything cleanly (the daemon fails its running jobs as retryable first).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ControlClient } from '../agent-core/src/runtime/control-client.js';
+import { createDemoLibrary } from './demo-library.js';
+
+const repo = resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: {
+    home: { type: 'string', default: join(repo, '.retaia-demo') },
+    'storage-root': { type: 'string' },
+    'storage-id': { type: 'string', default: 'demo' },
+    port: { type: 'string', default: process.env.PORT ?? '8080' },
+    'no-desktop': { type: 'boolean', default: false },
+    transcribe: { type: 'boolean', default: false },
+    'exit-when-done': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  console.log(`npm start -- [options]
+  --home DIR           where the demo keeps its data (default .retaia-demo/)
+  --storage-root DIR   use your own media folder as Core's storage root (INBOX/ inside it)
+  --storage-id ID      storage id written to the .retaia marker (default "demo")
+  --port N             core-server port (default 8080; a busy port falls back to a free one)
+  --no-desktop         do not open the desktop app
+  --transcribe         turn on features.ai.transcribe_audio (needs a whisper model: retaia-agent models)
+  --exit-when-done     stop once every asset is processed and print assets/minute`);
+  process.exit(0);
+}
+
+const home = resolve(args.home);
+const storageRoot = resolve(args['storage-root'] ?? join(home, 'storage'));
+const storageId = args['storage-id'];
+const demoUser = { email: 'demo@retaia.local', password: 'retaia-demo' };
+const paths = {
+  coreData: join(home, 'core'),
+  coreConfig: join(home, 'core.json'),
+  agentConfig: join(home, 'agent', 'config.json'),
+  agentData: join(home, 'agent', 'data'),
+  agentSocket: join(home, 'agent', 'agent.sock'),
+  logs: join(home, 'logs'),
+};
+const children: { name: string; child: ChildProcess }[] = [];
+const say = (msg: string) => console.log(`[retaia] ${msg}`);
+
+function spawnLogged(name: string, cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const log = createWriteStream(join(paths.logs, `${name}.log`), { flags: 'a' });
+  const child = spawn(cmd, argv, {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  children.push({ name, child });
+  child.once('exit', (code, signal) => {
+    if (!shuttingDown) {
+      say(`${name} exited (${signal ?? code}); see ${join(paths.logs, `${name}.log`)}`);
+      void shutdown(1);
+    }
+  });
+  return child;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string, ms = 60_000) {
+  return new Promise<RegExpExecArray>((resolveLine, reject) => {
+    let seen = '';
+    const timer = setTimeout(
+      () => reject(new Error(`${what} did not start within ${ms / 1000} s`)),
+      ms,
+    );
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      const m = pattern.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        resolveLine(m);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (seen += d.toString()));
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited during start:\n${seen.slice(-2000)}`));
+    });
+  });
+}
+
+const node = process.execPath;
+const coreCli = join(repo, 'core-server/bin/core-server.js');
+const agentCli = join(repo, 'agent-core/bin/retaia-agent.js');
+
+async function startCore(port: number) {
+  await writeFile(
+    paths.coreConfig,
+    JSON.stringify(
+      {
+        storageRoot,
+        storageId,
+        dataDir: paths.coreData,
+        port,
+        // Demo mode only: agents on this machine are approved without a human, and files
+        // become READY after 10 s instead of 5 min so the demo moves within a minute.
+        autoApproveDeviceFlow: true,
+        stabilityWindowMs: 10_000,
+        scanIntervalMs: 3_000,
+        deviceFlowIntervalSeconds: 1,
+        featureFlags: { 'features.ai.transcribe_audio': args.transcribe },
+      },
+      null,
+      2,
+    ),
+  );
+  const core = spawnLogged('core-server', node, [coreCli, 'serve', '--config', paths.coreConfig]);
+  const m = await waitForLine(core, /listening on (\S+)/, 'core-server');
+  return m[1]!.replace(/\/api\/v1\/?$/, '');
+}
+
+function ensureDemoUser() {
+  const r = spawnSync(
+    node,
+    [
+      coreCli,
+      'users',
+      'add',
+      '--data-dir',
+      paths.coreData,
+      '--email',
+      demoUser.email,
+      '--password',
+      demoUser.password,
+    ],
+    { cwd: repo, encoding: 'utf8' },
+  );
+  if (r.status !== 0 && !/exist|UNIQUE/i.test(r.stderr)) {
+    say(`could not create the demo operator: ${r.stderr.trim()}`);
+  }
+}
+
+async function writeAgentConfig(coreUrl: string) {
+  await mkdir(join(home, 'agent'), { recursive: true });
+  let config: Record<string, unknown> = { max_parallel_jobs: 2, agent_name: 'demo agent' };
+  if (existsSync(paths.agentConfig)) {
+    config = JSON.parse(await readFile(paths.agentConfig, 'utf8')) as Record<string, unknown>;
+  }
+  config.core_url = coreUrl;
+  config.storage_mounts = { ...(config.storage_mounts as object), [storageId]: storageRoot };
+  await writeFile(paths.agentConfig, JSON.stringify(config, null, 2));
+}
+
+const agentEnv = () => ({
+  RETAIA_AGENT_CONFIG: paths.agentConfig,
+  RETAIA_AGENT_DATA_DIR: paths.agentData,
+  RETAIA_AGENT_SOCKET: paths.agentSocket,
+});
+
+async function startAgent(): Promise<ControlClient> {
+  spawnLogged('agent', node, [agentCli, 'daemon', 'start', '--foreground'], agentEnv());
+  const control = new ControlClient(paths.agentSocket, 2000);
+  for (let i = 0; i < 120 && !(await control.isRunning()); i++) await sleep(500);
+  if (!(await control.isRunning())) throw new Error('the agent daemon did not come up');
+  let status = await control.status();
+  if (status.auth.state !== 'enrolled') {
+    say('enrolling the agent (device flow, auto-approved in demo mode)…');
+    await control.startEnrolment('quick start demo agent');
+    for (let i = 0; i < 120 && status.auth.state !== 'enrolled'; i++) {
+      await sleep(500);
+      status = await control.status();
+    }
+    if (status.auth.state !== 'enrolled')
+      throw new Error(`enrolment did not finish: ${status.reason ?? ''}`);
+  }
+  return control;
+}
+
+function desktopAvailability(): { ok: true; electron: string } | { ok: false; why: string } {
+  if (args['no-desktop']) return { ok: false, why: '--no-desktop' };
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    return { ok: false, why: 'no display (DISPLAY/WAYLAND_DISPLAY unset)' };
+  }
+  try {
+    const electron = createRequire(join(repo, 'electron/package.json'))('electron') as unknown;
+    if (typeof electron === 'string' && existsSync(electron)) return { ok: true, electron };
+  } catch {
+    /* fall through */
+  }
+  return {
+    ok: false,
+    why: 'the Electron binary is not installed (npm ci with ELECTRON_SKIP_BINARY_DOWNLOAD, or no internet)',
+  };
+}
+
+function startDesktop(electron: string) {
+  if (!existsSync(join(repo, 'electron/dist/main.cjs'))) {
+    say('building the desktop app…');
+    spawnSync('npm', ['run', 'build', '-w', 'electron'], { cwd: repo, stdio: 'inherit' });
+  }
+  spawnLogged('desktop', electron, [join(repo, 'electron')], agentEnv());
+}
+
+interface AssetCounts {
+  total: number;
+  byState: Record<string, number>;
+}
+
+async function assetCounts(apiUrl: string, token: string): Promise<AssetCounts> {
+  const byState: Record<string, number> = {};
+  let total = 0;
+  let cursor: string | undefined;
+  do {
+    const url = `${apiUrl}/assets?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`GET /assets: ${res.status}`);
+    const page = (await res.json()) as { items: { state: string }[]; next_cursor?: string | null };
+    for (const a of page.items) byState[a.state] = (byState[a.state] ?? 0) + 1;
+    total += page.items.length;
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return { total, byState };
+}
+
+async function login(apiUrl: string): Promise<string> {
+  const res = await fetch(`${apiUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...demoUser, client_kind: 'UI_WEB' }),
+  });
+  if (!res.ok) throw new Error(`demo login failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+let shuttingDown = false;
+async function shutdown(code: number) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  say('stopping…');
+  // Agent first: it stops claiming and hands running jobs back to Core before Core goes away.
+  for (const name of ['desktop', 'agent', 'core-server']) {
+    for (const { child } of children.filter((c) => c.name === name)) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill('SIGTERM');
+      const exited = new Promise((r) => child.once('exit', r));
+      const timeout = sleep(20_000).then(() => child.kill('SIGKILL'));
+      await Promise.race([exited, timeout]);
+    }
+  }
+  say('stopped.');
+  process.exit(code);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const probe = createServer();
+    probe.once('error', () => resolvePort(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort(true)));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const settled = new Set([
+  'DECISION_PENDING',
+  'REVIEW_PENDING_PROFILE',
+  'DECIDED_KEEP',
+  'DECIDED_REJECT',
+  'ARCHIVED',
+  'REJECTED',
+  'PURGED',
+]);
+
+async function main() {
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+  await mkdir(paths.logs, { recursive: true });
+  await mkdir(join(storageRoot, 'INBOX'), { recursive: true });
+
+  if (spawnSync('ffmpeg', ['-version']).status !== 0 && !process.env.FFMPEG_PATH) {
+    say(
+      'ffmpeg not found: media jobs will not be offered to this agent (install ffmpeg or set FFMPEG_PATH).',
+    );
+  }
+  const inboxEntries = await readdir(join(storageRoot, 'INBOX'));
+  if (inboxEntries.length === 0 && !args['storage-root']) {
+    say('generating sample media in the demo INBOX…');
+    await createDemoLibrary(join(storageRoot, 'INBOX'));
+  }
+
+  const wanted = Number(args.port);
+  const free = await portIsFree(wanted);
+  if (!free) say(`port ${wanted} is busy, using a free one`);
+  const coreUrl = await startCore(free ? wanted : 0);
+  const apiUrl = `${coreUrl}/api/v1`;
+  ensureDemoUser();
+  await writeAgentConfig(apiUrl);
+  const control = await startAgent();
+  const desktop = desktopAvailability();
+  if (desktop.ok) startDesktop(desktop.electron);
+
+  const started = Date.now();
+  console.log(`
+  Retaia is running.
+    Core API       ${apiUrl}
+    Review page    ${coreUrl}/review/   (login ${demoUser.email} / ${demoUser.password})
+    Storage root   ${storageRoot}   (drop media into INBOX/; ready after ~10 s of stability)
+    Agent daemon   socket ${paths.agentSocket}
+    Desktop app    ${desktop.ok ? 'started' : `not started: ${desktop.why}`}
+    Logs           ${paths.logs}/
+
+  Try next:
+    RETAIA_AGENT_SOCKET=${paths.agentSocket} node agent-core/bin/retaia-agent.js jobs
+    node core-server/bin/core-server.js assets list --data-dir ${paths.coreData}
+  Ctrl-C stops everything.
+`);
+
+  const token = await login(apiUrl);
+  let last = '';
+  for (;;) {
+    await sleep(3000);
+    if (shuttingDown) return;
+    const [counts, status] = await Promise.all([assetCounts(apiUrl, token), control.status()]);
+    const states = Object.entries(counts.byState)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(' · ');
+    const jobs = status.currentJobs
+      .map(
+        (j) =>
+          `${j.jobType} ${j.sourceName}${j.percent !== undefined ? ` ${Math.round(j.percent)}%` : ''}`,
+      )
+      .join(', ');
+    const line = `assets: ${states || 'none yet'} | agent ${status.state}${jobs ? `: ${jobs}` : ''}`;
+    if (line !== last) say(line);
+    last = line;
+    const done = counts.total > 0 && Object.entries(counts.byState).every(([s]) => settled.has(s));
+    if (done && args['exit-when-done']) {
+      const minutes = (Date.now() - started) / 60_000;
+      say(
+        `all ${counts.total} assets processed in ${(minutes * 60).toFixed(1)} s (${(counts.total / minutes).toFixed(1)} assets/minute, stability window included)`,
+      );
+      await shutdown(0);
+      return;
+    }
+  }
+}
+
+main().catch(async (err: unknown) => {
+  say(`failed: ${err instanceof Error ? err.message : String(err)}`);
+  await shutdown(1);
+});
