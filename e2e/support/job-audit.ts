@@ -1,0 +1,52 @@
+// Reads Core's own records to prove what happened to every job: completed exactly once, and
+// each asset published exactly one file per derived kind (thumbs: one ordered set).
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { System } from './system.js';
+
+export interface JobAudit {
+  jobs: number;
+  completed: number;
+  failed: number;
+  completedTwice: string[];
+  claimsByAgent: Record<string, number>;
+  outcomes: Record<string, number>;
+}
+
+export async function auditJobs(sys: System): Promise<JobAudit> {
+  const store = sys.server.context.store;
+  const audit: JobAudit = {
+    jobs: 0,
+    completed: 0,
+    failed: 0,
+    completedTwice: [],
+    claimsByAgent: {},
+    outcomes: {},
+  };
+  for (const asset of await store.listAssets({ limit: 100_000, offset: 0 })) {
+    for (const job of await store.listAssetJobs(asset.uuid)) {
+      audit.jobs++;
+      if (job.status === 'completed') audit.completed++;
+      if (job.status === 'failed') audit.failed++;
+      const claims = await store.listJobClaims(job.job_id);
+      for (const c of claims) {
+        audit.claimsByAgent[c.agent_id] = (audit.claimsByAgent[c.agent_id] ?? 0) + 1;
+        audit.outcomes[c.outcome ?? 'open'] = (audit.outcomes[c.outcome ?? 'open'] ?? 0) + 1;
+      }
+      if (claims.filter((c) => c.outcome === 'completed').length > 1)
+        audit.completedTwice.push(job.job_id);
+    }
+  }
+  return audit;
+}
+
+/** Files published under .derived/{uuid}/ grouped by kind prefix (e.g. preview_video, thumb). */
+export async function publishedKinds(sys: System, uuid: string): Promise<Record<string, number>> {
+  const dir = join(sys.storageRoot, '.derived', uuid);
+  const out: Record<string, number> = {};
+  for (const f of await readdir(dir).catch(() => [] as string[])) {
+    const kind = f.split('-')[0]!;
+    out[kind] = (out[kind] ?? 0) + 1;
+  }
+  return out;
+}
