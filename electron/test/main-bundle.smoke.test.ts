@@ -9,15 +9,18 @@ import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ControlClient } from '@retaia/agent-core/runtime/control-client.js';
 import { startDaemon } from '@retaia/agent-core/runtime/daemon.js';
+import { CAPABILITIES } from '@retaia/protocol';
 import { BRIDGE_METHODS, invokeChannel } from '../src/shared/bridge-channels.js';
 import { buildRendererOnce } from './support/renderer-build.js';
 import { waitFor } from './support/wait-for.js';
 
 const electronDir = fileURLToPath(new URL('..', import.meta.url));
+const repoNodeModules = fileURLToPath(new URL('../../node_modules', import.meta.url));
 
-test('the bundled main process starts, attaches to the daemon and wires tray, window and IPC', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'retaia-main-bundle-'));
+/** Bundles the app into `<root>/app/dist` (outside the repo, so nothing resolves by accident). */
+async function buildApp(root: string): Promise<string> {
   const appDir = join(root, 'app');
   execFileSync(process.execPath, ['scripts/build.mjs'], {
     cwd: electronDir,
@@ -28,6 +31,12 @@ test('the bundled main process starts, attaches to the daemon and wires tray, wi
     },
     stdio: 'pipe',
   });
+  return appDir;
+}
+
+test('the bundled main process starts, attaches to the daemon and wires tray, window and IPC', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'retaia-main-bundle-'));
+  const appDir = await buildApp(root);
   await mkdir(join(appDir, 'node_modules', 'electron'), { recursive: true });
   await copyFile(
     join(electronDir, 'test', 'fixtures', 'electron-stub.cjs'),
@@ -102,5 +111,54 @@ test('the bundled main process starts, attaches to the daemon and wires tray, wi
   } finally {
     child.kill();
     await daemon.stop();
+  }
+});
+
+// The bundle keeps native modules (sharp, keyring) external. They must load through require
+// (NODE_PATH, asar), not a dynamic import(), whose ESM resolver sees neither: with import() this
+// daemon logged "sharp unavailable" and declared no photo/thumbnail/facts capabilities.
+test('the bundled daemon.cjs loads the external sharp and declares the photo capabilities', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'retaia-daemon-bundle-'));
+  const appDir = await buildApp(root);
+  await writeFile(join(root, 'config.json'), '{}');
+  const socket = join(root, 'agent.sock');
+  const child = spawn(process.execPath, [join(appDir, 'dist', 'daemon.cjs')], {
+    env: {
+      ...process.env,
+      // Where an installed app finds its node_modules; the ESM resolver ignores this variable.
+      NODE_PATH: repoNodeModules,
+      RETAIA_AGENT_CONFIG: join(root, 'config.json'),
+      RETAIA_AGENT_DATA_DIR: join(root, 'data'),
+      RETAIA_AGENT_SOCKET: socket,
+      RETAIA_AGENT_SECRET_STORE: 'file',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const client = new ControlClient(socket, 5_000);
+  try {
+    let capabilities: string[] = [];
+    await waitFor(
+      'the bundled daemon to report detected capabilities',
+      async () => {
+        capabilities = (await client.status().catch(() => undefined))?.capabilities ?? [];
+        return capabilities.length > 0;
+      },
+      30_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\noutput: ${output}`);
+    });
+    assert.ok(
+      capabilities.includes(CAPABILITIES.previewPhoto),
+      `preview_photo missing: ${capabilities.join(', ')}\n${output}`,
+    );
+    assert.ok(capabilities.includes(CAPABILITIES.facts), capabilities.join(', '));
+    assert.doesNotMatch(output, /sharp unavailable|failed to load/);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
   }
 });

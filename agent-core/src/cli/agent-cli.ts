@@ -32,6 +32,7 @@ import { readLockOwner } from '../runtime/daemon-lock.js';
 import { JobHistory } from '../runtime/job-history.js';
 import { installService, uninstallService, type ServiceCommand } from './service-units.js';
 import { openBrowser } from './open-browser.js';
+import { addModelsCommand } from './models-command.js';
 
 class CliError extends Error {
   constructor(
@@ -183,7 +184,7 @@ function showCode(g: GlobalOpts, view: EnrolmentView, noBrowser: boolean): void 
 
 export function buildProgram(): Command {
   const program = new Command('retaia-agent')
-    .description('Retaia processing agent: daemon control, configuration, enrolment')
+    .description('Retaia processing agent: daemon control, configuration, enrolment, models')
     .version(AGENT_VERSION)
     .option('--config <path>', 'config file (default: OS location, or RETAIA_AGENT_CONFIG)')
     .option(
@@ -194,6 +195,12 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .showHelpAfterError();
   const g = (): GlobalOpts => program.opts<GlobalOpts>();
+
+  addModelsCommand(program, {
+    paths: () => pathsOf(g()),
+    json: () => Boolean(g().json),
+    print: (value, human) => print(g(), value, human),
+  });
 
   // ----- config -----
   const config = program.command('config').description('show, validate and edit the configuration');
@@ -581,7 +588,12 @@ export function buildProgram(): Command {
                 : arch() === 'arm'
                   ? 'armv7'
                   : 'other',
-          capabilities: (await detectMediaCapabilities()).capabilities,
+          capabilities: (
+            await detectMediaCapabilities({
+              ...(config.ffmpeg_path ? { ffmpegPath: config.ffmpeg_path } : {}),
+              ...(config.ffprobe_path ? { ffprobePath: config.ffprobe_path } : {}),
+            })
+          ).capabilities,
           max_parallel_jobs: config.max_parallel_jobs,
         });
         registered = true;

@@ -84,6 +84,17 @@ const intIn = (field: string, min: number, max: number, what: string) =>
     .min(min, { error: `${field} must be at least ${min} (${what})` })
     .max(max, { error: `${field} must be at most ${max} (${what})` });
 
+/** An optional absolute path to a local file (checked for existence where it is used). */
+const absoluteFile = (field: string, example: string, what: string) =>
+  z
+    .string({ error: `${field} must be a string path such as "${example}"` })
+    .trim()
+    .min(1, { error: `${field} must not be empty: remove it to ${what}` })
+    .refine(isAbsoluteLocalPath, {
+      error: `${field} must be an absolute path such as "${example}"`,
+    })
+    .optional();
+
 const bool = (field: string) => z.boolean({ error: `${field} must be true or false` });
 
 export const agentConfigSchema = z
@@ -99,6 +110,20 @@ export const agentConfigSchema = z
       .max(128, { error: 'agent_name is too long: use at most 128 characters' })
       .optional(),
     storage_mounts: storageMountsSchema.default({}),
+    // Tool overrides; unset means FFMPEG_PATH/FFPROBE_PATH, then the bundled ffmpeg-static
+    // binary, then PATH.
+    ffmpeg_path: absoluteFile('ffmpeg_path', '/usr/local/bin/ffmpeg', 'find ffmpeg automatically'),
+    ffprobe_path: absoluteFile(
+      'ffprobe_path',
+      '/usr/local/bin/ffprobe',
+      'find ffprobe automatically',
+    ),
+    // PEM bundle of extra CAs trusted for core_url (a NAS Core with a self-signed certificate).
+    core_ca_file: absoluteFile(
+      'core_ca_file',
+      '/etc/retaia/core-ca.pem',
+      'trust only the system CAs',
+    ),
     max_parallel_jobs: intIn('max_parallel_jobs', 1, 32, 'jobs run at once').default(
       DEFAULT_CONFIG.max_parallel_jobs,
     ),

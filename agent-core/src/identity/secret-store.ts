@@ -3,6 +3,7 @@
 // dir (headless Linux without a Secret Service). `describe()` says which, for `config show`.
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 
 export interface SecretStoreInfo {
@@ -105,7 +106,8 @@ export async function openSecretStore(
   const file = new FileSecretStore(join(dataDir, 'secrets.json'));
   if (preference === 'file') return file;
   try {
-    const keyring = (await import('@napi-rs/keyring')) as unknown as KeyringModule;
+    // require, not import(): see loadSharp in processing/tools/image.ts (CJS bundle, asar).
+    const keyring = createRequire(import.meta.url)('@napi-rs/keyring') as KeyringModule;
     const service = `retaia-agent-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
     const store = new KeychainSecretStore(keyring, service);
     await store.set('probe', 'ok');

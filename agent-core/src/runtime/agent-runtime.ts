@@ -37,6 +37,7 @@ import type {
   EnrolmentView,
   JobHistoryEntry,
   JobsSnapshot,
+  ModelsView,
   MountValidation,
   PauseReason,
   StatusSnapshot,
@@ -76,6 +77,8 @@ export interface AgentRuntimeOptions {
   identity: AgentIdentity;
   processors: Map<JobType, Processor>;
   detectCapabilities(): Promise<{ capabilities: string[]; problems: string[] }>;
+  /** Installed whisper models, for the control API (default: none). */
+  listModels?(): Promise<ModelsView>;
   intervals: RuntimeIntervals;
   backoff?: BackoffOptions;
   logger: AgentLogger;
@@ -153,6 +156,11 @@ export class AgentRuntime {
 
   async start(): Promise<void> {
     await this.loadConfig();
+    await this.detectCapabilities();
+    this.reconnect();
+  }
+
+  private async detectCapabilities(): Promise<void> {
     const detected = await this.opts
       .detectCapabilities()
       .catch((err: Error) => ({ capabilities: [], problems: [err.message] }));
@@ -161,7 +169,27 @@ export class AgentRuntime {
     this.capabilityProblems = detected.problems;
     for (const p of detected.problems)
       this.opts.logger.warn({ problem: p }, 'capability unavailable');
+    this.opts.logger.info({ capabilities: this.capabilities }, 'capabilities detected');
+  }
+
+  /**
+   * Re-runs capability detection (a model was added/removed, a tool path changed) and
+   * re-registers so Core's view follows at once: a removed model withdraws transcription.
+   */
+  async refreshCapabilities(): Promise<StatusSnapshot> {
+    if (this.stopping) return this.status();
+    await this.detectCapabilities();
+    if (this.stopping) return this.status();
+    this.effectiveCapabilities = this.effectiveCapabilities.filter((c) =>
+      this.capabilities.includes(c),
+    );
     this.reconnect();
+    this.changed();
+    return this.status();
+  }
+
+  async models(): Promise<ModelsView> {
+    return this.opts.listModels ? this.opts.listModels() : { models: [] };
   }
 
   /** Starts connect() in the background; an unexpected error degrades instead of crashing. */
@@ -630,8 +658,15 @@ export class AgentRuntime {
       `Saved to ${this.opts.paths.configPath}`,
     );
     if (
+      previous.ffmpeg_path !== this.config.ffmpeg_path ||
+      previous.ffprobe_path !== this.config.ffprobe_path
+    ) {
+      // refreshCapabilities re-registers, which also covers the other changes below.
+      void this.refreshCapabilities();
+    } else if (
       previous.core_url !== this.config.core_url ||
       previous.agent_name !== this.config.agent_name ||
+      previous.core_ca_file !== this.config.core_ca_file ||
       !this.registered
     ) {
       this.reconnect();

@@ -7,6 +7,7 @@ import type {
   DaemonEvent,
   EnrolmentView,
   JobsSnapshot,
+  ModelsView,
   MountValidation,
   PauseReason,
   StatusSnapshot,
@@ -109,6 +110,13 @@ export class ControlClient {
   }
   refresh(): Promise<StatusSnapshot> {
     return this.call('POST', '/v1/refresh', {});
+  }
+  /** Re-detects capabilities (after a model or tool change) and re-registers with Core. */
+  refreshCapabilities(): Promise<StatusSnapshot> {
+    return this.call('POST', '/v1/capabilities/refresh', {});
+  }
+  models(): Promise<ModelsView> {
+    return this.call('GET', '/v1/models');
   }
   getConfig(): Promise<ConfigView> {
     return this.call('GET', '/v1/config');

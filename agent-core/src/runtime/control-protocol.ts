@@ -8,6 +8,9 @@
 //   POST /v1/pause             {reason?: PauseReason}       -> StatusSnapshot
 //   POST /v1/resume            {reason?: PauseReason}       -> StatusSnapshot
 //   POST /v1/refresh                                         -> StatusSnapshot (poll/policy now)
+//   POST /v1/capabilities/refresh                            -> StatusSnapshot (re-detect tools
+//                              and models, then re-register with Core; call after a model change)
+//   GET  /v1/models            -> ModelsView (installed whisper models, read-only)
 //   GET  /v1/config            -> ConfigView (secrets redacted)
 //   POST /v1/config/validate   {config: unknown}            -> ConfigValidation
 //   PUT  /v1/config            {config: unknown}            -> ConfigValidation (applied only if ok)
@@ -88,6 +91,28 @@ export interface ConfigValidation {
   problems: FieldProblem[];
   /** Present when ok: the normalised config as it would be stored. */
   config?: unknown;
+}
+
+/** One installed whisper model (mirrors ModelStore's InstalledModel). */
+export interface ModelView {
+  name: string;
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+  active: boolean;
+  source: 'downloaded' | 'imported';
+  modelType: string;
+  multilingual: boolean;
+  available: boolean;
+  problem?: string;
+}
+
+export interface ModelsView {
+  /** Where models live (`<dataDir>/models/whisper`); absent when transcription cannot load. */
+  dir?: string;
+  models: ModelView[];
+  /** Why the model store is unavailable, when it is. */
+  problem?: string;
 }
 
 export interface ConfigView {

@@ -66,6 +66,10 @@ export async function startControlServer(
         return send(res, 200, runtime.resume(pauseReason(await readJson(req))));
       case 'POST /v1/refresh':
         return send(res, 200, await runtime.refresh());
+      case 'POST /v1/capabilities/refresh':
+        return send(res, 200, await runtime.refreshCapabilities());
+      case 'GET /v1/models':
+        return send(res, 200, await runtime.models());
       case 'GET /v1/config':
         return send(res, 200, runtime.configView());
       case 'POST /v1/config/validate':

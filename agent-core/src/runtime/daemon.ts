@@ -10,10 +10,12 @@ import type { BackoffOptions } from '../core-api/backoff.js';
 import { IdentityStore } from '../identity/agent-identity.js';
 import { openSecretStore, type SecretStorePreference } from '../identity/secret-store.js';
 import type { Processor } from '../processing/processor.js';
+import type { FfmpegPathOptions } from '../processing/tools/ffmpeg.js';
+import type { WhisperAddonLoad } from '../processing/transcription/whisper-addon.js';
 import { AGENT_VERSION } from '../agent-version.js';
 import { createAgentLogger, type AgentLogger } from './agent-logger.js';
 import { AgentRuntime, DEFAULT_INTERVALS, type RuntimeIntervals } from './agent-runtime.js';
-import { createDefaultProcessing } from './default-processing.js';
+import { createDefaultProcessing, type DefaultProcessing } from './default-processing.js';
 import { ControlClient } from './control-client.js';
 import { startControlServer } from './control-server.js';
 import { acquireDaemonLock, DaemonAlreadyRunningError } from './daemon-lock.js';
@@ -31,6 +33,8 @@ export interface StartDaemonOptions {
   processors?: Map<JobType, Processor>;
   /** Capability detection (default: detectMediaCapabilities + transcription detection). */
   detectCapabilities?: () => Promise<{ capabilities: string[]; problems: string[] }>;
+  /** Replaces the whisper.cpp addon loader of the default processing (tests without the engine). */
+  loadWhisperAddon?: () => WhisperAddonLoad;
   intervals?: Partial<RuntimeIntervals>;
   /** Backoff for 429/network retries (SPEC §3 defaults: base 2 s, cap 60 s). */
   backoff?: BackoffOptions;
@@ -87,17 +91,24 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
     const history = new JobHistory(join(paths.dataDir, 'job-history.jsonl'), opts.historyLimit);
     await history.load();
     const events = new DaemonEvents();
-    const defaults =
+    const defaults: DefaultProcessing | undefined =
       opts.processors && opts.detectCapabilities
         ? undefined
-        : await createDefaultProcessing(paths.dataDir);
-    const runtime = new AgentRuntime({
+        : await createDefaultProcessing(paths.dataDir, {
+            toolPaths: (): FfmpegPathOptions => ({
+              ffmpegPath: runtime.currentConfig.ffmpeg_path,
+              ffprobePath: runtime.currentConfig.ffprobe_path,
+            }),
+            ...(opts.loadWhisperAddon ? { loadWhisperAddon: opts.loadWhisperAddon } : {}),
+          });
+    const runtime: AgentRuntime = new AgentRuntime({
       paths,
       identityStore,
       secretStore,
       identity,
       processors: opts.processors ?? defaults!.processors,
       detectCapabilities: opts.detectCapabilities ?? (() => defaults!.detectCapabilities()),
+      ...(defaults ? { listModels: () => defaults.listModels() } : {}),
       intervals: { ...DEFAULT_INTERVALS, ...opts.intervals },
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
       logger,

@@ -4,17 +4,47 @@
 // reports why transcription is unavailable.
 import type { JobType } from '@retaia/protocol';
 import type { Processor } from '../processing/processor.js';
+import type { MediaProcessorOptions } from '../processing/processor-options.js';
 import { createProcessors, detectMediaCapabilities } from '../processing/registry.js';
+import type { FfmpegPathOptions } from '../processing/tools/ffmpeg.js';
+import type { InstalledModel } from '../processing/transcription/model-store.js';
+import type { WhisperAddonLoad } from '../processing/transcription/whisper-addon.js';
 
 export interface DefaultProcessing {
   processors: Map<JobType, Processor>;
   detectCapabilities(): Promise<{ capabilities: string[]; problems: string[] }>;
+  /** Installed whisper models (empty when transcription could not load). */
+  listModels(): Promise<{ dir?: string; models: InstalledModel[]; problem?: string }>;
   close(): Promise<void>;
 }
 
-export async function createDefaultProcessing(dataDir: string): Promise<DefaultProcessing> {
-  const processors = createProcessors();
+export interface DefaultProcessingOptions {
+  /**
+   * The configured ffmpeg/ffprobe paths, read again at each job and each detection so a config
+   * change applies without a restart (see resolveFfmpegBinaries for the resolution order).
+   */
+  toolPaths?: () => FfmpegPathOptions;
+  /** Replaces the whisper.cpp addon loader (tests on machines without the engine). */
+  loadWhisperAddon?: () => WhisperAddonLoad;
+}
+
+export async function createDefaultProcessing(
+  dataDir: string,
+  opts: DefaultProcessingOptions = {},
+): Promise<DefaultProcessing> {
+  const toolPaths: () => FfmpegPathOptions = opts.toolPaths ?? (() => ({}));
+  // Processors keep a reference to this object and resolve the binaries per job: getters make
+  // them see the config in force at that moment.
+  const media: MediaProcessorOptions = Object.defineProperties(
+    {},
+    {
+      ffmpegPath: { enumerable: true, get: () => toolPaths().ffmpegPath },
+      ffprobePath: { enumerable: true, get: () => toolPaths().ffprobePath },
+    },
+  );
+  const processors = createProcessors(media);
   let detectTranscription: () => Promise<{ capabilities: string[]; problems: string[] }>;
+  let listModels: DefaultProcessing['listModels'];
   let closeTranscription = async () => {};
   try {
     const { ModelStore } = await import('../processing/transcription/model-store.js');
@@ -23,25 +53,43 @@ export async function createDefaultProcessing(dataDir: string): Promise<DefaultP
       await import('../processing/transcription/transcribe-audio-processor.js');
     const { detectTranscriptionCapabilities } =
       await import('../processing/transcription/transcription-capabilities.js');
+    const loadAddon = opts.loadWhisperAddon ? { loadAddon: opts.loadWhisperAddon } : {};
     const modelStore = new ModelStore({ dataDir });
-    const transcribers = new TranscriberCache({ modelStore });
-    const processor = createTranscriptionProcessor({ modelStore, transcribers });
+    const transcribers = new TranscriberCache({ modelStore, ...loadAddon });
+    const processor = createTranscriptionProcessor({
+      modelStore,
+      transcribers,
+      ffmpeg: media,
+      ...loadAddon,
+    });
     processors.set('transcribe_audio', processor);
-    detectTranscription = () => detectTranscriptionCapabilities({ modelStore, transcribers });
+    detectTranscription = () =>
+      detectTranscriptionCapabilities({
+        modelStore,
+        transcribers,
+        ffmpeg: toolPaths(),
+        ...loadAddon,
+      });
+    listModels = async () => ({ dir: modelStore.dir, models: await modelStore.listModels() });
     closeTranscription = () => processor.close();
   } catch (err) {
     const problem = `transcription unavailable: ${(err as Error).message}`;
     detectTranscription = async () => ({ capabilities: [], problems: [problem] });
+    listModels = async () => ({ models: [], problem });
   }
   return {
     processors,
     async detectCapabilities() {
-      const [media, speech] = await Promise.all([detectMediaCapabilities(), detectTranscription()]);
+      const [mediaCaps, speech] = await Promise.all([
+        detectMediaCapabilities(toolPaths()),
+        detectTranscription(),
+      ]);
       return {
-        capabilities: [...media.capabilities, ...speech.capabilities],
-        problems: [...media.problems, ...speech.problems],
+        capabilities: [...mediaCaps.capabilities, ...speech.capabilities],
+        problems: [...mediaCaps.problems, ...speech.problems],
       };
     },
+    listModels,
     close: () => closeTranscription(),
   };
 }

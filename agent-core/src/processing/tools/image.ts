@@ -9,11 +9,21 @@ import { ProcessingAbortedError, ProcessingError } from '../processor.js';
 type SharpFactory = (input?: string | Buffer | SharpOptions, options?: SharpOptions) => Sharp;
 let sharpPromise: Promise<SharpFactory> | undefined;
 
+/**
+ * sharp is loaded with require, not `import('sharp')`: the desktop app ships this code as an
+ * esbuild CJS bundle (electron/dist/daemon.cjs) with sharp external, and there a dynamic
+ * import goes through the ESM resolver, which ignores NODE_PATH and cannot read packages
+ * inside an Electron asar archive; require resolves both.
+ */
+function requireSharp(): Promise<unknown> {
+  return new Promise((resolve) => resolve(createRequire(import.meta.url)('sharp')));
+}
+
 /** Loads sharp once; throws a retryable IMAGE_TOOL_UNAVAILABLE when the native module is broken. */
 export async function loadSharp(): Promise<SharpFactory> {
-  sharpPromise ??= import('sharp').then(
+  sharpPromise ??= requireSharp().then(
     (m) => {
-      const factory = m.default as unknown as SharpFactory & { concurrency(n: number): number };
+      const factory = m as SharpFactory & { concurrency(n: number): number };
       // One libvips thread pool per job is plenty on small agents; the daemon parallelises jobs.
       factory.concurrency(Math.max(1, Math.min(4, factory.concurrency(0))));
       return factory;
