@@ -1,6 +1,7 @@
 // Options of one running Core, validated once at the edge. The CLI builds them from flags, env
 // (RETAIA_CORE_*) and an optional JSON file; tests and the quick start pass them directly.
 import type pino from 'pino';
+import type { MoveContext } from '../moves/index.js';
 import { z } from 'zod';
 
 export const coreOptionsSchema = z.object({
@@ -52,7 +53,17 @@ export const coreOptionsSchema = z.object({
     })
     .prefault({}),
   tls: z.object({ cert: z.string(), key: z.string() }).optional(),
+  /** Built review page served under /review/ (default core-server/review-ui/dist). */
+  reviewUiDir: z.string().optional(),
+  /** Build the review page at start when dist/ is missing or stale (needs dev dependencies). */
+  buildReviewUi: z.boolean().default(true),
+  /** Lock TTL of moves and purges (SPEC §6: 300 s). */
+  assetLockTtlMs: z.number().int().positive().default(300_000),
 });
 
-export type CoreOptionsInput = z.input<typeof coreOptionsSchema> & { logger?: pino.Logger };
+export type CoreOptionsInput = z.input<typeof coreOptionsSchema> & {
+  logger?: pino.Logger;
+  /** Fault injection between move/purge steps (tests only; see MoveContext.hooks). */
+  moveHooks?: MoveContext['hooks'];
+};
 export type CoreOptions = z.output<typeof coreOptionsSchema>;

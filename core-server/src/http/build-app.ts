@@ -4,10 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { API_PREFIX } from '@retaia/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { CoreError, validationFailed } from '../errors/core-error.js';
+import { MoveDomainError } from '../moves/index.js';
 import type { CoreContext } from '../server/core-context.js';
 import { registerAgentRoutes } from './routes/agent-routes.js';
 import { registerAssetRoutes } from './routes/asset-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerHumanAssetRoutes } from './routes/human-asset-routes.js';
+import { registerWebPages } from './routes/web-pages.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
@@ -63,7 +66,15 @@ export function buildApp(ctx: CoreContext, https?: { cert: string; key: string }
   app.setErrorHandler((error, request, reply) => {
     let err: CoreError;
     if (error instanceof CoreError) err = error;
-    else if (
+    else if (error instanceof MoveDomainError) {
+      err = new CoreError(
+        error.code,
+        error.httpStatus,
+        error.message,
+        error.retryable,
+        error.details,
+      );
+    } else if (
       (error as { validation?: unknown }).validation ||
       (error as { statusCode?: number }).statusCode === 400
     ) {
@@ -93,10 +104,12 @@ export function buildApp(ctx: CoreContext, https?: { cert: string; key: string }
       registerAgentRoutes(api, ctx);
       registerJobRoutes(api, ctx);
       registerAssetRoutes(api, ctx);
+      registerHumanAssetRoutes(api, ctx);
       registerUploadRoutes(api, ctx);
       registerOpsRoutes(api, ctx);
     },
     { prefix: API_PREFIX },
   );
+  registerWebPages(app, ctx);
   return app;
 }

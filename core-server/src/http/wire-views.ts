@@ -65,20 +65,52 @@ export function wireSummary(asset: AssetRecord, files: DerivedFileRecord[]): Ass
     revision_etag: assetEtag(asset.uuid, asset.revision),
     captured_at: asset.facts.captured_at ?? null,
     duration: asset.facts.duration_ms !== undefined ? asset.facts.duration_ms / 1000 : null,
-    tags: [],
+    tags: asset.tags,
     has_preview: files.some((f) => f.kind.startsWith('preview_')),
     thumb_url: firstThumb ? derivedUrl(asset.uuid, 'thumb', firstThumb.idx) : null,
   };
 }
 
+type FieldValue = NonNullable<AssetDetail['fields']>[string];
+
+/**
+ * `fields`: the scalar facts (what the review page shows), plus the processing failures of jobs
+ * that failed for good (`processing_failed_jobs`, `processing_failure`) so a human sees why a
+ * preview is missing and can reprocess.
+ */
+function wireFields(asset: AssetRecord, jobs: JobRecord[]): Record<string, FieldValue> {
+  const fields: Record<string, FieldValue> = {};
+  for (const [k, v] of Object.entries(asset.facts)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') fields[k] = v;
+  }
+  const failed = jobs.filter((j) => j.status === 'failed');
+  if (failed.length) {
+    fields.processing_failed_jobs = failed.map((j) => j.job_type);
+    fields.processing_failure = failed
+      .map((j) => `${j.job_type}: ${j.last_error_code ?? 'failed'}`)
+      .join('; ');
+  }
+  return fields;
+}
+
+const DECISION_OF: Partial<Record<AssetRecord['state'], 'KEEP' | 'REJECT'>> = {
+  DECIDED_KEEP: 'KEEP',
+  DECIDED_REJECT: 'REJECT',
+  ARCHIVED: 'KEEP',
+  REJECTED: 'REJECT',
+};
+
 export function wireDetail(
   asset: AssetRecord,
   files: DerivedFileRecord[],
   storageId: string,
+  jobs: JobRecord[] = [],
 ): AssetDetail {
   const has = (kind: string) => files.some((f) => f.kind === kind);
   const detail: AssetDetail = {
     summary: wireSummary(asset, files),
+    notes: asset.notes,
+    fields: wireFields(asset, jobs),
     gps_latitude: asset.facts.gps_latitude ?? null,
     gps_longitude: asset.facts.gps_longitude ?? null,
     gps_altitude_m: asset.facts.gps_altitude_m ?? null,
@@ -93,11 +125,11 @@ export function wireDetail(
       preview_done: files.some((f) => f.kind.startsWith('preview_')),
       waveform_done: has('waveform'),
       processing_profile: asset.profile,
-      review_processing_version: '1',
+      review_processing_version: String(asset.review_processing_version),
     },
     derived: wireDerived(asset.uuid, files),
-    decisions: { current: null, history: [] },
-    audit: { path_history: [asset.relative_path] },
+    decisions: { current: DECISION_OF[asset.state] ?? null, history: [] },
+    audit: { path_history: [...asset.path_history, asset.relative_path] },
   };
   if (asset.transcript) detail.transcript = asset.transcript;
   return detail;

@@ -4,6 +4,7 @@ import type { FeatureFlags } from '@retaia/protocol';
 import type pino from 'pino';
 import type { AttemptLimiter } from '../auth/attempt-limiter.js';
 import type { CoreOptions } from '../config/core-options.js';
+import type { MoveContext } from '../moves/index.js';
 import type { CoreStore } from '../store/core-store.js';
 
 export interface CoreContext {
@@ -13,6 +14,8 @@ export interface CoreContext {
   logger: pino.Logger;
   clock: () => number;
   limiter: AttemptLimiter;
+  /** Storage layout, journal and asset ports the mover and purger run with. */
+  moves: MoveContext;
   /** Base URL of this server without /api/v1 (set once listening). */
   baseUrl: string;
 }

@@ -1,5 +1,6 @@
 // Starts one Core: marker + layout on the storage root, store (migrations run on open), HTTP
 // listener, discovery timer and the sweeper (lease expiry, upload GC, window pruning).
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { FeatureFlags } from '@retaia/protocol';
 import { API_PREFIX } from '@retaia/protocol';
@@ -12,7 +13,9 @@ import { coreOptionsSchema, type CoreOptionsInput } from '../config/core-options
 import { InboxScanner, type ScanReport } from '../discovery/inbox-scanner.js';
 import { buildApp } from '../http/build-app.js';
 import { IDEMPOTENCY_WINDOW_MS } from '../http/idempotent.js';
-import { prepareStorageRoot } from '../storage/storage-marker.js';
+import { recoverMoves, recoverPurges } from '../moves/index.js';
+import { prepareStorageRoot, STORAGE_DIRS } from '../storage/storage-marker.js';
+import { ensureReviewUiBuilt } from '../web/review-ui-bundle.js';
 import type { AssetRecord } from '../store/records.js';
 import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
 import { collectExpiredUploads, finishInterruptedPublications } from '../uploads/upload-gc.js';
@@ -44,7 +47,7 @@ export interface RunningCoreServer {
 }
 
 export async function startCoreServer(input: CoreOptionsInput): Promise<RunningCoreServer> {
-  const { logger: givenLogger, ...rest } = input;
+  const { logger: givenLogger, moveHooks, ...rest } = input;
   const options = coreOptionsSchema.parse({
     ...rest,
     storageRoot: path.resolve(rest.storageRoot),
@@ -63,8 +66,22 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
     clock,
     limiter: new AttemptLimiter(clock),
     baseUrl: '',
+    moves: {
+      storage: { root: options.storageRoot, storage_id: options.storageId, paths: STORAGE_DIRS },
+      journal: store.moveJournal,
+      assets: store.assetRecords(options.storageId),
+      owner: `core-${process.pid}-${randomUUID()}`,
+      now: () => new Date(clock()),
+      lockTtlMs: options.assetLockTtlMs,
+      logger,
+      ...(moveHooks ? { hooks: moveHooks } : {}),
+    },
   };
   await finishInterruptedPublications(ctx);
+  // Finish (or roll back) moves and purges a crash interrupted, before anything else runs.
+  const recovered = [...(await recoverMoves(ctx.moves)), ...(await recoverPurges(ctx.moves))];
+  if (recovered.length) logger.warn({ recovered }, 'interrupted moves/purges recovered');
+  if (options.buildReviewUi && !options.reviewUiDir) await ensureReviewUiBuilt(logger);
 
   const app = buildApp(ctx, options.tls);
   let address: string;

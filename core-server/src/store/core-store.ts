@@ -7,6 +7,8 @@ import type { ClaimJobInput } from './sqlite/jobs/claim-job.js';
 import type { CompleteJobInput, CompleteJobResult } from './sqlite/jobs/complete-job.js';
 import type { FailJobInput } from './sqlite/jobs/fail-job.js';
 import type { LeaseProof } from './sqlite/jobs/check-lease.js';
+import type { HumanMutationInput, HumanPatch } from './sqlite/human-mutations.js';
+import type { AssetRecords, MoveJournal } from '../moves/index.js';
 import type {
   AgentRecord,
   AssetRecord,
@@ -21,6 +23,7 @@ import type {
 } from './records.js';
 
 export type { ClaimJobInput, CompleteJobInput, CompleteJobResult, FailJobInput, LeaseProof };
+export type { HumanMutationInput, HumanPatch };
 
 export interface ScanIndexEntry {
   uuid: string;
@@ -97,6 +100,8 @@ export interface CoreStore {
   /** PENDING → APPROVED; creates the client (without a secret yet). */
   approveDeviceFlow(userCode: string, userId: string, nowMs: number): Promise<DeviceFlowRecord>;
   denyDeviceFlow(userCode: string): Promise<DeviceFlowRecord>;
+  /** PENDING, unexpired flows (for the /device approval page). */
+  listPendingDeviceFlows(nowMs: number): Promise<DeviceFlowRecord[]>;
   cancelDeviceFlow(deviceCodeHash: string): Promise<void>;
   /** APPROVED → CONSUMED, storing the hash of the one-shot secret handed to the agent. */
   consumeDeviceFlow(deviceCodeHash: string, secretHash: string): Promise<ClientRecord>;
@@ -153,6 +158,21 @@ export interface CoreStore {
   markUploadCompleted(uploadId: string, sha256: string, expiresAtMs: number): Promise<void>;
   listExpiredUploads(nowMs: number): Promise<UploadRecord[]>;
   markUploadExpired(uploadId: string): Promise<void>;
+
+  /** Ports of the moves domain (journal, locks, audit, asset paths/state). */
+  readonly moveJournal: MoveJournal;
+  assetRecords(storageId: string): AssetRecords;
+  /** Assets under a live move/purge lock. */
+  lockedAssetUuids(nowMs: number): Promise<Set<string>>;
+  /** Human PATCH (decision, profile choice, tags, notes); CAS on `expectedRevision`. */
+  patchAsset(
+    input: HumanMutationInput & { patch: HumanPatch; flags: FeatureFlags },
+  ): Promise<AssetRecord>;
+  reopenAsset(input: HumanMutationInput): Promise<AssetRecord>;
+  /** Returns the dropped derived files' storage-relative paths (to delete after commit). */
+  reprocessAsset(
+    input: HumanMutationInput & { flags: FeatureFlags },
+  ): Promise<{ asset: AssetRecord; droppedDerived: string[] }>;
 
   /** Drops nonces and idempotency keys older than their windows. */
   pruneExpired(nowMs: number, nonceWindowMs: number, idempotencyWindowMs: number): Promise<void>;

@@ -82,6 +82,12 @@ export interface AssetRecord {
   revision: number;
   created_at: string;
   updated_at: string | null;
+  tags: string[];
+  notes: string | null;
+  /** Bumped by every explicit reprocess (outputs of older versions are discarded). */
+  review_processing_version: number;
+  /** Earlier `relative_path`s, oldest first (moves append here). */
+  path_history: string[];
 }
 
 export interface JobRecord {

@@ -71,7 +71,12 @@ export function registerAssetRoutes(api: FastifyInstance, ctx: CoreContext): voi
     void reply
       .header('etag', assetEtag(asset.uuid, asset.revision))
       .header('cache-control', 'private, no-store');
-    return wireDetail(asset, files, ctx.options.storageId);
+    return wireDetail(
+      asset,
+      files,
+      ctx.options.storageId,
+      await ctx.store.listAssetJobs(asset.uuid),
+    );
   });
 
   api.get<UuidParams>('/assets/:uuid/derived', async (request, reply) => {

@@ -103,6 +103,17 @@ export function registerAuthRoutes(api: FastifyInstance, ctx: CoreContext): void
   );
 
   // Not in the v1 contract: lets a logged-in human approve/deny a device from a browser UI.
+  api.get('/auth/clients/device/pending', async (request) => {
+    await requireUser(ctx, request);
+    const flows = await ctx.store.listPendingDeviceFlows(ctx.clock());
+    return {
+      items: flows.map((f) => ({
+        user_code: f.user_code,
+        client_label: f.client_label,
+        expires_at: new Date(f.expires_at_ms).toISOString(),
+      })),
+    };
+  });
   api.post('/auth/clients/device/approve', async (request) => {
     const user = await requireUser(ctx, request);
     const body = parseBody(userCodeBody, request.body);

@@ -37,7 +37,10 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
     await ctx.store.touchAgent(agent.agent_id, ctx.clock());
     const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 500);
     const out = [];
+    // Assets being moved or purged are not offered (SPEC §6 locks).
+    const locked = await ctx.store.lockedAssetUuids(ctx.clock());
     for (const job of await ctx.store.listPendingJobs()) {
+      if (locked.has(job.asset_uuid)) continue;
       if (job.feature_flag && ctx.flags[job.feature_flag] !== true) continue;
       if (!hasAllCapabilities(agent.effective_capabilities, job.required_capabilities)) continue;
       const asset = await ctx.store.getAsset(job.asset_uuid);

@@ -87,15 +87,19 @@ export function ensurePlannedJobs(
 }
 
 /**
- * After a job completed: when every job of the asset is completed and the minimal facts are
- * there, the asset leaves review processing. `audio_undefined` stops at REVIEW_PENDING_PROFILE
- * (a human must pick the profile); everything else goes PROCESSED and then, automatically,
- * DECISION_PENDING.
+ * After a job completed or failed for good: when no job of the asset is pending or claimed any
+ * more and the minimal facts are there, the asset leaves review processing — even if some job
+ * (thumbnails, waveform…) failed permanently: a human can still decide, the failure is shown in
+ * the detail's `fields`, and POST /reprocess retries. `audio_undefined` stops at
+ * REVIEW_PENDING_PROFILE (a human must pick the profile); everything else goes PROCESSED and
+ * then, automatically, DECISION_PENDING. Without minimal facts the asset stays in
+ * PROCESSING_REVIEW with the failure visible, and reprocess re-plans it (→ READY).
  */
 export function advanceAfterCompletion(db: Database, asset: AssetRecord, now: string): void {
   if (asset.state !== 'PROCESSING_REVIEW') return;
   const jobs = loadAssetJobs(db, asset.uuid);
-  if (jobs.length === 0 || jobs.some((j) => j.status !== 'completed')) return;
+  if (jobs.length === 0) return;
+  if (jobs.some((j) => j.status === 'pending' || j.status === 'claimed')) return;
   if (missingMinimalFacts(asset.media_type, asset.facts).length > 0) return;
   if (asset.profile === 'audio_undefined') {
     setAssetState(db, asset, 'REVIEW_PENDING_PROFILE', 'profile_required', now);

@@ -184,6 +184,41 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE VIRTUAL TABLE asset_search USING fts5(uuid UNINDEXED, name, transcript);
     `,
   },
+  {
+    version: 2,
+    name: 'human decisions, move/purge journal and asset locks',
+    sql: `
+      ALTER TABLE assets ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE assets ADD COLUMN notes TEXT;
+      ALTER TABLE assets ADD COLUMN review_processing_version INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE assets ADD COLUMN path_history TEXT NOT NULL DEFAULT '[]';
+      CREATE TABLE asset_locks (
+        asset_uuid TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (asset_uuid, kind)
+      ) WITHOUT ROWID;
+      CREATE TABLE move_journal (
+        operation_id TEXT PRIMARY KEY,
+        asset_uuid TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        step TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX move_journal_step ON move_journal(step);
+      CREATE TABLE asset_audit (
+        operation_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        asset_uuid TEXT NOT NULL,
+        at TEXT NOT NULL,
+        details TEXT NOT NULL,
+        PRIMARY KEY (operation_id, action)
+      );
+      CREATE INDEX asset_audit_asset ON asset_audit(asset_uuid);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -15,6 +15,8 @@ export function mapAsset(r: Row): AssetRecord {
     sidecars: JSON.parse(r.sidecars as string),
     facts: JSON.parse(r.facts as string),
     transcript: r.transcript ? JSON.parse(r.transcript as string) : null,
+    tags: JSON.parse((r.tags as string | undefined) ?? '[]'),
+    path_history: JSON.parse((r.path_history as string | undefined) ?? '[]'),
   };
 }
 

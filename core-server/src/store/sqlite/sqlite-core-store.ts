@@ -33,6 +33,14 @@ import { expireLeases } from './jobs/expire-leases.js';
 import { extendLease } from './jobs/extend-lease.js';
 import { failJob, type FailJobInput } from './jobs/fail-job.js';
 import { openDatabase } from './open-database.js';
+import {
+  patchAsset,
+  reopenAsset,
+  reprocessAsset,
+  type HumanMutationInput,
+  type HumanPatch,
+} from './human-mutations.js';
+import { lockedAssetUuids, SqliteAssetRecords, SqliteMoveJournal } from './sqlite-move-journal.js';
 import { mapAgent, mapAsset, mapClaim, mapJob, mapUpload } from './row-mappers.js';
 
 type Row = Record<string, unknown>;
@@ -40,9 +48,28 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export class SqliteCoreStore implements CoreStore {
   readonly db: Database;
+  readonly moveJournal: SqliteMoveJournal;
 
   constructor(dataDir: string) {
     this.db = openDatabase(dataDir);
+    this.moveJournal = new SqliteMoveJournal(this.db);
+  }
+
+  // ---- human mutations and the moves domain's ports ----------------------------------------
+  assetRecords(storageId: string) {
+    return new SqliteAssetRecords(this.db, storageId);
+  }
+  async lockedAssetUuids(nowMs: number) {
+    return lockedAssetUuids(this.db, nowMs);
+  }
+  async patchAsset(input: HumanMutationInput & { patch: HumanPatch; flags: FeatureFlags }) {
+    return patchAsset(this.db, input);
+  }
+  async reopenAsset(input: HumanMutationInput) {
+    return reopenAsset(this.db, input);
+  }
+  async reprocessAsset(input: HumanMutationInput & { flags: FeatureFlags }) {
+    return reprocessAsset(this.db, input);
   }
 
   async close(): Promise<void> {
@@ -154,6 +181,13 @@ export class SqliteCoreStore implements CoreStore {
         return { ...flow, status: 'DENIED' as const };
       })
       .immediate();
+  }
+  async listPendingDeviceFlows(nowMs: number) {
+    return this.db
+      .prepare(
+        `SELECT * FROM device_flows WHERE status = 'PENDING' AND expires_at_ms > ? ORDER BY created_at_ms`,
+      )
+      .all(nowMs) as DeviceFlowRecord[];
   }
   private pendingFlowByUserCode(userCode: string, nowMs: number): DeviceFlowRecord {
     const flow = this.db

@@ -8,6 +8,7 @@ import { CoreError, notFound } from '../../../errors/core-error.js';
 import type { AssetRecord, JobRecord } from '../../records.js';
 import { loadAsset, setAssetState } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
+import { isAssetLocked } from '../sqlite-move-journal.js';
 
 export interface ClaimJobInput {
   jobId: string;
@@ -37,6 +38,14 @@ export function claimJob(
       }
       if (before.feature_flag && input.flags[before.feature_flag] !== true) {
         throw new CoreError('STATE_CONFLICT', 409, `feature flag ${before.feature_flag} is off`);
+      }
+      if (isAssetLocked(db, before.asset_uuid, input.nowMs)) {
+        throw new CoreError(
+          'STATE_CONFLICT',
+          409,
+          `asset ${before.asset_uuid} is being moved or purged; job ${input.jobId} is not claimable now`,
+          true,
+        );
       }
       const now = new Date(input.nowMs).toISOString();
       const lockToken = randomBytes(24).toString('base64url');
