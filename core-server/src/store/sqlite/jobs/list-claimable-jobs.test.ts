@@ -1,0 +1,105 @@
+// listClaimableJobs must select exactly what the JS filter over listPendingJobs selects (same
+// order, capability rule, flag rule, limit), on a real SQLite file.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import {
+  CAPABILITIES,
+  FEATURE_FLAGS,
+  hasAllCapabilities,
+  type FeatureFlags,
+  type MediaType,
+  type ProcessingProfile,
+} from '@retaia/protocol';
+import type { NewAsset } from '../../core-store.js';
+import { SqliteCoreStore } from '../sqlite-core-store.js';
+import { listClaimableJobs } from './list-claimable-jobs.js';
+
+const asset = (media_type: MediaType, profile: ProcessingProfile, i: number): NewAsset => ({
+  uuid: randomUUID(),
+  media_type,
+  profile,
+  relative_path: `INBOX/f${i}`,
+  name: `f${i}`,
+  size_bytes: 1,
+  mtime_ms: 1,
+  sidecars: [],
+});
+
+test('listClaimableJobs matches the JS capability/flag filter, in order, up to limit', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'claimable-'));
+  const store = new SqliteCoreStore(dir);
+  t.after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const on: FeatureFlags = { [FEATURE_FLAGS.transcribeAudio]: true };
+  const off: FeatureFlags = { [FEATURE_FLAGS.transcribeAudio]: false };
+  const inserts = [
+    ...Array.from({ length: 6 }, (_, i) => asset('PHOTO', 'photo_standard', i)),
+    ...Array.from({ length: 4 }, (_, i) => asset('AUDIO', 'audio_voice', 10 + i)),
+  ];
+  // Planned with the transcription flag on, so transcribe_audio jobs (feature-flagged) exist.
+  await store.applyScan({ inserts, updates: [], ready: inserts.map((a) => a.uuid) }, on, 1000);
+  // A job needing two capabilities at once, and one already claimed (never listed).
+  const multi = randomUUID();
+  store.db
+    .prepare(
+      `INSERT INTO jobs (job_id, asset_uuid, job_type, status, required_capabilities, created_at)
+       VALUES (?, ?, 'generate_thumbnails', 'pending', ?, '1970-01-01T00:00:00.000Z')`,
+    )
+    .run(multi, inserts[0]!.uuid, JSON.stringify([CAPABILITIES.facts, CAPABILITIES.previewPhoto]));
+  store.db
+    .prepare(`UPDATE jobs SET status = 'claimed' WHERE asset_uuid = ? AND job_type = ?`)
+    .run(inserts[1]!.uuid, 'extract_facts');
+
+  const pending = await store.listPendingJobs();
+  assert.ok(pending.some((j) => j.feature_flag === FEATURE_FLAGS.transcribeAudio));
+  const capabilitySets = [
+    [],
+    [CAPABILITIES.facts],
+    [CAPABILITIES.facts, CAPABILITIES.previewPhoto],
+    Object.values(CAPABILITIES),
+  ];
+  let compared = 0;
+  for (const caps of capabilitySets) {
+    for (const flags of [on, off, {}]) {
+      for (const limit of [1, 3, 500]) {
+        const expected = pending
+          .filter((j) => !j.feature_flag || flags[j.feature_flag] === true)
+          .filter((j) => hasAllCapabilities(caps, j.required_capabilities))
+          .slice(0, limit);
+        const got = listClaimableJobs(store.db, { effectiveCapabilities: caps, flags, limit });
+        assert.deepEqual(
+          got.map((g) => g.job.job_id),
+          expected.map((j) => j.job_id),
+          `caps ${JSON.stringify(caps)} flags ${JSON.stringify(flags)} limit ${limit}`,
+        );
+        for (const g of got) {
+          assert.equal(g.asset.uuid, g.job.asset_uuid);
+          assert.ok(Array.isArray(g.job.required_capabilities));
+        }
+        compared += expected.length;
+      }
+    }
+  }
+  assert.ok(compared > 50, 'the cases above must actually select jobs');
+  const both = listClaimableJobs(store.db, {
+    effectiveCapabilities: [CAPABILITIES.facts, CAPABILITIES.previewPhoto],
+    flags: {},
+    limit: 1,
+  });
+  assert.equal(both[0]?.job.job_id, multi, 'oldest job first, multi-capability job included');
+  assert.equal(
+    listClaimableJobs(store.db, {
+      effectiveCapabilities: [CAPABILITIES.facts],
+      flags: {},
+      limit: 500,
+    }).some((g) => g.job.job_id === multi),
+    false,
+    'a job is not listed when one of its capabilities is missing',
+  );
+});
