@@ -21,6 +21,8 @@ export interface FaultStats {
   resets: number;
   cuts: number;
   blackholed: number;
+  /** Connections dropped by cutAll() (network blips). */
+  blipped: number;
   bytesForwarded: number;
 }
 
@@ -45,6 +47,7 @@ export class FaultProxy {
     resets: 0,
     cuts: 0,
     blackholed: 0,
+    blipped: 0,
     bytesForwarded: 0,
   };
   port = 0;
@@ -72,6 +75,7 @@ export class FaultProxy {
 
   /** Drops every open connection at once (as a network blip would). */
   cutAll(): void {
+    this.stats.blipped += this.sockets.size;
     for (const s of this.sockets) s.resetAndDestroy();
   }
 

@@ -50,3 +50,23 @@ export async function publishedKinds(sys: System, uuid: string): Promise<Record<
   }
   return out;
 }
+
+/** Waits until Core holds `expected` assets and none of their jobs is pending or claimed. */
+export async function waitJobsFinished(
+  sys: System,
+  expected: number,
+  timeoutMs: number,
+): Promise<void> {
+  const store = sys.server.context.store;
+  const deadline = Date.now() + timeoutMs;
+  let open = -1;
+  for (;;) {
+    const assets = await store.listAssets({ limit: 100_000, offset: 0 });
+    const jobs = (await Promise.all(assets.map((a) => store.listAssetJobs(a.uuid)))).flat();
+    open = jobs.filter((j) => j.status === 'pending' || j.status === 'claimed').length;
+    if (assets.length >= expected && jobs.length > 0 && open === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`timed out: ${assets.length}/${expected} assets, ${open} open jobs`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
