@@ -88,15 +88,10 @@ test(
     assert.ok(typeof pf.gps_latitude === 'number');
     const failed = core.jobs.get(c.job_id)!.failed as
       { retryable: boolean; error_code: string } | undefined;
-    // Header-only facts of a truncated JPEG are legitimate; if the processor refuses it, the
-    // failure must be non-retryable (the file will not get better).
-    if (failed)
-      assert.equal(
-        failed.retryable,
-        false,
-        `corrupt source must not be retried (${failed.error_code})`,
-      );
-    else assert.ok(facts(c.job_id));
+    // A truncated JPEG (header claims 3648×2736) must fail cleanly, never publish header facts.
+    assert.ok(failed, 'the corrupt photo job failed');
+    assert.equal(failed.error_code, 'IMAGE_UNREADABLE');
+    assert.equal(failed.retryable, false, 'corrupt source must not be retried');
     await waitFor(
       async () => (await control.jobs()).history.length === 3,
       5000,

@@ -234,6 +234,21 @@ test('zero-byte, truncated and mislabelled files fail non-retryable with a usefu
   }
 });
 
+const corruptJpeg = sample('photo/corrupted.jpg');
+test(
+  'truncated JPEG whose header claims 3648×2736 fails IMAGE_UNREADABLE, non-retryable',
+  { skip: corruptJpeg.skip },
+  async () => {
+    await assert.rejects(processor.run(ctx(corruptJpeg.path!, 'PHOTO')), (e: unknown) => {
+      assert.ok(e instanceof ProcessingError, String(e));
+      assert.equal(e.code, 'IMAGE_UNREADABLE', e.message);
+      assert.equal(e.retryable, false);
+      assert.match(e.message, /corrupted\.jpg/);
+      return true;
+    });
+  },
+);
+
 test('ffmpeg missing is a retryable failure', async () => {
   const p = new ExtractFactsProcessor({ ffmpegPath: join(tmp, 'no-ffmpeg') });
   const wav = join(tmp, 'x.wav');

@@ -3,7 +3,7 @@
 import exifr from 'exifr';
 import { extname } from 'node:path';
 import type { FactsPatch } from '@retaia/protocol';
-import { readImageInfo } from '../tools/image.js';
+import { readImageInfo, verifyImageDecodes } from '../tools/image.js';
 
 const EXIF_OPTIONS = {
   tiff: true,
@@ -120,8 +120,10 @@ export async function photoFacts(path: string): Promise<{ facts: FactsPatch; war
   const exif = await readExif(path);
   const facts = factsFromExif(exif);
   const ext = extname(path).slice(1).toLowerCase();
+  let headerRead = false;
   try {
     const info = await readImageInfo(path);
+    headerRead = true;
     facts.media_format =
       info.format === 'heif' && ext === 'avif'
         ? 'avif'
@@ -129,7 +131,10 @@ export async function photoFacts(path: string): Promise<{ facts: FactsPatch; war
     facts.width = info.width;
     facts.height = info.height;
     if (info.orientation && !facts.orientation) facts.orientation = info.orientation;
+    // Corrupt media must fail cleanly (non-retryable), not publish header-only facts.
+    await verifyImageDecodes(path);
   } catch (err) {
+    if (headerRead) throw err;
     const w = num(exif.ExifImageWidth) ?? num(exif.ImageWidth);
     const h = num(exif.ExifImageHeight) ?? num(exif.ImageHeight);
     if (!w || !h || Object.keys(exif).length === 0) throw err;

@@ -109,6 +109,27 @@ export async function readImageInfo(input: string | Buffer): Promise<ImageInfo> 
   }
 }
 
+/** A full decode of a big photo is seconds; a stuck one must not hold a job. */
+const DECODE_CHECK_TIMEOUT_S = 30;
+
+/**
+ * Proves the pixels decode, not just the header: a truncated JPEG still reports its full size.
+ * Decodes through a tiny resize (JPEG shrink-on-load keeps it cheap) and fails on truncated or
+ * corrupt data with a non-retryable IMAGE_UNREADABLE (a timeout is IMAGE_TIMEOUT, retryable).
+ */
+export async function verifyImageDecodes(input: string | Buffer): Promise<void> {
+  const sharp = await loadSharp();
+  try {
+    await sharp(input, { ...INPUT_OPTIONS, failOn: 'truncated' })
+      .timeout({ seconds: DECODE_CHECK_TIMEOUT_S })
+      .resize({ width: 64, height: 64, fit: 'inside' })
+      .raw()
+      .toBuffer();
+  } catch (err) {
+    throw imageError(err, typeof input === 'string' ? input : undefined);
+  }
+}
+
 export interface WebpRenderOptions {
   output: string;
   quality: number;
