@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked against the contract, not typed */
 // Crash recovery of decision moves and purges through the SQLite-backed journal: a crash is
 // injected between two steps of a real apply/purge over HTTP, the server is closed as is, and a
 // new server on the same data dir + storage root must finish the operation at start.
