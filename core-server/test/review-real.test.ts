@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked against the contract, not typed */
+/// <reference lib="dom" />
 // The review page built and served by the REAL core-server, driven in Debian Chromium: a real
 // video and photo are processed by the agent's real processors (ffmpeg) through a signed test
 // agent, then an operator logs in, seeks the proxy, decides with the keyboard, applies (dry run
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { sharedMedia } from '@retaia/protocol/testing/shared-media';
+import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { createProcessors } from '../../agent-core/src/processing/registry.js';
 import { TestAgent, http, startTestCore, type TestCore } from './support/signed-test-client.js';
 
