@@ -376,3 +376,23 @@ test('losing and regaining Core raises disconnected then reconnected, once each,
   assert.equal(kinds.filter((k) => k === 'disconnected').length, 1);
   assert.equal(kinds.filter((k) => k === 'reconnected').length, 1);
 });
+
+test('Core retry warnings during a job carry its job_id and asset_uuid', async (t) => {
+  const facts = new ScriptedProcessor('extract_facts', working(20, factsOutput));
+  const { core, fx, control } = await boot(t, new Map([['extract_facts', facts]]));
+  await enrol(core, control);
+  core.fail429.set('/submit', { count: 2 });
+  const job = core.addJob({
+    job_type: 'extract_facts',
+    source: { storage_id: 'nas-main', original_relative: await fx.addMedia('retry.mp4') },
+  });
+  await waitFor(() => core.jobs.get(job.job_id)?.submitted, 10_000, 'submit after two 429s');
+  const retries = fx.logLines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => /backing off/.test(String(l.msg)) && String(l.path).includes('/submit'));
+  assert.equal(retries.length, 2, 'one warning per 429');
+  for (const line of retries) {
+    assert.equal(line.job_id, job.job_id);
+    assert.equal(line.asset_uuid, job.asset_uuid);
+  }
+});

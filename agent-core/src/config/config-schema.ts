@@ -89,7 +89,7 @@ const absoluteFile = (field: string, example: string, what: string) =>
   z
     .string({ error: `${field} must be a string path such as "${example}"` })
     .trim()
-    .min(1, { error: `${field} must not be empty: remove it to ${what}` })
+    .min(1, { error: `${field} must not be empty: remove it to ${what}`, abort: true })
     .refine(isAbsoluteLocalPath, {
       error: `${field} must be an absolute path such as "${example}"`,
     })
@@ -117,12 +117,6 @@ export const agentConfigSchema = z
       'ffprobe_path',
       '/usr/local/bin/ffprobe',
       'find ffprobe automatically',
-    ),
-    // PEM bundle of extra CAs trusted for core_url (a NAS Core with a self-signed certificate).
-    core_ca_file: absoluteFile(
-      'core_ca_file',
-      '/etc/retaia/core-ca.pem',
-      'trust only the system CAs',
     ),
     max_parallel_jobs: intIn('max_parallel_jobs', 1, 32, 'jobs run at once').default(
       DEFAULT_CONFIG.max_parallel_jobs,

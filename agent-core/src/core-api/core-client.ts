@@ -3,6 +3,7 @@
 // logical call. 429 / 5xx / network errors are retried with exponential full-jitter backoff
 // (SPEC §3). One bearer token per process, minted lazily and shared; re-minted only on expiry
 // or 401. No secret (secret_key, access_token, private key) is ever put into a log line.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import got, { RequestError, type Method } from 'got';
@@ -38,6 +39,16 @@ import {
 export interface CoreClientLogger {
   warn(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
+}
+
+/**
+ * The logger Core calls made inside `fn` log with, instead of the client's own: a job runs its
+ * Core calls (heartbeats, uploads, submit) inside this, so retry warnings carry its job_id and
+ * asset_uuid. AsyncLocalStorage reaches timers and callbacks started within `fn` too.
+ */
+const callLogger = new AsyncLocalStorage<CoreClientLogger>();
+export function withCoreCallLogger<T>(logger: CoreClientLogger, fn: () => T): T {
+  return callLogger.run(logger, fn);
 }
 
 export interface CoreCredentials {
@@ -113,6 +124,10 @@ interface TokenState {
 }
 
 export class CoreClient {
+  private logger(): CoreClientLogger | undefined {
+    return callLogger.getStore() ?? this.opts.logger;
+  }
+
   readonly baseUrl: string;
   private readonly basePath: string;
   signer: RequestSigner | undefined;
@@ -202,7 +217,7 @@ export class CoreClient {
           );
         }
         const delay = this.backoff.nextDelayMs();
-        this.opts.logger?.warn(
+        this.logger()?.warn(
           { path: o.path, attempt, delay_ms: delay, error: code },
           'network error, backing off',
         );
@@ -233,7 +248,7 @@ export class CoreClient {
           );
         }
         const delay = this.backoff.nextDelayMs(parseRetryAfter(str(resHeaders['retry-after'])));
-        this.opts.logger?.warn(
+        this.logger()?.warn(
           { path: o.path, status, code, attempt, delay_ms: delay },
           'Core asked to slow down or failed, backing off',
         );

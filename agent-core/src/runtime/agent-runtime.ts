@@ -666,7 +666,6 @@ export class AgentRuntime {
     } else if (
       previous.core_url !== this.config.core_url ||
       previous.agent_name !== this.config.agent_name ||
-      previous.core_ca_file !== this.config.core_ca_file ||
       !this.registered
     ) {
       this.reconnect();

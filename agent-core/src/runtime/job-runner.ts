@@ -14,7 +14,7 @@ import type {
 } from '@retaia/protocol';
 import { resolveSourcePath, SourceResolutionError } from '../config/storage-mount.js';
 import { isLeaseLost, CoreApiError } from '../core-api/core-api-errors.js';
-import type { CoreClient } from '../core-api/core-client.js';
+import { withCoreCallLogger, type CoreClient } from '../core-api/core-client.js';
 import { uploadDerivedFile } from '../core-api/derived-uploader.js';
 import { ProcessingError, type Processor, type ProcessorOutput } from '../processing/processor.js';
 import type { AgentLogger } from './agent-logger.js';
@@ -86,7 +86,7 @@ function classify(err: unknown): Failure {
   return { code: 'AGENT_ERROR', message: (err as Error)?.message ?? String(err), retryable: true };
 }
 
-export async function runClaimedJob(
+export function runClaimedJob(
   deps: JobRunnerDeps,
   job: ClaimedJob,
   shutdownSignal: AbortSignal,
@@ -96,6 +96,16 @@ export async function runClaimedJob(
     asset_uuid: job.asset_uuid,
     job_type: job.job_type,
   });
+  // Every line of a job carries its correlation, including CoreClient's retry warnings.
+  return withCoreCallLogger(log, () => runWithLogger(deps, job, shutdownSignal, log));
+}
+
+async function runWithLogger(
+  deps: JobRunnerDeps,
+  job: ClaimedJob,
+  shutdownSignal: AbortSignal,
+  log: AgentLogger,
+): Promise<JobHistoryEntry> {
   const startedAt = new Date();
   const view: CurrentJobView = {
     jobId: job.job_id,
