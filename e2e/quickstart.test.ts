@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '@retaia/protocol/testing/shared-media.ts';
+import { REPO_ROOT } from '@retaia/protocol/testing/shared-media.js';
 
 test('npm start processes the demo library and stops cleanly', async () => {
   const home = await mkdtemp(join(tmpdir(), 'retaia-quickstart-'));
