@@ -82,6 +82,7 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
     (j) => j.job_id,
   );
   const queue = [...jobs];
+  process.send!({ kind: 'load-started' });
   const started = performance.now();
   await Promise.all(
     agents.map(async (a) => {
@@ -117,7 +118,13 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
   return { seconds, lost, baseline, listIdle, listLoaded, claim, submit };
 }
 
-function agentsInChild(plan: LoadPlan): Promise<LoadResult> {
+type ChildMessage =
+  | { kind: 'load-started' }
+  | { kind: 'done'; result: LoadResult }
+  | { kind: 'error'; error: string };
+
+/** Runs the agents in a child process; also measures this (server) process's CPU during the load. */
+function agentsInChild(plan: LoadPlan): Promise<LoadResult & { serverCpuMs: number }> {
   const child = fork(fileURLToPath(import.meta.url), ['--agents'], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -127,10 +134,17 @@ function agentsInChild(plan: LoadPlan): Promise<LoadResult> {
       child.kill();
       reject(new Error(`agents did not finish within ${DEADLINE_MS + 60_000} ms`));
     }, DEADLINE_MS + 60_000);
-    child.once('message', (m) => {
+    let cpuAtStart = process.cpuUsage();
+    child.on('message', (m) => {
+      const msg = m as ChildMessage;
+      if (msg.kind === 'load-started') {
+        cpuAtStart = process.cpuUsage();
+        return;
+      }
       clearTimeout(timer);
-      const msg = m as { ok: true; result: LoadResult } | { ok: false; error: string };
-      if (msg.ok) resolve(msg.result);
+      const cpu = process.cpuUsage(cpuAtStart);
+      if (msg.kind === 'done')
+        resolve({ ...msg.result, serverCpuMs: (cpu.user + cpu.system) / 1000 });
       else reject(new Error(`agent process: ${msg.error}`));
     });
     child.once('exit', (code) => {
@@ -173,6 +187,10 @@ async function main(jobCount: number) {
       `${AGENTS} agents (separate process), ${r.submit.length} jobs claimed+submitted in ${r.seconds.toFixed(1)} s (${r.lost} lost claim races)`,
     );
     console.log(`throughput: ${(r.submit.length / r.seconds).toFixed(1)} claim+submit/s`);
+    // CPU time is steadier than wall time on a shared machine: it is what the server spends.
+    console.log(
+      `server CPU during the load: ${(r.serverCpuMs / 1000).toFixed(1)} s = ${(r.serverCpuMs / r.submit.length).toFixed(2)} ms per claim+submit (incl. its share of polls and lost races)`,
+    );
     console.log(fmt('baseline GET /app/policy', r.baseline, 'sequential'));
     console.log(fmt(`GET /jobs?limit=200 (idle)`, r.listIdle, `sequential, ${jobCount} assets`));
     console.log(fmt('GET /jobs?limit=200 (load)', r.listLoaded, `${AGENTS} concurrent`));
@@ -191,9 +209,9 @@ async function main(jobCount: number) {
 if (process.argv.includes('--agents')) {
   process.once('message', (plan) => {
     runAgents(plan as LoadPlan).then(
-      (result) => process.send!({ ok: true, result }, () => process.exit(0)),
+      (result) => process.send!({ kind: 'done', result }, () => process.exit(0)),
       (err: unknown) =>
-        process.send!({ ok: false, error: String((err as Error)?.stack ?? err) }, () =>
+        process.send!({ kind: 'error', error: String((err as Error)?.stack ?? err) }, () =>
           process.exit(1),
         ),
     );

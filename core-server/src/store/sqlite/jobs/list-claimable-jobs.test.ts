@@ -1,5 +1,5 @@
 // listClaimableJobs must select exactly what the JS filter over listPendingJobs selects (same
-// order, capability rule, flag rule, limit), on a real SQLite file.
+// order, capability rule, flag rule, asset locks, limit), on a real SQLite file.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -29,7 +29,7 @@ const asset = (media_type: MediaType, profile: ProcessingProfile, i: number): Ne
   sidecars: [],
 });
 
-test('listClaimableJobs matches the JS capability/flag filter, in order, up to limit', async (t) => {
+test('listClaimableJobs matches the JS capability/flag/lock filter, in order, up to limit', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'claimable-'));
   const store = new SqliteCoreStore(dir);
   t.after(async () => {
@@ -55,6 +55,14 @@ test('listClaimableJobs matches the JS capability/flag filter, in order, up to l
   store.db
     .prepare(`UPDATE jobs SET status = 'claimed' WHERE asset_uuid = ? AND job_type = ?`)
     .run(inserts[1]!.uuid, 'extract_facts');
+  // A live lock hides the asset's jobs; an expired one does not.
+  const NOW = 5000;
+  const lock = store.db.prepare(
+    'INSERT INTO asset_locks (asset_uuid, kind, owner, expires_at_ms) VALUES (?, ?, ?, ?)',
+  );
+  lock.run(inserts[2]!.uuid, 'move', 'op-1', NOW + 1);
+  lock.run(inserts[3]!.uuid, 'move', 'op-2', NOW - 1);
+  const locked = new Set([inserts[2]!.uuid]);
 
   const pending = await store.listPendingJobs();
   assert.ok(pending.some((j) => j.feature_flag === FEATURE_FLAGS.transcribeAudio));
@@ -69,10 +77,16 @@ test('listClaimableJobs matches the JS capability/flag filter, in order, up to l
     for (const flags of [on, off, {}]) {
       for (const limit of [1, 3, 500]) {
         const expected = pending
+          .filter((j) => !locked.has(j.asset_uuid))
           .filter((j) => !j.feature_flag || flags[j.feature_flag] === true)
           .filter((j) => hasAllCapabilities(caps, j.required_capabilities))
           .slice(0, limit);
-        const got = listClaimableJobs(store.db, { effectiveCapabilities: caps, flags, limit });
+        const got = listClaimableJobs(store.db, {
+          effectiveCapabilities: caps,
+          flags,
+          limit,
+          nowMs: NOW,
+        });
         assert.deepEqual(
           got.map((g) => g.job.job_id),
           expected.map((j) => j.job_id),
@@ -87,10 +101,17 @@ test('listClaimableJobs matches the JS capability/flag filter, in order, up to l
     }
   }
   assert.ok(compared > 50, 'the cases above must actually select jobs');
+  const all = { effectiveCapabilities: Object.values(CAPABILITIES), flags: on, limit: 500 };
+  const visible = (nowMs: number) =>
+    new Set(listClaimableJobs(store.db, { ...all, nowMs }).map((g) => g.asset.uuid));
+  assert.equal(visible(NOW).has(inserts[2]!.uuid), false, 'live lock hides the asset');
+  assert.equal(visible(NOW).has(inserts[3]!.uuid), true, 'expired lock does not');
+  assert.equal(visible(NOW + 2).has(inserts[2]!.uuid), true, 'lock expiry is read from nowMs');
   const both = listClaimableJobs(store.db, {
     effectiveCapabilities: [CAPABILITIES.facts, CAPABILITIES.previewPhoto],
     flags: {},
     limit: 1,
+    nowMs: NOW,
   });
   assert.equal(both[0]?.job.job_id, multi, 'oldest job first, multi-capability job included');
   assert.equal(
@@ -98,6 +119,7 @@ test('listClaimableJobs matches the JS capability/flag filter, in order, up to l
       effectiveCapabilities: [CAPABILITIES.facts],
       flags: {},
       limit: 500,
+      nowMs: NOW,
     }).some((g) => g.job.job_id === multi),
     false,
     'a job is not listed when one of its capabilities is missing',

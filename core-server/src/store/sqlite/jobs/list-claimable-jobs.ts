@@ -1,7 +1,8 @@
 // The poll behind GET /jobs: the oldest pending jobs this agent may claim, with their assets.
 // Capability and feature-flag matching run inside SQLite and the query stops at `limit`, so a
 // poll costs O(limit), not O(backlog): fifty agents polling a queue of thousands of pending
-// jobs no longer rebuild and JSON-parse the whole backlog in JS on every request.
+// jobs no longer rebuild and JSON-parse the whole backlog in JS on every request. Jobs of
+// assets under a live move/purge lock are not offered (SPEC §6 locks).
 import type { FeatureFlags } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
 import type { AssetRecord, JobRecord } from '../../records.js';
@@ -11,6 +12,7 @@ export interface ListClaimableJobsInput {
   effectiveCapabilities: string[];
   flags: FeatureFlags;
   limit: number;
+  nowMs: number;
 }
 
 export function listClaimableJobs(
@@ -28,6 +30,8 @@ export function listClaimableJobs(
          AND NOT EXISTS (
            SELECT 1 FROM json_each(j.required_capabilities) r
            WHERE r.value NOT IN (SELECT value FROM json_each(@capabilities)))
+         AND NOT EXISTS (
+           SELECT 1 FROM asset_locks l WHERE l.asset_uuid = j.asset_uuid AND l.expires_at_ms > @now)
        ORDER BY j.created_at, j.job_id
        LIMIT @limit`,
     )
@@ -35,6 +39,7 @@ export function listClaimableJobs(
       flags: JSON.stringify(enabledFlags),
       capabilities: JSON.stringify(input.effectiveCapabilities),
       limit: input.limit,
+      now: input.nowMs,
     }) as Record<string, unknown>[];
   const assetById = db.prepare('SELECT * FROM assets WHERE uuid = ?');
   const out: { job: JobRecord; asset: AssetRecord }[] = [];
