@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './capabilities.js';
 export * from './signing.js';
 export * from './relative-path.js';
+export * from './media-extensions.js';
