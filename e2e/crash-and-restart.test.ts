@@ -2,18 +2,14 @@
 // restarted while an agent is uploading. Nothing is lost and no operator has to step in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { runFfmpegFixture } from '../scripts/demo-library.js';
 import { join } from 'node:path';
 import { System, waitFor } from './support/system.js';
 import { auditJobs, publishedKinds } from './support/job-audit.js';
 import { FaultProxy } from './support/fault-proxy.js';
 
 function makeVideo(path: string, seconds: number, size: string) {
-  execFileSync('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
+  return runFfmpegFixture([
     '-f',
     'lavfi',
     '-i',
@@ -38,7 +34,7 @@ function makeVideo(path: string, seconds: number, size: string) {
 test('kill -9 of a daemon mid-encode: its job returns after lease expiry and finishes on another agent', async () => {
   const sys = await System.start({ leaseTtlSeconds: 3 });
   try {
-    makeVideo(join(sys.inbox, 'long-take.mp4'), 20, '1920x1080');
+    await makeVideo(join(sys.inbox, 'long-take.mp4'), 20, '1920x1080');
     const a = await sys.spawnAgent('doomed', { maxParallelJobs: 1 });
     let killedAt = 0;
     await waitFor(
@@ -82,7 +78,7 @@ test('core-server restarted mid-upload: the agent recovers without operator acti
   // A slow link (10 ms per chunk each way) stretches the upload so the restart lands inside it.
   const proxy = await new FaultProxy(sys.server.port, { delayMs: 10 }).start();
   try {
-    makeVideo(join(sys.inbox, 'upload-me.mp4'), 6, '1280x720');
+    await makeVideo(join(sys.inbox, 'upload-me.mp4'), 6, '1280x720');
     const agent = await sys.spawnAgent('uploader', { coreUrl: proxy.url });
     await waitFor(
       async () => {

@@ -18,7 +18,8 @@ export interface DemoFile {
 
 const ffmpeg = process.env.FFMPEG_PATH ?? 'ffmpeg';
 
-async function ff(args: string[]): Promise<void> {
+/** Runs ffmpeg quietly with overwrite on; fixture generation only. */
+export async function runFfmpegFixture(args: string[]): Promise<void> {
   await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
 }
 
@@ -43,7 +44,7 @@ export async function createDemoLibrary(
 
   const files: DemoFile[] = [];
   const video = (name: string) => join(shoot, name);
-  await ff([
+  await runFfmpegFixture([
     '-f',
     'lavfi',
     '-i',
@@ -71,7 +72,7 @@ export async function createDemoLibrary(
     sidecars: [`${p}shoot-day-1/${p}A001_interview.srt`],
   });
 
-  await ff([
+  await runFfmpegFixture([
     '-f',
     'lavfi',
     '-i',
@@ -93,7 +94,7 @@ export async function createDemoLibrary(
     hasAudio: false,
   });
 
-  await ff([
+  await runFfmpegFixture([
     '-f',
     'lavfi',
     '-i',
@@ -106,7 +107,7 @@ export async function createDemoLibrary(
   ]);
   files.push({ relative: `${p}sound/${p}ambience.mp3`, mediaType: 'AUDIO' });
 
-  await ff([
+  await runFfmpegFixture([
     '-f',
     'lavfi',
     '-i',
@@ -117,7 +118,7 @@ export async function createDemoLibrary(
   ]);
   files.push({ relative: `${p}sound/${p}room-tone.wav`, mediaType: 'AUDIO' });
 
-  await ff([
+  await runFfmpegFixture([
     '-f',
     'lavfi',
     '-i',
@@ -138,7 +139,7 @@ export async function createDemoLibrary(
     sidecars: [`${p}photos/${p}IMG_0001.xmp`],
   });
 
-  await ff([
+  await runFfmpegFixture([
     '-f',
     'lavfi',
     '-i',

@@ -1,16 +1,7 @@
 // Tiny real media for whole-system tests that need many assets: one of each kind, copied.
-import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-
-const ff = (args: string[]) =>
-  execFileSync(process.env.FFMPEG_PATH ?? 'ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    ...args,
-  ]);
+import { runFfmpegFixture as ff } from '../../scripts/demo-library.js';
 
 export interface SmallMedia {
   video: string;
@@ -22,7 +13,7 @@ export interface SmallMedia {
 export async function makeSmallMedia(dir: string, seconds = 1): Promise<SmallMedia> {
   await mkdir(dir, { recursive: true });
   const media = { video: join(dir, 'v.mp4'), audio: join(dir, 'a.mp3'), photo: join(dir, 'p.jpg') };
-  ff([
+  await ff([
     '-f',
     'lavfi',
     '-i',
@@ -42,7 +33,7 @@ export async function makeSmallMedia(dir: string, seconds = 1): Promise<SmallMed
     '-shortest',
     media.video,
   ]);
-  ff([
+  await ff([
     '-f',
     'lavfi',
     '-i',
@@ -51,7 +42,7 @@ export async function makeSmallMedia(dir: string, seconds = 1): Promise<SmallMed
     'libmp3lame',
     media.audio,
   ]);
-  ff(['-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=1', '-frames:v', '1', media.photo]);
+  await ff(['-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=1', '-frames:v', '1', media.photo]);
   return media;
 }
 
