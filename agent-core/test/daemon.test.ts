@@ -357,6 +357,8 @@ test('losing and regaining Core raises disconnected then reconnected, once each,
   const control = new ControlClient(daemon.controlEndpoint);
   await enrol(core, control);
   proxy.plan = { resetOnConnect: 1 };
+  // Keep-alive connections would outlive the new plan: drop them, as a real outage does.
+  proxy.cutAll();
   const down = await waitFor(
     async () => {
       const s = await control.status();

@@ -1,61 +1,19 @@
 // Decides whether a source is a video, photo or audio asset when the job does not say.
-import { extname } from 'node:path';
-import type { MediaType } from '@retaia/protocol';
+import {
+  mediaTypeFromExtension as sharedMediaTypeFromExtension,
+  type MediaType,
+} from '@retaia/protocol';
 import type { ProbeResult, ProbeStream } from './tools/ffmpeg.js';
 
-/** Camera RAW files: published through their embedded JPEG preview. */
-export const RAW_EXTENSIONS = new Set([
-  '.dng',
-  '.cr2',
-  '.cr3',
-  '.nef',
-  '.nrw',
-  '.arw',
-  '.srf',
-  '.sr2',
-  '.raf',
-  '.orf',
-  '.rw2',
-  '.pef',
-  '.srw',
-  '.x3f',
-  '.3fr',
-  '.iiq',
-]);
-export const PHOTO_EXTENSIONS = new Set([
-  '.jpg',
-  '.jpeg',
-  '.png',
-  '.tif',
-  '.tiff',
-  '.webp',
-  '.heic',
-  '.heif',
-  '.avif',
-  '.gif',
-  ...RAW_EXTENSIONS,
-]);
-export const HEIF_EXTENSIONS = new Set(['.heic', '.heif']);
+export { RAW_EXTENSIONS, HEIF_EXTENSIONS, PHOTO_EXTENSIONS } from '@retaia/protocol';
 
-const AUDIO_EXTENSIONS = new Set([
-  '.wav',
-  '.bwf',
-  '.mp3',
-  '.m4a',
-  '.aac',
-  '.flac',
-  '.ogg',
-  '.opus',
-  '.aif',
-  '.aiff',
-  '.wma',
-]);
-
+/**
+ * Photo or audio by extension (video is recognised by probing, since containers like .mp4 can
+ * hold audio only).
+ */
 export function mediaTypeFromExtension(path: string): MediaType | undefined {
-  const ext = extname(path).toLowerCase();
-  if (PHOTO_EXTENSIONS.has(ext)) return 'PHOTO';
-  if (AUDIO_EXTENSIONS.has(ext)) return 'AUDIO';
-  return undefined;
+  const type = sharedMediaTypeFromExtension(path);
+  return type === 'VIDEO' ? undefined : type;
 }
 
 /** A real moving-picture stream: not cover art, not a single still. */

@@ -6,11 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type {
-  ClaimedJob,
-  DerivedManifestEntry,
-  JobSubmitRequest,
-  MediaType,
+import {
+  mediaTypeFromExtension,
+  type ClaimedJob,
+  type DerivedManifestEntry,
+  type JobSubmitRequest,
+  type MediaType,
 } from '@retaia/protocol';
 import { resolveSourcePath, SourceResolutionError } from '../config/storage-mount.js';
 import { isLeaseLost, CoreApiError } from '../core-api/core-api-errors.js';
@@ -46,28 +47,7 @@ function mediaTypeOf(job: ClaimedJob): MediaType | undefined {
   if (caps.includes('.audio@') || caps.includes('audio.waveform') || caps.includes('speech.'))
     return 'AUDIO';
   if (caps.includes('.photo@')) return 'PHOTO';
-  const ext = job.source.original_relative.toLowerCase().split('.').pop() ?? '';
-  if (['mp4', 'mov', 'mkv', 'mts', 'm4v', 'avi', 'mxf', 'webm'].includes(ext)) return 'VIDEO';
-  if (['wav', 'mp3', 'm4a', 'aac', 'flac', 'ogg', 'opus', 'aiff', 'aif'].includes(ext))
-    return 'AUDIO';
-  if (
-    [
-      'jpg',
-      'jpeg',
-      'png',
-      'heic',
-      'heif',
-      'tif',
-      'tiff',
-      'webp',
-      'dng',
-      'cr2',
-      'nef',
-      'arw',
-    ].includes(ext)
-  )
-    return 'PHOTO';
-  return undefined;
+  return mediaTypeFromExtension(job.source.original_relative);
 }
 
 interface Failure {
