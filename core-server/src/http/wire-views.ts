@@ -12,6 +12,7 @@ import {
 } from '@retaia/protocol';
 import { assetEtag } from '../domain/asset-etag.js';
 import type { CoreOptions } from '../config/core-options.js';
+import type { DecisionHistoryEntry } from '../store/core-store.js';
 import type { AssetRecord, DerivedFileRecord, JobRecord } from '../store/records.js';
 
 export const FEATURE_FLAGS_CONTRACT_VERSION = '1.0.0';
@@ -105,6 +106,7 @@ export function wireDetail(
   files: DerivedFileRecord[],
   storageId: string,
   jobs: JobRecord[] = [],
+  decisionHistory: DecisionHistoryEntry[] = [],
 ): AssetDetail {
   const has = (kind: string) => files.some((f) => f.kind === kind);
   const detail: AssetDetail = {
@@ -128,7 +130,7 @@ export function wireDetail(
       review_processing_version: String(asset.review_processing_version),
     },
     derived: wireDerived(asset.uuid, files),
-    decisions: { current: DECISION_OF[asset.state] ?? null, history: [] },
+    decisions: { current: DECISION_OF[asset.state] ?? null, history: decisionHistory },
     audit: { path_history: [...asset.path_history, asset.relative_path] },
   };
   if (asset.transcript) detail.transcript = asset.transcript;

@@ -1,6 +1,8 @@
 // Applying decisions on the filesystem (SPEC §6): DECIDED_KEEP moves INBOX/<sub> to ARCHIVE/<sub>,
 // DECIDED_REJECT to REJECTS/<sub>; the parent file and its sidecars move together and share the
-// final stem. Sequence per asset: lock → journal PLANNED → move files → update paths + audit →
+// final stem. A reopened asset decided again starts from ARCHIVE/<sub> or REJECTS/<sub>: it moves to
+// the other top folder (same <sub>) when the decision changed, and stays in place (an operation
+// with no file, only the state transition) when the decision matches its folder. Sequence per asset: lock → journal PLANNED → move files → update paths + audit →
 // release lock → publish state. Each step is journaled so `recoverMoves` can finish (or roll
 // back) an operation interrupted by a crash; a state is published only after the filesystem was
 // checked to show it.
@@ -91,7 +93,10 @@ export interface AssetMovePlan {
   from_state: AssetState;
   to_state: AssetState;
   target_dir: string;
+  /** Empty when the files already sit in the decision's folder (`in_place`). */
   files: PlannedFile[];
+  /** True when the asset is already under the decision's top folder: nothing moves. */
+  in_place: boolean;
   /** 0 = no collision, else the collision attempt (1..10) that found a free name. */
   collision_attempt: number;
   /** Stems found taken in the target folder before the chosen one. */
@@ -154,14 +159,15 @@ export async function planAssetMove(
   }
   assertTransition(asset.state, target.to, 'move_applied');
   const original = assertStorageRelative(asset.paths.original_relative);
-  const inboxPrefix = `${storage.paths.inbox}/`;
-  if (!original.startsWith(inboxPrefix)) {
+  const { inbox, archive, rejects } = storage.paths;
+  const currentTop = [inbox, archive, rejects].find((top) => original.startsWith(`${top}/`));
+  if (currentTop === undefined) {
     throw new StorageMismatchError(
-      `asset ${asset.uuid} is at ${original}, not under ${storage.paths.inbox}/; only inbox files are moved`,
+      `asset ${asset.uuid} is at ${original}, not under ${inbox}/, ${archive}/ or ${rejects}/; it cannot be moved`,
       { asset_uuid: asset.uuid, original_relative: original },
     );
   }
-  const sub = original.slice(inboxPrefix.length);
+  const sub = original.slice(currentTop.length + 1);
   const sourceDir = path.posix.dirname(original);
   const targetDir = joinRelative(storage.paths[target.top], path.posix.dirname(sub));
   const { stem, ext } = splitFileName(path.posix.basename(original));
@@ -184,6 +190,18 @@ export async function planAssetMove(
       asset_uuid: asset.uuid,
       original_relative: original,
     });
+  }
+
+  const base = {
+    asset_uuid: asset.uuid,
+    decision: target.decision,
+    from_state: asset.state,
+    to_state: target.to,
+    target_dir: targetDir,
+  };
+  if (currentTop === storage.paths[target.top]) {
+    // Re-decided to the folder it already sits in: only the state transition remains.
+    return { ...base, files: [], in_place: true, collision_attempt: 0, collisions: [] };
   }
 
   const targetDirAbs = await resolveInsideRoot(storage.root, targetDir);
@@ -216,12 +234,9 @@ export async function planAssetMove(
   ];
   for (const f of files) reserved.add(f.to);
   return {
-    asset_uuid: asset.uuid,
-    decision: target.decision,
-    from_state: asset.state,
-    to_state: target.to,
-    target_dir: targetDir,
+    ...base,
     files,
+    in_place: false,
     collision_attempt: free.attempt,
     collisions: free.taken,
   };
@@ -358,7 +373,8 @@ class MoveRunner {
       if (!(await this.allAtTarget(op))) {
         return this.fail(op, 'files are not at their targets after the move; state not published');
       }
-      await assets.updatePaths(op.asset_uuid, op.new_paths);
+      // An in-place apply (no file) keeps its paths: nothing to add to `path_history`.
+      if (op.files.length > 0) await assets.updatePaths(op.asset_uuid, op.new_paths);
       await journal.appendAudit({
         asset_uuid: op.asset_uuid,
         operation_id: op.operation_id,
@@ -464,7 +480,7 @@ export async function applyDecision(assetUuid: string, ctx: MoveContext): Promis
     await run.hook('lock_acquired', ids);
     const plan = await planAssetMove(asset, ctx.storage);
     const at = run.now().toISOString();
-    const original = plan.files.find((f) => f.role === 'original');
+    const original = plan.files.find((f) => f.role === 'original')?.to;
     op = {
       kind: 'move',
       ...ids,
@@ -475,10 +491,15 @@ export async function applyDecision(assetUuid: string, ctx: MoveContext): Promis
       created_at: at,
       updated_at: at,
       files: plan.files.map(({ from, to, role }) => ({ from, to, role })),
-      new_paths: {
-        original_relative: original!.to,
-        sidecars_relative: plan.files.filter((f) => f.role === 'sidecar').map((f) => f.to),
-      },
+      new_paths: original
+        ? {
+            original_relative: original,
+            sidecars_relative: plan.files.filter((f) => f.role === 'sidecar').map((f) => f.to),
+          }
+        : {
+            original_relative: asset.paths.original_relative,
+            sidecars_relative: asset.paths.sidecars_relative,
+          },
     };
     await ctx.journal.saveEntry(op);
   } catch (err) {

@@ -8,6 +8,7 @@ import type { CompleteJobInput, CompleteJobResult } from './sqlite/jobs/complete
 import type { FailJobInput } from './sqlite/jobs/fail-job.js';
 import type { LeaseProof } from './sqlite/jobs/check-lease.js';
 import type { HumanMutationInput, HumanPatch } from './sqlite/human-mutations.js';
+import type { DecisionHistoryEntry } from './sqlite/decision-history.js';
 import type { AssetRecords, MoveJournal } from '../moves/index.js';
 import type {
   AgentRecord,
@@ -23,7 +24,7 @@ import type {
 } from './records.js';
 
 export type { ClaimJobInput, CompleteJobInput, CompleteJobResult, FailJobInput, LeaseProof };
-export type { HumanMutationInput, HumanPatch };
+export type { DecisionHistoryEntry, HumanMutationInput, HumanPatch };
 
 export interface ScanIndexEntry {
   uuid: string;
@@ -169,6 +170,8 @@ export interface CoreStore {
     input: HumanMutationInput & { patch: HumanPatch; flags: FeatureFlags },
   ): Promise<AssetRecord>;
   reopenAsset(input: HumanMutationInput): Promise<AssetRecord>;
+  /** Human decisions (KEEP / REJECT / CLEAR) of the asset, oldest first. */
+  listDecisionHistory(uuid: string): Promise<DecisionHistoryEntry[]>;
   /** Returns the dropped derived files' storage-relative paths (to delete after commit). */
   reprocessAsset(
     input: HumanMutationInput & { flags: FeatureFlags },

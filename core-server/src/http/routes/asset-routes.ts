@@ -76,6 +76,7 @@ export function registerAssetRoutes(api: FastifyInstance, ctx: CoreContext): voi
       files,
       ctx.options.storageId,
       await ctx.store.listAssetJobs(asset.uuid),
+      await ctx.store.listDecisionHistory(asset.uuid),
     );
   });
 

@@ -71,6 +71,7 @@ export function registerHumanAssetRoutes(api: FastifyInstance, ctx: CoreContext)
         await ctx.store.listDerived(uuid),
         ctx.options.storageId,
         await ctx.store.listAssetJobs(uuid),
+        await ctx.store.listDecisionHistory(uuid),
       ),
     };
   };
@@ -80,7 +81,7 @@ export function registerHumanAssetRoutes(api: FastifyInstance, ctx: CoreContext)
   };
 
   api.patch<UuidParams>('/assets/:uuid', async (request, reply) => {
-    await requireUser(ctx, request);
+    const user = await requireUser(ctx, request);
     const asset = await loadAsset(request.params.uuid);
     const patch = parseBody(patchSchema, request.body);
     const expectedRevision = requireIfMatch(request, asset);
@@ -88,6 +89,7 @@ export function registerHumanAssetRoutes(api: FastifyInstance, ctx: CoreContext)
       uuid: asset.uuid,
       expectedRevision,
       nowMs: ctx.clock(),
+      by: user.email,
       patch,
       flags: ctx.flags,
     });
@@ -97,10 +99,15 @@ export function registerHumanAssetRoutes(api: FastifyInstance, ctx: CoreContext)
   });
 
   api.post<UuidParams>('/assets/:uuid/reopen', async (request, reply) => {
-    await requireUser(ctx, request);
+    const user = await requireUser(ctx, request);
     const asset = await loadAsset(request.params.uuid);
     const expectedRevision = requireIfMatch(request, asset);
-    await ctx.store.reopenAsset({ uuid: asset.uuid, expectedRevision, nowMs: ctx.clock() });
+    await ctx.store.reopenAsset({
+      uuid: asset.uuid,
+      expectedRevision,
+      nowMs: ctx.clock(),
+      by: user.email,
+    });
     const { etag, body } = await detailOf(asset.uuid);
     void reply.header('etag', etag);
     return body;
@@ -115,6 +122,7 @@ export function registerHumanAssetRoutes(api: FastifyInstance, ctx: CoreContext)
         uuid: asset.uuid,
         expectedRevision,
         nowMs: ctx.clock(),
+        by: user.email,
         flags: ctx.flags,
       });
       // Records are gone in the committed transaction; the files are just garbage now.

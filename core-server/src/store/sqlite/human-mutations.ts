@@ -13,6 +13,7 @@ import {
 } from '../../moves/index.js';
 import type { AssetRecord } from '../records.js';
 import { ensurePlannedJobs, loadAsset, loadAssetJobs, setAssetState } from './asset-lifecycle.js';
+import { decisionActionFor, recordDecision } from './decision-history.js';
 import { isAssetLocked } from './sqlite-move-journal.js';
 
 export interface HumanPatch {
@@ -26,6 +27,8 @@ export interface HumanMutationInput {
   uuid: string;
   expectedRevision: number;
   nowMs: number;
+  /** The operator making the change (recorded in the decision history). */
+  by: string;
 }
 
 function guard(db: Database, input: HumanMutationInput): AssetRecord {
@@ -88,7 +91,11 @@ export function patchAsset(
         }
         const cause = humanPatchCause(asset.state, to);
         if (!cause) assertTransition(asset.state, to, 'decision');
+        const from = asset.state;
         setAssetState(db, asset, to, cause!, now);
+        const action = decisionActionFor(to);
+        if (action)
+          recordDecision(db, { asset_uuid: asset.uuid, action, at: now, by: input.by, from });
       } else if (patch.processing_profile) {
         chooseProfile(db, asset, patch.processing_profile, input.flags, now);
       } else if (changedMeta) {
@@ -136,7 +143,10 @@ export function reopenAsset(db: Database, input: HumanMutationInput): AssetRecor
     .transaction(() => {
       const asset = guard(db, input);
       assertTransition(asset.state, 'DECISION_PENDING', 'reopen');
-      setAssetState(db, asset, 'DECISION_PENDING', 'reopen', new Date(input.nowMs).toISOString());
+      const from = asset.state;
+      const now = new Date(input.nowMs).toISOString();
+      setAssetState(db, asset, 'DECISION_PENDING', 'reopen', now);
+      recordDecision(db, { asset_uuid: asset.uuid, action: 'CLEAR', at: now, by: input.by, from });
       return asset;
     })
     .immediate();

@@ -40,6 +40,7 @@ import {
   type HumanMutationInput,
   type HumanPatch,
 } from './human-mutations.js';
+import { listDecisionHistory } from './decision-history.js';
 import { lockedAssetUuids, SqliteAssetRecords, SqliteMoveJournal } from './sqlite-move-journal.js';
 import { mapAgent, mapAsset, mapClaim, mapJob, mapUpload } from './row-mappers.js';
 
@@ -67,6 +68,9 @@ export class SqliteCoreStore implements CoreStore {
   }
   async reopenAsset(input: HumanMutationInput) {
     return reopenAsset(this.db, input);
+  }
+  async listDecisionHistory(uuid: string) {
+    return listDecisionHistory(this.db, uuid);
   }
   async reprocessAsset(input: HumanMutationInput & { flags: FeatureFlags }) {
     return reprocessAsset(this.db, input);
