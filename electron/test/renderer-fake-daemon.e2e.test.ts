@@ -156,6 +156,39 @@ describe('renderer against a fake daemon', { skip }, () => {
     await page.getByTestId('enrol-auth').filter({ hasText: 'Enrolled' }).waitFor();
   });
 
+  test('transcription models: inventory with size, active flag and problem; empty gives the CLI hint', async () => {
+    await page.getByTestId('nav-preferences').click();
+    const rows = page.getByTestId('model-row');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 2);
+    const base = page.locator('[data-testid="model-row"][data-model="base"]');
+    assert.match((await base.textContent()) ?? '', /base.*ggml-base\.bin.*141 MiB.*Active/s);
+    const broken = page.locator('[data-testid="model-row"][data-model="small-broken"]');
+    assert.equal(await broken.getByTestId('model-active').count(), 0);
+    assert.equal(
+      await broken.getByTestId('model-problem').textContent(),
+      'not a ggml model (bad magic)',
+    );
+    await page.getByTestId('models').scrollIntoViewIfNeeded();
+    await screenshot(page, 'fake-12-preferences-models');
+
+    // After a CLI change the user re-detects: the daemon re-registers, the list reloads.
+    const saved = daemon.modelsView;
+    daemon.modelsView = { dir: saved.dir, models: [] };
+    await page.getByTestId('models-redetect').click();
+    await page.getByTestId('models-empty').waitFor();
+    assert.ok(daemon.calls.includes('refreshCapabilities'));
+    assert.match(
+      (await page.getByTestId('models-cli-hint').textContent()) ?? '',
+      /retaia-agent models download base --activate/,
+    );
+    await page.getByTestId('models').scrollIntoViewIfNeeded();
+    await screenshot(page, 'fake-13-preferences-models-empty');
+    daemon.modelsView = saved;
+    await page.getByTestId('models-redetect').click();
+    await rows.first().waitFor();
+  });
+
   test('French, from the language preference', async () => {
     await page.getByTestId('language').selectOption('fr');
     await page.getByTestId('nav-control').filter({ hasText: 'Centre de contrôle' }).waitFor();

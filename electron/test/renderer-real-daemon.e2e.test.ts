@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ControlClient } from '@retaia/agent-core/runtime/control-client.js';
 import { startDaemon, type RunningDaemon } from '@retaia/agent-core/runtime/daemon.js';
+import { ModelStore } from '@retaia/agent-core/processing/transcription/model-store.js';
+import { writeRandomWhisperModel } from '@retaia/agent-core/processing/transcription/testing/random-whisper-model.js';
 import { controlFromClient } from '../src/main/control-client-control.js';
 import { buildRendererOnce } from './support/renderer-build.js';
 import {
@@ -168,5 +170,20 @@ describe('renderer against the real daemon', { skip: chromiumSkipReason() }, () 
       if (typeof value === 'string' && value.length > 8)
         assert.ok(!text.includes(value), 'no secret in diagnostics');
     }
+  });
+  test('transcription models: empty hint, then a model added on disk shows after re-detect', async () => {
+    await page.getByTestId('nav-preferences').click();
+    await page.getByTestId('models-empty').waitFor();
+    const file = join(root, 'ggml-tiny-test.bin');
+    await writeRandomWhisperModel(file, { state: 16, layers: 1 });
+    // What `retaia-agent models add` does: the store on disk changes, the daemon is asked to re-detect.
+    await new ModelStore({ dataDir: join(root, 'data') }).addModelFile(file, { activate: true });
+    await page.getByTestId('models-redetect').click();
+    const row = page.locator('[data-testid="model-row"][data-model="tiny-test"]');
+    await row.waitFor();
+    await row.getByTestId('model-active').waitFor();
+    assert.match((await row.textContent()) ?? '', /ggml-tiny-test\.bin/);
+    await page.getByTestId('models').scrollIntoViewIfNeeded();
+    await screenshot(page, 'daemon-05-preferences-models');
   });
 });

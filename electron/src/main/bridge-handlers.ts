@@ -62,6 +62,8 @@ export function createBridgeHandlers(
     pause: async () => daemon().pause('user'),
     resume: async () => daemon().resume('user'),
     refresh: async () => daemon().refresh(),
+    refreshCapabilities: async () => daemon().refreshCapabilities(),
+    getModels: async () => daemon().models(),
     getConfig: async () => {
       const view = await daemon().getConfig();
       lastRawConfig = view.config;

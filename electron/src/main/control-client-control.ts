@@ -9,6 +9,8 @@ export function controlFromClient(client: ControlClient): DaemonControl {
     pause: (reason) => client.pause(reason),
     resume: (reason) => client.resume(reason),
     refresh: () => client.refresh(),
+    refreshCapabilities: () => client.refreshCapabilities(),
+    models: () => client.models(),
     getConfig: () => client.getConfig(),
     validateConfig: (config) => client.validateConfig(config),
     saveConfig: (config) => client.putConfig(config),

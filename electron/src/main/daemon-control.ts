@@ -7,6 +7,7 @@ import type {
   DaemonEvent,
   EnrolmentView,
   JobsSnapshot,
+  ModelsView,
   MountValidation,
   PauseReason,
   StatusSnapshot,
@@ -18,6 +19,8 @@ export interface DaemonControl {
   pause(reason?: PauseReason): Promise<StatusSnapshot>;
   resume(reason?: PauseReason): Promise<StatusSnapshot>;
   refresh(): Promise<StatusSnapshot>;
+  refreshCapabilities(): Promise<StatusSnapshot>;
+  models(): Promise<ModelsView>;
   getConfig(): Promise<ConfigView>;
   validateConfig(config: unknown): Promise<ConfigValidation>;
   saveConfig(config: unknown): Promise<ConfigValidation>;

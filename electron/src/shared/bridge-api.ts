@@ -8,6 +8,8 @@ import type {
   DaemonEvent,
   EnrolmentView,
   JobsSnapshot,
+  ModelsView,
+  ModelView,
   MountValidation,
   StatusSnapshot,
 } from '@retaia/agent-core/runtime/control-protocol.js';
@@ -18,6 +20,8 @@ export type {
   DaemonEvent,
   EnrolmentView,
   JobsSnapshot,
+  ModelsView,
+  ModelView,
   MountValidation,
   StatusSnapshot,
 };
@@ -63,6 +67,10 @@ export interface RetaiaBridge {
   pause(): Promise<StatusSnapshot>;
   resume(): Promise<StatusSnapshot>;
   refresh(): Promise<StatusSnapshot>;
+  /** Re-detects tools and models and re-registers with Core (after a model change). */
+  refreshCapabilities(): Promise<StatusSnapshot>;
+  /** Installed transcription models (read-only; the CLI adds, downloads and removes them). */
+  getModels(): Promise<ModelsView>;
   getConfig(): Promise<ConfigView>;
   validateConfig(config: unknown): Promise<ConfigValidation>;
   saveConfig(config: unknown): Promise<ConfigValidation>;

@@ -8,6 +8,8 @@ export const BRIDGE_METHODS = [
   'pause',
   'resume',
   'refresh',
+  'refreshCapabilities',
+  'getModels',
   'getConfig',
   'validateConfig',
   'saveConfig',

@@ -10,6 +10,7 @@ import type {
   EnrolmentView,
   JobHistoryEntry,
   JobsSnapshot,
+  ModelsView,
   MountValidation,
   PauseReason,
   StatusSnapshot,
@@ -31,6 +32,34 @@ export class FakeDaemonControl implements DaemonControl {
   pauseReasons = new Set<PauseReason>();
   quietHoursActive = false;
   auth: StatusSnapshot['auth'] = { state: 'enrolled', clientId: 'client-1' };
+  modelsView: ModelsView = {
+    dir: '/home/me/.local/share/retaia-agent/models/whisper',
+    models: [
+      {
+        name: 'base',
+        path: '/home/me/.local/share/retaia-agent/models/whisper/ggml-base.bin',
+        sizeBytes: 147_951_465,
+        sha256: 'a03779c86df3323075f5e796cb2ce5029f00ec8869eee3fdfb897afe36c6d002',
+        active: true,
+        source: 'downloaded',
+        modelType: 'base',
+        multilingual: false,
+        available: true,
+      },
+      {
+        name: 'small-broken',
+        path: '/home/me/.local/share/retaia-agent/models/whisper/small-broken.bin',
+        sizeBytes: 1_024,
+        sha256: '0000000000000000000000000000000000000000000000000000000000000000',
+        active: false,
+        source: 'imported',
+        modelType: 'small',
+        multilingual: true,
+        available: false,
+        problem: 'not a ggml model (bad magic)',
+      },
+    ],
+  };
   down = false;
   private readonly listeners = new Set<(e: DaemonEvent | null) => void>();
 
@@ -94,6 +123,14 @@ export class FakeDaemonControl implements DaemonControl {
   async refresh() {
     this.check('refresh');
     return this.snapshot();
+  }
+  async refreshCapabilities() {
+    this.check('refreshCapabilities');
+    return this.snapshot();
+  }
+  async models(): Promise<ModelsView> {
+    this.check('models');
+    return structuredClone(this.modelsView);
   }
   async getConfig(): Promise<ConfigView> {
     this.check('getConfig');

@@ -1,4 +1,4 @@
-// Display helpers for durations, times and job types.
+// Display helpers for durations, times, sizes and job types.
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   const s = Math.round(ms / 1000);
@@ -27,3 +27,15 @@ const JOB_LABEL: Record<string, string> = {
 };
 
 export const jobLabel = (type: string): string => JOB_LABEL[type] ?? type;
+
+/** Binary-prefixed size, e.g. "141 MiB"; models range from KiB (tests) to GiB. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 || value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}

@@ -7,6 +7,7 @@ import type {
   ConfigView,
   EnrolmentView,
   JobsSnapshot,
+  ModelsView,
   MountValidation,
   PowerPauseReason,
   StatusSnapshot,
@@ -41,6 +42,9 @@ export interface AppState {
   saveMessage?: string;
   mountChecks: Record<number, MountCheck>;
   enrol?: EnrolmentView;
+  /** Installed transcription models; `modelsError` when the daemon could not list them. */
+  models?: ModelsView;
+  modelsError?: string;
   notice?: { kind: 'info' | 'error'; text: string };
   busy: boolean;
 }
@@ -51,6 +55,9 @@ export interface AppActions {
   refreshAll(): Promise<void>;
   togglePause(): Promise<void>;
   refreshNow(): Promise<void>;
+  loadModels(): Promise<void>;
+  /** Asks the daemon to re-detect models and tools (after a CLI model change), then reloads. */
+  refreshModels(): Promise<void>;
   copyDiagnostics(): Promise<void>;
   editDraft(patch: Partial<ConfigDraft>): void;
   editMount(key: number, patch: Partial<Omit<MountRow, 'key'>>): void;
@@ -136,7 +143,10 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
       }
       case 'daemon_link':
         set({ link: event.state, linkMessage: event.message });
-        if (event.state === 'connected') void get().refreshAll();
+        if (event.state === 'connected') {
+          void get().refreshAll();
+          void get().loadModels();
+        }
         break;
       case 'power':
         set({ pausedBy: event.pausedBy });
@@ -173,6 +183,7 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
       window.addEventListener('hashchange', onHash);
       void get().refreshAll();
       void loadConfig().catch(fail);
+      void get().loadModels();
       void bridge()
         .getEnrol()
         .then(followEnrolment)
@@ -222,6 +233,24 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
       try {
         set({ status: await bridge().refresh(), busy: false });
         await get().refreshAll();
+      } catch (err) {
+        fail(err);
+      }
+    },
+
+    async loadModels() {
+      try {
+        set({ models: await bridge().getModels(), modelsError: undefined });
+      } catch (err) {
+        set({ modelsError: message(err) });
+      }
+    },
+
+    async refreshModels() {
+      set({ busy: true });
+      try {
+        set({ status: await bridge().refreshCapabilities(), busy: false });
+        await get().loadModels();
       } catch (err) {
         fail(err);
       }
