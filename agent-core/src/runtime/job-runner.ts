@@ -152,7 +152,13 @@ async function runWithLogger(
     if (signal.aborted) throw signal.reason;
     view.stage = 'submitting';
     deps.onProgress({ ...view });
-    await deps.client.submitJob(job.job_id, submit, randomUUID(), signal);
+    // No heartbeat may race the submit: one answered after the submit completed the job would
+    // read as a lost lease and abort a submit that already succeeded. The keeper never lets the
+    // lease run into its last fifth, so the submit still has time; a lease lost meanwhile shows
+    // up as STALE_LOCK_TOKEN on the submit itself.
+    await keeper.stop();
+    if (keeper.lost) throw keeper.signal.reason;
+    await deps.client.submitJob(job.job_id, submit, randomUUID(), shutdownSignal);
     log.info({ heartbeats: keeper.heartbeats }, 'job submitted');
   } catch (err) {
     const reason = signal.aborted ? signal.reason : undefined;
