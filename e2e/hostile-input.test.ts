@@ -10,7 +10,9 @@ import { makeSmallMedia } from './support/small-media.js';
 import { waitJobsFinished } from './support/job-audit.js';
 
 test('hostile input fails cleanly, odd names work, growing and vanished files are handled', async () => {
-  const sys = await System.start();
+  // A real stability window: a file appended to every 200 ms keeps a fresh mtime, whatever the
+  // scan timing on a loaded machine.
+  const sys = await System.start({ stabilityWindowMs: 1500 });
   try {
     const media = await makeSmallMedia(join(sys.root, 'src'));
     const inbox = sys.inbox;

@@ -46,14 +46,16 @@ test('20 concurrent claims of one job: exactly one 200', async () => {
 });
 
 test('expired lease → reclaim with a higher fencing token → old holder gets 409 STALE_LOCK_TOKEN; bad tokens 423', async () => {
-  const core = await startTestCore({ leaseTtlSeconds: 0.3, sweepIntervalMs: 60_000 });
+  // 1 s TTL: short enough to expire in the test, long enough for a loaded CI machine to send the
+  // few requests between the reclaim and the first heartbeat.
+  const core = await startTestCore({ leaseTtlSeconds: 1, sweepIntervalMs: 60_000 });
   try {
     const a = await TestAgent.enrol(core.server);
     const b = await TestAgent.enrol(core.server);
     const job = await pendingJob(core, a, 'lease.jpg');
     const first = await a.claim(job.job_id);
     assert.equal(first.body.fencing_token, 1);
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1200));
     await core.server.sweepNow();
     const asset = await a.get(`/assets/${job.asset_uuid}`);
     assert.equal(
@@ -92,9 +94,10 @@ test('expired lease → reclaim with a higher fencing token → old holder gets 
 
     // Heartbeats keep a short lease alive past its TTL.
     for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 150));
       assert.equal((await b.heartbeat(job.job_id, second.body)).status, 200);
+      await new Promise((r) => setTimeout(r, 450));
     }
+    assert.equal((await b.heartbeat(job.job_id, second.body)).status, 200);
     await core.server.sweepNow();
     assert.equal((await core.server.context.store.getJob(job.job_id))!.status, 'claimed');
     const claims = await core.server.context.store.listJobClaims(job.job_id);

@@ -28,6 +28,8 @@ export interface SystemOptions {
   maxAttempts?: number;
   maxPartSizeBytes?: number;
   featureFlags?: Record<string, boolean>;
+  /** How long a file must stay untouched before READY (default 0: two equal scans suffice). */
+  stabilityWindowMs?: number;
 }
 
 export interface AgentHandle {
@@ -86,7 +88,7 @@ export class System {
       port: this.port,
       autoApproveDeviceFlow: true,
       deviceFlowIntervalSeconds: 0,
-      stabilityWindowMs: 0,
+      stabilityWindowMs: this.opts.stabilityWindowMs ?? 0,
       scanIntervalMs: 250,
       leaseTtlSeconds: this.opts.leaseTtlSeconds ?? 120,
       maxAttempts: this.opts.maxAttempts ?? 3,
