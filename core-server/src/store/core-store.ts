@@ -7,6 +7,7 @@ import type { ClaimJobInput } from './sqlite/jobs/claim-job.js';
 import type { CompleteJobInput, CompleteJobResult } from './sqlite/jobs/complete-job.js';
 import type { FailJobInput } from './sqlite/jobs/fail-job.js';
 import type { LeaseProof } from './sqlite/jobs/check-lease.js';
+import type { ListClaimableJobsInput } from './sqlite/jobs/list-claimable-jobs.js';
 import type { HumanMutationInput, HumanPatch } from './sqlite/human-mutations.js';
 import type { DecisionHistoryEntry } from './sqlite/decision-history.js';
 import type { AssetRecords, MoveJournal } from '../moves/index.js';
@@ -136,6 +137,10 @@ export interface CoreStore {
 
   getJob(jobId: string): Promise<JobRecord | undefined>;
   listPendingJobs(): Promise<JobRecord[]>;
+  /** Oldest pending jobs the agent may claim now, with their assets (GET /jobs). */
+  listClaimableJobs(
+    input: ListClaimableJobsInput,
+  ): Promise<{ job: JobRecord; asset: AssetRecord }[]>;
   listAssetJobs(uuid: string): Promise<JobRecord[]>;
   listJobClaims(jobId: string): Promise<JobClaimRecord[]>;
   claimJob(input: ClaimJobInput): Promise<{ job: JobRecord; asset: AssetRecord }>;

@@ -1,5 +1,4 @@
 // The agent's job loop: list, claim, heartbeat, submit, fail (SPEC §3, §6).
-import { hasAllCapabilities } from '@retaia/protocol';
 import type { FastifyInstance } from 'fastify';
 import { CoreError } from '../../errors/core-error.js';
 import { submitJobResult } from '../../jobs/submit-job-result.js';
@@ -36,19 +35,13 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
     if (!agent) return [];
     await ctx.store.touchAgent(agent.agent_id, ctx.clock());
     const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 500);
-    const out = [];
-    // Assets being moved or purged are not offered (SPEC §6 locks).
-    const locked = await ctx.store.lockedAssetUuids(ctx.clock());
-    for (const job of await ctx.store.listPendingJobs()) {
-      if (locked.has(job.asset_uuid)) continue;
-      if (job.feature_flag && ctx.flags[job.feature_flag] !== true) continue;
-      if (!hasAllCapabilities(agent.effective_capabilities, job.required_capabilities)) continue;
-      const asset = await ctx.store.getAsset(job.asset_uuid);
-      if (!asset) continue;
-      out.push(wireJob(job, asset, ctx.options.storageId));
-      if (out.length >= limit) break;
-    }
-    return out;
+    const claimable = await ctx.store.listClaimableJobs({
+      effectiveCapabilities: agent.effective_capabilities,
+      flags: ctx.flags,
+      limit,
+      nowMs: ctx.clock(),
+    });
+    return claimable.map(({ job, asset }) => wireJob(job, asset, ctx.options.storageId));
   });
 
   api.post<JobParams>('/jobs/:job_id/claim', async (request) => {

@@ -219,6 +219,13 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX asset_audit_asset ON asset_audit(asset_uuid);
     `,
   },
+  {
+    version: 3,
+    name: 'pending-job poll order index',
+    sql: `
+      CREATE INDEX jobs_status_order ON jobs(status, created_at, job_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

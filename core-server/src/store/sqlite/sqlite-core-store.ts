@@ -32,6 +32,7 @@ import { completeJob, type CompleteJobInput } from './jobs/complete-job.js';
 import { expireLeases } from './jobs/expire-leases.js';
 import { extendLease } from './jobs/extend-lease.js';
 import { failJob, type FailJobInput } from './jobs/fail-job.js';
+import { listClaimableJobs, type ListClaimableJobsInput } from './jobs/list-claimable-jobs.js';
 import { openDatabase } from './open-database.js';
 import {
   patchAsset,
@@ -482,6 +483,9 @@ export class SqliteCoreStore implements CoreStore {
         .prepare(`SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_at, job_id`)
         .all() as Row[]
     ).map(mapJob);
+  }
+  async listClaimableJobs(input: ListClaimableJobsInput) {
+    return listClaimableJobs(this.db, input);
   }
   async listAssetJobs(uuid: string): Promise<JobRecord[]> {
     return loadAssetJobs(this.db, uuid);
