@@ -45,16 +45,18 @@ export async function openApplyDialog(
       h(
         'td',
         { class: 'paths' },
-        m.files.map((f) =>
-          h(
-            'div',
-            {},
-            h('code', {}, f.from),
-            ' → ',
-            h('code', {}, f.to),
-            f.renamed ? h('span', { class: 'flag' }, 'renamed') : '',
-          ),
-        ),
+        m.in_place
+          ? h('span', { class: 'muted' }, `already in ${m.target_dir}: no file moves`)
+          : m.files.map((f) =>
+              h(
+                'div',
+                {},
+                h('code', {}, f.from),
+                ' → ',
+                h('code', {}, f.to),
+                f.renamed ? h('span', { class: 'flag' }, 'renamed') : '',
+              ),
+            ),
       ),
     ),
   );

@@ -32,6 +32,8 @@ export interface AssetMovePlan {
   files: PlannedFile[];
   collision_attempt: number;
   collisions: string[];
+  /** The files already sit in the decided folder (a re-decision after reopen): state only. */
+  in_place?: boolean;
 }
 
 export interface DecisionsDryRun {
