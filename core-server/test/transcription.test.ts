@@ -12,28 +12,34 @@ test('transcribe_audio is planned only with the flag on; the transcript is expos
   const core = await startTestCore({ featureFlags: { 'features.ai.transcribe_audio': true } });
   try {
     const a = await TestAgent.enrol(core.server);
-    await writeFile(path.join(core.root, 'INBOX', 'interview.mp4'), 'v');
-    await core.server.scanNow();
-    await core.server.scanNow();
     const jobs = async () => (await a.get('/jobs')).body as any[];
-    const facts = (await jobs()).find((j) => j.job_type === 'extract_facts');
-    const c = await a.claim(facts.job_id);
-    await a.submit(facts.job_id, {
-      lock_token: c.body.lock_token,
-      fencing_token: 1,
-      job_type: 'extract_facts',
-      result: {
-        facts_patch: {
-          duration_ms: 1,
-          media_format: 'mp4',
-          video_codec: 'h264',
-          audio_codec: 'aac',
-          width: 2,
-          height: 2,
-          fps: 25,
+    // Drops a video into INBOX and submits facts showing an audio track, so the plan that
+    // depends on audio (waveform, transcription) is made.
+    const addVideoWithAudio = async (name: string) => {
+      await writeFile(path.join(core.root, 'INBOX', name), 'v');
+      await core.server.scanNow();
+      await core.server.scanNow();
+      const facts = (await jobs()).find((j) => j.job_type === 'extract_facts');
+      const c = await a.claim(facts.job_id);
+      await a.submit(facts.job_id, {
+        lock_token: c.body.lock_token,
+        fencing_token: 1,
+        job_type: 'extract_facts',
+        result: {
+          facts_patch: {
+            duration_ms: 1,
+            media_format: 'mp4',
+            video_codec: 'h264',
+            audio_codec: 'aac',
+            width: 2,
+            height: 2,
+            fps: 25,
+          },
         },
-      },
-    });
+      });
+      return facts;
+    };
+    await addVideoWithAudio('interview.mp4');
     const tr = (await jobs()).find((j) => j.job_type === 'transcribe_audio');
     assert.ok(tr, 'video with audio + flag on → transcription job');
     const tc = await a.claim(tr.job_id);
@@ -64,27 +70,7 @@ test('transcribe_audio is planned only with the flag on; the transcript is expos
     assert.equal((await a.get('/assets?q=zebra')).body.items.length, 0);
 
     core.server.operator.setFeatureFlag('features.ai.transcribe_audio', false);
-    await writeFile(path.join(core.root, 'INBOX', 'second.mp4'), 'v');
-    await core.server.scanNow();
-    await core.server.scanNow();
-    const f2 = (await jobs()).find((j) => j.job_type === 'extract_facts');
-    const c2 = await a.claim(f2.job_id);
-    await a.submit(f2.job_id, {
-      lock_token: c2.body.lock_token,
-      fencing_token: 1,
-      job_type: 'extract_facts',
-      result: {
-        facts_patch: {
-          duration_ms: 1,
-          media_format: 'mp4',
-          video_codec: 'h264',
-          audio_codec: 'aac',
-          width: 2,
-          height: 2,
-          fps: 25,
-        },
-      },
-    });
+    const f2 = await addVideoWithAudio('second.mp4');
     const planned = await core.server.context.store.listAssetJobs(f2.asset_uuid);
     assert.ok(!planned.some((j) => j.job_type === 'transcribe_audio'), 'flag off → not planned');
     assert.ok(planned.some((j) => j.job_type === 'generate_audio_waveform'));
