@@ -35,174 +35,91 @@ type Fixture = (dir: string) => Promise<string>;
 
 const X264_FAST = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
 
+/** `-f lavfi -i <source>` for each synthetic source, in input order. */
+function lavfi(...sources: string[]): string[] {
+  return sources.flatMap((source) => ['-f', 'lavfi', '-i', source]);
+}
+
+/** A video test pattern with a sine track: fast H.264 + AAC, cut to the shorter input. */
+function videoWithTone(video: string, tone: string): string[] {
+  return [...lavfi(video, tone), ...X264_FAST, '-c:a', 'aac', '-shortest'];
+}
+
+/** Runs ffmpeg with `args` writing `dir/name`, and returns that path. */
+async function generate(dir: string, name: string, args: string[]): Promise<string> {
+  const p = join(dir, name);
+  await runFfmpeg([...args, p]);
+  return p;
+}
+
 export const fixtures = {
   /** 2 s 640×360 landscape with a 90° display rotation (a portrait phone clip) + AAC. */
   portraitPhone: async (dir) => {
-    const p = join(dir, 'portrait.mp4');
-    await runFfmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=d=2:s=640x360:r=30',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=d=2',
-      ...X264_FAST,
-      '-c:a',
-      'aac',
-      '-shortest',
-      p,
-    ]);
+    const p = await generate(
+      dir,
+      'portrait.mp4',
+      videoWithTone('testsrc2=d=2:s=640x360:r=30', 'sine=d=2'),
+    );
     setMp4Rotation(p, 90);
     return p;
   },
   /** Variable frame rate MP4: 30 fps base, every 3rd frame kept except 1–2 s (avg ≈ 17 fps). */
-  vfr: async (dir) => {
-    const p = join(dir, 'vfr.mp4');
-    await runFfmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=d=3:s=320x240:r=30',
+  vfr: (dir) =>
+    generate(dir, 'vfr.mp4', [
+      ...lavfi('testsrc2=d=3:s=320x240:r=30'),
       '-vf',
       "select='not(mod(n\\,3))+between(n\\,30\\,60)'",
       '-fps_mode',
       'vfr',
       ...X264_FAST,
-      p,
-    ]);
-    return p;
-  },
+    ]),
   /** Short 4K UHD clip. */
-  uhd: async (dir) => {
-    const p = join(dir, 'uhd.mp4');
-    await runFfmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=d=1:s=3840x2160:r=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=d=1',
-      ...X264_FAST,
-      '-c:a',
-      'aac',
-      '-shortest',
-      p,
-    ]);
-    return p;
-  },
+  uhd: (dir) =>
+    generate(dir, 'uhd.mp4', videoWithTone('testsrc2=d=1:s=3840x2160:r=25', 'sine=d=1')),
   /** Video without audio. */
-  noAudio: async (dir) => {
-    const p = join(dir, 'silent-video.mp4');
-    await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=d=2:s=320x240:r=25', ...X264_FAST, p]);
-    return p;
-  },
+  noAudio: (dir) =>
+    generate(dir, 'silent-video.mp4', [...lavfi('testsrc2=d=2:s=320x240:r=25'), ...X264_FAST]),
   /** One second clip. */
-  oneSecond: async (dir) => {
-    const p = join(dir, 'one-second.mov');
-    await runFfmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=d=1:s=320x240:r=24',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=d=1',
-      ...X264_FAST,
-      '-c:a',
-      'aac',
-      '-shortest',
-      p,
-    ]);
-    return p;
-  },
+  oneSecond: (dir) =>
+    generate(dir, 'one-second.mov', videoWithTone('testsrc2=d=1:s=320x240:r=24', 'sine=d=1')),
   /** Anamorphic DV-like 720×576 with 16:11 pixels (displays 1047×576 wide). */
-  anamorphic: async (dir) => {
-    const p = join(dir, 'anamorphic.mp4');
-    await runFfmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=d=1:s=720x576:r=25',
+  anamorphic: (dir) =>
+    generate(dir, 'anamorphic.mp4', [
+      ...lavfi('testsrc2=d=1:s=720x576:r=25'),
       '-vf',
       'setsar=16/11',
       ...X264_FAST,
-      p,
-    ]);
-    return p;
-  },
+    ]),
   /** Interlaced-looking 10-bit HEVC with two audio tracks and a data track is covered by samples;
    * here: two video + two audio streams, only the first of each must be used. */
-  multiTrack: async (dir) => {
-    const p = join(dir, 'multitrack.mkv');
-    await runFfmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=d=1:s=320x240:r=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc=d=1:s=160x120:r=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=d=1:f=440',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=d=1:f=880',
-      '-map',
-      '0',
-      '-map',
-      '1',
-      '-map',
-      '2',
-      '-map',
-      '3',
+  multiTrack: (dir) =>
+    generate(dir, 'multitrack.mkv', [
+      ...lavfi(
+        'testsrc2=d=1:s=320x240:r=25',
+        'testsrc=d=1:s=160x120:r=25',
+        'sine=d=1:f=440',
+        'sine=d=1:f=880',
+      ),
+      ...['0', '1', '2', '3'].flatMap((input) => ['-map', input]),
       ...X264_FAST,
       '-c:a',
       'aac',
-      p,
-    ]);
-    return p;
-  },
+    ]),
   /** Audio-only MP4 container. */
-  audioOnlyMp4: async (dir) => {
-    const p = join(dir, 'audio-only.mp4');
-    await runFfmpeg(['-f', 'lavfi', '-i', 'sine=d=2', '-c:a', 'aac', p]);
-    return p;
-  },
+  audioOnlyMp4: (dir) => generate(dir, 'audio-only.mp4', [...lavfi('sine=d=2'), '-c:a', 'aac']),
   /** 5.1 FLAC. */
-  surround51: async (dir) => {
-    const p = join(dir, 'surround.flac');
-    await runFfmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=d=2',
+  surround51: (dir) =>
+    generate(dir, 'surround.flac', [
+      ...lavfi('sine=d=2'),
       '-af',
       'pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0',
       '-c:a',
       'flac',
-      p,
-    ]);
-    return p;
-  },
+    ]),
   /** 24-bit WAV stereo. */
-  wav24: async (dir) => {
-    const p = join(dir, 'tone24.wav');
-    await runFfmpeg(['-f', 'lavfi', '-i', 'sine=d=2:r=48000', '-ac', '2', '-c:a', 'pcm_s24le', p]);
-    return p;
-  },
+  wav24: (dir) =>
+    generate(dir, 'tone24.wav', [...lavfi('sine=d=2:r=48000'), '-ac', '2', '-c:a', 'pcm_s24le']),
   /** 1 hour of a cheap low-rate tone (8 kHz mono 8-bit) — waveform only. */
-  hourAudio: async (dir) => {
-    const p = join(dir, 'hour.wav');
-    await runFfmpeg(['-f', 'lavfi', '-i', 'sine=f=50:d=3600:r=8000', '-c:a', 'pcm_u8', p]);
-    return p;
-  },
+  hourAudio: (dir) =>
+    generate(dir, 'hour.wav', [...lavfi('sine=f=50:d=3600:r=8000'), '-c:a', 'pcm_u8']),
 } satisfies Record<string, Fixture>;
