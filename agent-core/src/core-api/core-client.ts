@@ -374,17 +374,16 @@ export class CoreClient {
 
   // ---------- runtime ----------
 
+  /** The agent's mutating calls: POST with the bearer token and a signed request; returns the body. */
+  private async signedPost<T>(
+    path: string,
+    o: Omit<CallOptions, 'method' | 'path' | 'bearer' | 'signed'>,
+  ): Promise<T> {
+    return (await this.call<T>({ ...o, method: 'POST', path, bearer: true, signed: true })).body;
+  }
+
   async register(req: AgentRegisterRequest, signal?: AbortSignal): Promise<AgentRegisterResponse> {
-    return (
-      await this.call<AgentRegisterResponse>({
-        method: 'POST',
-        path: '/agents/register',
-        json: req,
-        bearer: true,
-        signed: true,
-        signal,
-      })
-    ).body;
+    return this.signedPost<AgentRegisterResponse>('/agents/register', { json: req, signal });
   }
 
   async getPolicy(signal?: AbortSignal): Promise<AppPolicyResponse> {
@@ -409,16 +408,10 @@ export class CoreClient {
   /** The claimed job, or undefined when someone else won (409). */
   async claimJob(jobId: string, signal?: AbortSignal): Promise<ClaimedJob | undefined> {
     try {
-      return (
-        await this.call<ClaimedJob>({
-          method: 'POST',
-          path: `/jobs/${encodeURIComponent(jobId)}/claim`,
-          bearer: true,
-          signed: true,
-          signal,
-          maxAttempts: 3,
-        })
-      ).body;
+      return await this.signedPost<ClaimedJob>(`/jobs/${encodeURIComponent(jobId)}/claim`, {
+        signal,
+        maxAttempts: 3,
+      });
     } catch (err) {
       if (err instanceof CoreApiError && (err.status === 409 || err.status === 423))
         return undefined;
@@ -431,17 +424,11 @@ export class CoreClient {
     lease: { lock_token: string; fencing_token: number },
     signal?: AbortSignal,
   ): Promise<HeartbeatResponse> {
-    return (
-      await this.call<HeartbeatResponse>({
-        method: 'POST',
-        path: `/jobs/${encodeURIComponent(jobId)}/heartbeat`,
-        json: lease,
-        bearer: true,
-        signed: true,
-        signal,
-        maxAttempts: 2,
-      })
-    ).body;
+    return this.signedPost<HeartbeatResponse>(`/jobs/${encodeURIComponent(jobId)}/heartbeat`, {
+      json: lease,
+      signal,
+      maxAttempts: 2,
+    });
   }
 
   async submitJob(
@@ -450,12 +437,8 @@ export class CoreClient {
     idempotencyKey: string = randomUUID(),
     signal?: AbortSignal,
   ): Promise<void> {
-    await this.call({
-      method: 'POST',
-      path: `/jobs/${encodeURIComponent(jobId)}/submit`,
+    await this.signedPost(`/jobs/${encodeURIComponent(jobId)}/submit`, {
       json: req,
-      bearer: true,
-      signed: true,
       idempotencyKey,
       signal,
     });
@@ -467,12 +450,8 @@ export class CoreClient {
     idempotencyKey: string = randomUUID(),
     signal?: AbortSignal,
   ): Promise<void> {
-    await this.call({
-      method: 'POST',
-      path: `/jobs/${encodeURIComponent(jobId)}/fail`,
+    await this.signedPost(`/jobs/${encodeURIComponent(jobId)}/fail`, {
       json: req,
-      bearer: true,
-      signed: true,
       idempotencyKey,
       signal,
     });
@@ -498,18 +477,10 @@ export class CoreClient {
     idempotencyKey: string,
     signal?: AbortSignal,
   ): Promise<UploadInitResponse> {
-    return (
-      await this.call<UploadInitResponse>({
-        method: 'POST',
-        path: `/assets/${encodeURIComponent(uuid)}/derived/upload/init`,
-        json: req,
-        bearer: true,
-        signed: true,
-        ifMatch: etag,
-        idempotencyKey,
-        signal,
-      })
-    ).body;
+    return this.signedPost<UploadInitResponse>(
+      `/assets/${encodeURIComponent(uuid)}/derived/upload/init`,
+      { json: req, ifMatch: etag, idempotencyKey, signal },
+    );
   }
 
   async uploadPart(
@@ -518,17 +489,10 @@ export class CoreClient {
     etag: string,
     signal?: AbortSignal,
   ): Promise<UploadPartResponse> {
-    return (
-      await this.call<UploadPartResponse>({
-        method: 'POST',
-        path: `/assets/${encodeURIComponent(uuid)}/derived/upload/part`,
-        stream: body,
-        bearer: true,
-        signed: true,
-        ifMatch: etag,
-        signal,
-      })
-    ).body;
+    return this.signedPost<UploadPartResponse>(
+      `/assets/${encodeURIComponent(uuid)}/derived/upload/part`,
+      { stream: body, ifMatch: etag, signal },
+    );
   }
 
   async uploadComplete(
@@ -538,12 +502,8 @@ export class CoreClient {
     idempotencyKey: string,
     signal?: AbortSignal,
   ): Promise<void> {
-    await this.call({
-      method: 'POST',
-      path: `/assets/${encodeURIComponent(uuid)}/derived/upload/complete`,
+    await this.signedPost(`/assets/${encodeURIComponent(uuid)}/derived/upload/complete`, {
       json: req,
-      bearer: true,
-      signed: true,
       ifMatch: etag,
       idempotencyKey,
       signal,
