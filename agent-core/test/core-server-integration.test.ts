@@ -3,11 +3,9 @@
 // heartbeats, a stolen lease, 429 and dropped connections, kill -9 recovery.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateAgentKey, RequestSigner, type JobType } from '@retaia/protocol';
 import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { startDaemon, type RunningDaemon, type StartDaemonOptions } from '../src/runtime/daemon.js';
@@ -17,20 +15,17 @@ import { CoreApiError } from '../src/core-api/core-api-errors.js';
 import { createProcessors, detectMediaCapabilities } from '../src/processing/registry.js';
 import type { Processor } from '../src/processing/processor.js';
 import { waitFor } from './support/daemon-fixture.js';
+import { skipNoCore, startRealCore, type RealCore } from './support/real-core.js';
 import { spawnDaemon } from './support/spawn-daemon.js';
 import { ScriptedProcessor, working } from './support/test-processors.js';
 
-const coreIndex = fileURLToPath(new URL('../../core-server/src/index.ts', import.meta.url));
-const skipNoCore = existsSync(coreIndex) ? undefined : 'core-server/src/index.ts not present yet';
 const video = sharedMedia('video/sample-h264.mp4');
 const photo = sharedMedia('photo/Canon_40D.jpg');
 const audio = sharedMedia('audio/sample_Wireless_PRO.WAV');
 const skip = skipNoCore ?? video.skipReason ?? photo.skipReason ?? audio.skipReason;
 
-type Core = Awaited<ReturnType<typeof import('@retaia/core-server').startCoreServer>>;
-
 interface Env {
-  core: Core;
+  core: RealCore;
   root: string;
   storage: string;
   configPath: string;
@@ -42,25 +37,10 @@ async function startCore(
   t: { after(fn: () => Promise<void>): void },
   opts: { leaseTtlSeconds?: number; maxPartSizeBytes?: number } = {},
 ): Promise<Env> {
-  const { startCoreServer } = await import('@retaia/core-server');
-  const pino = (await import('pino')).default;
-  const root = await mkdtemp(join(tmpdir(), 'rai-'));
-  const storage = join(root, 'nas');
-  const core = await startCoreServer({
-    storageRoot: storage,
-    storageId: 'nas-main',
-    dataDir: join(root, 'core-data'),
-    port: 0,
-    stabilityWindowMs: 0,
-    scanIntervalMs: 0,
-    sweepIntervalMs: 200,
-    deviceFlowIntervalSeconds: 0,
-    minPollIntervalSeconds: 1,
+  const { core, root, storage } = await startRealCore(t, 'rai-', {
     leaseTtlSeconds: opts.leaseTtlSeconds ?? 120,
     ...(opts.maxPartSizeBytes ? { maxPartSizeBytes: opts.maxPartSizeBytes } : {}),
-    logger: pino({ level: 'silent' }),
   });
-  t.after(() => core.close());
   const configPath = join(root, 'agent-config.json');
   await writeFile(
     configPath,

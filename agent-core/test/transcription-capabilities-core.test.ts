@@ -7,11 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CAPABILITIES, FEATURE_FLAGS } from '@retaia/protocol';
 import { startDaemon } from '../src/runtime/daemon.js';
 import { ControlClient } from '../src/runtime/control-client.js';
@@ -22,9 +19,9 @@ import type {
   WhisperTranscribeOptions,
 } from '../src/processing/transcription/whisper-addon.js';
 import { waitFor } from './support/daemon-fixture.js';
+import { skipNoCore, startRealCore } from './support/real-core.js';
 
-const coreIndex = fileURLToPath(new URL('../../core-server/src/index.ts', import.meta.url));
-const skip = existsSync(coreIndex) ? undefined : 'core-server/src/index.ts not present yet';
+const skip = skipNoCore;
 
 let transcribeCalls = 0;
 class FakeWhisperContext {
@@ -56,23 +53,7 @@ test(
   'real Core: model add/remove re-registers transcription; transcribe_audio claimed only while the flag is on',
   { skip },
   async (t) => {
-    const { startCoreServer } = await import('@retaia/core-server');
-    const pino = (await import('pino')).default;
-    const root = await mkdtemp(join(tmpdir(), 'rtc-'));
-    const storage = join(root, 'nas');
-    const core = await startCoreServer({
-      storageRoot: storage,
-      storageId: 'nas-main',
-      dataDir: join(root, 'core-data'),
-      port: 0,
-      stabilityWindowMs: 0,
-      scanIntervalMs: 0,
-      sweepIntervalMs: 200,
-      deviceFlowIntervalSeconds: 0,
-      minPollIntervalSeconds: 1,
-      logger: pino({ level: 'silent' }),
-    });
-    t.after(() => core.close());
+    const { core, root, storage } = await startRealCore(t, 'rtc-');
     // On while facts are submitted, so Core plans transcribe_audio for the clip.
     core.operator.setFeatureFlag(FEATURE_FLAGS.transcribeAudio, true);
     execFileSync('ffmpeg', [
