@@ -129,7 +129,9 @@ describe('ModelStore', () => {
     });
     const part = join(store.dir, 'ggml-test.bin.part');
     const partial = (await stat(part)).size;
-    assert.ok(partial >= 1024 * 1024 && partial < body.length, `partial ${partial}`);
+    // Bytes in flight when the server cuts the connection may never arrive: only require a
+    // real partial file, then a resume from exactly its size.
+    assert.ok(partial > 0 && partial < body.length, `partial ${partial}`);
     let resumedFrom = -1;
     const model = await store.download('test', {
       onProgress: (p) => (resumedFrom = p.resumedFromBytes),
