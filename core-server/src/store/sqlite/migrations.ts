@@ -226,6 +226,16 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX jobs_status_order ON jobs(status, created_at, job_id);
     `,
   },
+  {
+    version: 4,
+    name: 'device-flow requester address; indexes for pruning security records',
+    sql: `
+      ALTER TABLE device_flows ADD COLUMN requester_ip TEXT;
+      CREATE INDEX device_flows_expires ON device_flows(expires_at_ms);
+      CREATE INDEX security_events_at ON security_events(at);
+      CREATE INDEX uploads_agent_status ON uploads(agent_id, status);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
