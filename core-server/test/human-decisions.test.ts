@@ -173,6 +173,17 @@ test('If-Match: missing → 428, stale → 412; Idempotency-Key replays reproces
   });
   assert.equal(s412.status, 412);
   assert.equal(s412.body.code, 'PRECONDITION_FAILED');
+  // The contract's details: the current ETag (byte-for-byte reusable) and state.
+  assert.equal(s412.body.details.current_revision_etag, ok.headers.get('etag'));
+  assert.equal(s412.body.details.current_state, 'DECISION_PENDING');
+  assert.deepEqual(contract.responseErrors('PATCH', '/assets/{uuid}', 412, s412.body), []);
+  // Strong comparison: the current ETag as a weak validator does not match.
+  const weak = await user('PATCH', `/assets/${uuid}`, {
+    body: { state: 'DECIDED_KEEP' },
+    etag: `W/${ok.headers.get('etag')}`,
+  });
+  assert.equal(weak.status, 412, JSON.stringify(weak.body));
+  assert.equal(weak.body.details.current_revision_etag, ok.headers.get('etag'));
   for (const p of ['reopen', 'reprocess', 'purge']) {
     const r = await user('POST', `/assets/${uuid}/${p}`, {
       key: randomUUID(),
@@ -410,21 +421,22 @@ test('an asset under a live move/purge lock is neither offered nor claimable, an
   assert.equal(after.status, 200);
 });
 
-test('a job that fails for good: with minimal facts the asset reaches DECISION_PENDING showing the failure; without, it stays and reprocess re-plans it', async () => {
+test('a job that fails for good: the asset moves on to DECISION_PENDING with the failure tag and the agent message; it can be rejected, kept anyway or retried', async () => {
   await agent.register();
-  const ids = await discover('fail/ok.jpg', 'fail/nofacts.jpg');
+  const ids = await discover('fail/ok.jpg', 'fail/nofacts.jpg', 'fail/keep.jpg');
   const withFacts = ids['INBOX/fail/ok.jpg']!;
   const noFacts = ids['INBOX/fail/nofacts.jpg']!;
+  const keepAnyway = ids['INBOX/fail/keep.jpg']!;
   const jobsOf = async (uuid: string) =>
     ((await agent.get('/jobs')).body as any[]).filter((j) => j.asset_uuid === uuid);
-  const failForGood = async (job: any) => {
+  const failForGood = async (job: any, message = 'Corrupt JPEG: data ends at 61 %') => {
     const c = await agent.claim(job.job_id);
     assert.equal(c.status, 200, JSON.stringify(c.body));
     const f = await agent.fail(job.job_id, {
       lock_token: c.body.lock_token,
       fencing_token: c.body.fencing_token,
-      error_code: 'UNSUPPORTED_FORMAT',
-      message: 'decoder refused the file',
+      error_code: 'IMAGE_UNREADABLE',
+      message,
       retryable: false,
     });
     assert.equal(f.status, 200, JSON.stringify(f.body));
@@ -440,26 +452,86 @@ test('a job that fails for good: with minimal facts the asset reaches DECISION_P
         result: { facts_patch: { media_format: 'jpeg', width: 40, height: 30 } },
       });
       assert.equal(s.status, 200, JSON.stringify(s.body));
-    } else await failForGood(job);
+    } else await failForGood(job, 'Preview: the decoder refused the file');
   }
   const d1 = await user('GET', `/assets/${withFacts}`);
   assert.equal(d1.body.summary.state, 'DECISION_PENDING');
+  assert.deepEqual(d1.body.summary.tags, ['retaia:processing-failed']);
   assert.deepEqual(d1.body.fields.processing_failed_jobs, ['generate_preview']);
-  assert.match(d1.body.fields.processing_failure, /generate_preview: UNSUPPORTED_FORMAT/);
+  assert.deepEqual(d1.body.fields.processing_failure_codes, ['IMAGE_UNREADABLE']);
+  assert.equal(d1.body.fields.processing_failure, 'Preview: the decoder refused the file');
   assert.equal(d1.body.fields.width, 40);
+  assert.deepEqual(contract.responseErrors('GET', '/assets/{uuid}', 200, d1.body), []);
 
-  for (const job of await jobsOf(noFacts)) await failForGood(job);
+  // Missing minimal facts no longer strand the asset: it is decidable too.
+  const [first, ...rest] = await jobsOf(noFacts);
+  const claim = await agent.claim(first.job_id);
+  const before = await etagOf(noFacts);
+  const failed = await agent.fail(first.job_id, {
+    lock_token: claim.body.lock_token,
+    fencing_token: claim.body.fencing_token,
+    error_code: 'IMAGE_UNREADABLE',
+    message: 'Corrupt JPEG: data ends at 61 %',
+    retryable: false,
+  });
+  assert.equal(failed.status, 200, JSON.stringify(failed.body));
+  // One failure while another job is still pending: no state change yet, but a new revision.
+  const mid = await user('GET', `/assets/${noFacts}`);
+  assert.equal(mid.body.summary.state, 'PROCESSING_REVIEW');
+  assert.notEqual(mid.headers.get('etag'), before);
+  for (const job of rest) await failForGood(job);
   const d2 = await user('GET', `/assets/${noFacts}`);
-  assert.equal(d2.body.summary.state, 'PROCESSING_REVIEW');
+  assert.equal(d2.body.summary.state, 'DECISION_PENDING');
   assert.equal(d2.body.fields.processing_failed_jobs.length, 2);
-  const re = await user('POST', `/assets/${noFacts}/reprocess`, {
+  assert.equal(d2.body.fields.processing_failure, 'Corrupt JPEG: data ends at 61 %');
+  // Humans cannot remove the mark by editing tags (nor add one).
+  const tagged = await user('PATCH', `/assets/${noFacts}`, {
+    body: { tags: ['rating:2', 'retaia:fake'] },
     etag: d2.headers.get('etag')!,
+  });
+  assert.equal(tagged.status, 200, JSON.stringify(tagged.body));
+  assert.deepEqual(tagged.body.summary.tags.sort(), ['rating:2', 'retaia:processing-failed']);
+  // Reject it (out of INBOX through the normal apply), or retry it.
+  const rejected = await user('PATCH', `/assets/${noFacts}`, {
+    body: { state: 'DECIDED_REJECT' },
+    etag: tagged.headers.get('etag')!,
+  });
+  assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+  const re = await user('POST', `/assets/${noFacts}/reprocess`, {
+    etag: rejected.headers.get('etag')!,
     key: randomUUID(),
   });
   assert.equal(re.status, 200, JSON.stringify(re.body));
   assert.equal(re.body.summary.state, 'READY');
   assert.equal(re.body.processing.review_processing_version, '2');
   assert.equal(re.body.fields.processing_failed_jobs, undefined);
+  assert.deepEqual(re.body.summary.tags, ['rating:2']);
+  assert.deepEqual(
+    re.body.decisions.history.map((h: any) => h.action),
+    ['REJECT', 'CLEAR'],
+  );
   const fresh = await jobsOf(noFacts);
   assert.deepEqual(fresh.map((j) => j.job_type).sort(), ['extract_facts', 'generate_preview']);
+
+  // Keep it anyway: a failed asset is archived like any other.
+  for (const job of await jobsOf(keepAnyway)) await failForGood(job);
+  const kept = await user('PATCH', `/assets/${keepAnyway}`, {
+    body: { state: 'DECIDED_KEEP' },
+    etag: await etagOf(keepAnyway),
+  });
+  assert.equal(kept.status, 200, JSON.stringify(kept.body));
+  const applied = await user('POST', '/ops/decisions/apply', {
+    body: { dry_run: false, asset_uuids: [keepAnyway] },
+    key: randomUUID(),
+  });
+  assert.equal(applied.status, 200, JSON.stringify(applied.body));
+  assert.equal((await user('GET', `/assets/${keepAnyway}`)).body.summary.state, 'ARCHIVED');
+  // A non-failed decided asset still cannot be reprocessed from DECIDED_*.
+  const plain = (await discover('fail/plain.jpg'))['INBOX/fail/plain.jpg']!;
+  forceState(plain, 'DECIDED_KEEP');
+  const refused = await user('POST', `/assets/${plain}/reprocess`, {
+    etag: await etagOf(plain),
+    key: randomUUID(),
+  });
+  assert.equal(refused.status, 409, JSON.stringify(refused.body));
 });

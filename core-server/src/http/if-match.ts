@@ -1,8 +1,11 @@
-// Optimistic concurrency of human mutations (SPEC §6): `If-Match` must carry the asset's current
-// ETag. Missing ⇒ 428 PRECONDITION_REQUIRED, stale ⇒ 412 PRECONDITION_FAILED. The store repeats
-// the check as a compare-and-set on the revision inside its transaction.
+// Optimistic concurrency of human mutations (see docs/review-page.md): `If-Match` must carry the
+// asset's current ETag. Missing ⇒ 428 PRECONDITION_REQUIRED, stale ⇒ 412 PRECONDITION_FAILED
+// with `details.current_revision_etag` and `details.current_state` (the contract's names), so a
+// client can tell its own earlier write from someone else's. The comparison is strong (RFC 9110
+// §13.1.1): a weak validator `W/"…"` never matches. The store repeats the check as a
+// compare-and-set on the revision inside its transaction.
 import type { FastifyRequest } from 'fastify';
-import { assetEtag } from '../domain/asset-etag.js';
+import { assetEtag, staleRevision } from '../domain/asset-etag.js';
 import { CoreError } from '../errors/core-error.js';
 import type { AssetRecord } from '../store/records.js';
 
@@ -16,15 +19,8 @@ export function requireIfMatch(request: FastifyRequest, asset: AssetRecord): num
     );
   }
   const current = assetEtag(asset.uuid, asset.revision);
-  const given = header.split(',').map((t) => t.trim().replace(/^W\//, ''));
-  if (!given.includes(current)) {
-    throw new CoreError(
-      'PRECONDITION_FAILED',
-      412,
-      'the asset changed since it was read (stale If-Match); fetch it again and retry',
-      false,
-      { current_etag: current },
-    );
-  }
+  // Strong comparison: only an exact quoted tag matches; `W/"…"` and `*` do not.
+  const given = header.split(',').map((t) => t.trim());
+  if (!given.includes(current)) throw staleRevision(asset);
   return asset.revision;
 }

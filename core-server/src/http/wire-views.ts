@@ -11,6 +11,7 @@ import {
   type ServerPolicy,
 } from '@retaia/protocol';
 import { assetEtag } from '../domain/asset-etag.js';
+import { processingFields } from '../domain/processing-report.js';
 import type { CoreOptions } from '../config/core-options.js';
 import type { DecisionHistoryEntry } from '../store/core-store.js';
 import type { AssetRecord, DerivedFileRecord, JobRecord } from '../store/records.js';
@@ -75,23 +76,15 @@ export function wireSummary(asset: AssetRecord, files: DerivedFileRecord[]): Ass
 type FieldValue = NonNullable<AssetDetail['fields']>[string];
 
 /**
- * `fields`: the scalar facts (what the review page shows), plus the processing failures of jobs
- * that failed for good (`processing_failed_jobs`, `processing_failure`) so a human sees why a
- * preview is missing and can reprocess.
+ * `fields`: the scalar facts (what the review page shows), plus the review jobs' progress and
+ * permanent failures with the agents' human messages (see domain/processing-report.ts).
  */
 function wireFields(asset: AssetRecord, jobs: JobRecord[]): Record<string, FieldValue> {
   const fields: Record<string, FieldValue> = {};
   for (const [k, v] of Object.entries(asset.facts)) {
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') fields[k] = v;
   }
-  const failed = jobs.filter((j) => j.status === 'failed');
-  if (failed.length) {
-    fields.processing_failed_jobs = failed.map((j) => j.job_type);
-    fields.processing_failure = failed
-      .map((j) => `${j.job_type}: ${j.last_error_code ?? 'failed'}`)
-      .join('; ');
-  }
-  return fields;
+  return { ...fields, ...processingFields(jobs) };
 }
 
 const DECISION_OF: Partial<Record<AssetRecord['state'], 'KEEP' | 'REJECT'>> = {

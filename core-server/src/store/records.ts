@@ -106,6 +106,8 @@ export interface JobRecord {
   completed_at: string | null;
   failed_at: string | null;
   last_error_code: string | null;
+  /** The agent's human message of the latest ended claim (asset job listings only). */
+  last_error_message?: string | null;
   created_at: string;
 }
 

@@ -19,10 +19,16 @@ export function loadAsset(db: Database, uuid: string): AssetRecord | undefined {
   return row ? mapAsset(row) : undefined;
 }
 
+/** The asset's jobs, each with the human message of its latest ended claim (the agent's words). */
 export function loadAssetJobs(db: Database, uuid: string): JobRecord[] {
   return (
     db
-      .prepare('SELECT * FROM jobs WHERE asset_uuid = ? ORDER BY created_at, job_type')
+      .prepare(
+        `SELECT j.*, (SELECT c.message FROM job_claims c
+                        WHERE c.job_id = j.job_id AND c.ended_at IS NOT NULL
+                        ORDER BY c.fencing_token DESC LIMIT 1) AS last_error_message
+           FROM jobs j WHERE j.asset_uuid = ? ORDER BY j.created_at, j.job_type`,
+      )
       .all(uuid) as Record<string, unknown>[]
   ).map(mapJob);
 }
@@ -87,26 +93,63 @@ export function ensurePlannedJobs(
 }
 
 /**
- * After a job completed or failed for good: when no job of the asset is pending or claimed any
- * more and the minimal facts are there, the asset leaves review processing — even if some job
- * (thumbnails, waveform…) failed permanently: a human can still decide, the failure is shown in
- * the detail's `fields`, and POST /reprocess retries. `audio_undefined` stops at
- * REVIEW_PENDING_PROFILE (a human must pick the profile); everything else goes PROCESSED and
- * then, automatically, DECISION_PENDING. Without minimal facts the asset stays in
- * PROCESSING_REVIEW with the failure visible, and reprocess re-plans it (→ READY).
+ * Reserved tag Core sets on an asset whose review processing ended with a job failed for good
+ * (listed in `AssetSummary.tags`, so lists can show and filter failed assets without a detail
+ * read). Humans cannot set or remove `retaia:` tags; reprocess clears it. See docs/review-page.md.
+ */
+export const PROCESSING_FAILED_TAG = 'retaia:processing-failed';
+export const SYSTEM_TAG_PREFIX = 'retaia:';
+
+function setSystemTag(db: Database, asset: AssetRecord, tag: string, on: boolean): void {
+  const tags = asset.tags.filter((t) => t !== tag);
+  if (on) tags.push(tag);
+  db.prepare('UPDATE assets SET tags = ? WHERE uuid = ?').run(JSON.stringify(tags), asset.uuid);
+  asset.tags = tags;
+}
+
+/**
+ * After a job completed or failed for good: once no job of the asset is pending or claimed any
+ * more, the asset leaves review processing. The contract has no failed state, so a permanent
+ * failure does not stop the asset: it carries the `retaia:processing-failed` tag and its
+ * failures in `fields` (see wire-views), and goes on to DECISION_PENDING so a human can Reject
+ * it, Keep it anyway, or Retry (POST /reprocess) — even when the failed job was extract_facts
+ * and the minimal facts are missing. `audio_undefined` with its minimal facts stops at
+ * REVIEW_PENDING_PROFILE as usual (a human must pick the profile); without them a profile choice
+ * could not help, so it goes to DECISION_PENDING too.
  */
 export function advanceAfterCompletion(db: Database, asset: AssetRecord, now: string): void {
   if (asset.state !== 'PROCESSING_REVIEW') return;
   const jobs = loadAssetJobs(db, asset.uuid);
   if (jobs.length === 0) return;
   if (jobs.some((j) => j.status === 'pending' || j.status === 'claimed')) return;
-  if (missingMinimalFacts(asset.media_type, asset.facts).length > 0) return;
-  if (asset.profile === 'audio_undefined') {
+  const failed = jobs.some((j) => j.status === 'failed');
+  const factsMissing = missingMinimalFacts(asset.media_type, asset.facts).length > 0;
+  if (factsMissing && !failed) return;
+  if (failed) setSystemTag(db, asset, PROCESSING_FAILED_TAG, true);
+  if (asset.profile === 'audio_undefined' && !factsMissing) {
     setAssetState(db, asset, 'REVIEW_PENDING_PROFILE', 'profile_required', now);
     return;
   }
   setAssetState(db, asset, 'PROCESSED', 'processing_completed', now);
   setAssetState(db, asset, 'DECISION_PENDING', 'decision_requested', now);
+}
+
+/**
+ * A job failed for good. The asset's representation changes (the failure shows in its detail),
+ * so its revision moves on even when its state does not yet (other jobs still running): live
+ * lists see the change, and a stale If-Match is caught.
+ */
+export function settleAfterPermanentFailure(db: Database, assetUuid: string, now: string): void {
+  bumpRevision(db, assetUuid, now);
+  const asset = loadAsset(db, assetUuid);
+  if (asset) advanceAfterCompletion(db, asset, now);
+}
+
+/** Reprocess starts over: the failure tag goes with the failed jobs. */
+export function clearProcessingFailure(db: Database, asset: AssetRecord): void {
+  if (asset.tags.includes(PROCESSING_FAILED_TAG)) {
+    setSystemTag(db, asset, PROCESSING_FAILED_TAG, false);
+  }
 }
 
 /**

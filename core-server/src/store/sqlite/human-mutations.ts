@@ -4,6 +4,7 @@
 // move/purge lock are refused (409, retryable) so a decision cannot change under the mover.
 import type { AssetState, FeatureFlags, ProcessingProfile } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
+import { staleRevision } from '../../domain/asset-etag.js';
 import { CoreError, notFound } from '../../errors/core-error.js';
 import {
   AssetLockedError,
@@ -12,7 +13,15 @@ import {
   StateConflictError,
 } from '../../moves/index.js';
 import type { AssetRecord } from '../records.js';
-import { ensurePlannedJobs, loadAsset, loadAssetJobs, setAssetState } from './asset-lifecycle.js';
+import {
+  clearProcessingFailure,
+  ensurePlannedJobs,
+  loadAsset,
+  loadAssetJobs,
+  PROCESSING_FAILED_TAG,
+  setAssetState,
+  SYSTEM_TAG_PREFIX,
+} from './asset-lifecycle.js';
 import { decisionActionFor, recordDecision } from './decision-history.js';
 import { isAssetLocked } from './sqlite-move-journal.js';
 
@@ -37,13 +46,7 @@ function guard(db: Database, input: HumanMutationInput): AssetRecord {
   if (asset.state === 'PURGED') {
     throw new CoreError('STATE_CONFLICT', 410, `asset ${asset.uuid} is purged`);
   }
-  if (asset.revision !== input.expectedRevision) {
-    throw new CoreError(
-      'PRECONDITION_FAILED',
-      412,
-      'the asset changed since it was read (stale If-Match); fetch it again and retry',
-    );
-  }
+  if (asset.revision !== input.expectedRevision) throw staleRevision(asset);
   if (isAssetLocked(db, asset.uuid, input.nowMs)) {
     throw new AssetLockedError(`asset ${asset.uuid} is being moved or purged; retry in a moment`, {
       asset_uuid: asset.uuid,
@@ -71,8 +74,12 @@ export function patchAsset(
       const { patch } = input;
       let changedMeta = false;
       if (patch.tags !== undefined) {
+        // `retaia:` tags belong to Core (e.g. the processing-failed mark): humans neither set
+        // nor remove them, whatever list they send.
+        const human = patch.tags.filter((t) => !t.startsWith(SYSTEM_TAG_PREFIX));
+        const system = asset.tags.filter((t) => t.startsWith(SYSTEM_TAG_PREFIX));
         db.prepare('UPDATE assets SET tags = ? WHERE uuid = ?').run(
-          JSON.stringify([...new Set(patch.tags)]),
+          JSON.stringify([...new Set([...human, ...system])]),
           asset.uuid,
         );
         changedMeta = true;
@@ -155,10 +162,19 @@ export function reopenAsset(db: Database, input: HumanMutationInput): AssetRecor
 /**
  * Explicit reprocess (PROCESSED|ARCHIVED|REJECTED → READY): bumps review_processing_version,
  * drops facts, transcript, derived records and every job, then plans fresh jobs. Also accepted
- * for an asset stuck in PROCESSING_REVIEW after a job failed for good (nothing pending or
- * claimed): that is the table's PROCESSING_REVIEW → READY re-plan. Returns the derived files
- * whose records were dropped so the caller can delete them from disk after commit.
+ * ("Retry") for an asset whose processing ended with a failure: still in PROCESSING_REVIEW with
+ * nothing pending or claimed (databases from before failed assets moved on), or waiting for /
+ * holding a decision with the `retaia:processing-failed` tag. Returns the derived files whose
+ * records were dropped so the caller can delete them from disk after commit.
  */
+/** Undecided-on-disk states from which a failed asset may be retried (files still in INBOX). */
+const RETRYABLE_AFTER_FAILURE: AssetState[] = [
+  'REVIEW_PENDING_PROFILE',
+  'DECISION_PENDING',
+  'DECIDED_KEEP',
+  'DECIDED_REJECT',
+];
+
 export function reprocessAsset(
   db: Database,
   input: HumanMutationInput & { flags: FeatureFlags },
@@ -180,9 +196,25 @@ export function reprocessAsset(
           );
         }
         cause = 'processing_replanned';
+      } else if (
+        RETRYABLE_AFTER_FAILURE.includes(asset.state) &&
+        asset.tags.includes(PROCESSING_FAILED_TAG)
+      ) {
+        cause = 'processing_replanned';
+        if (asset.state === 'DECIDED_KEEP' || asset.state === 'DECIDED_REJECT') {
+          // Retrying drops the pending decision: the history says so.
+          recordDecision(db, {
+            asset_uuid: asset.uuid,
+            action: 'CLEAR',
+            at: now,
+            by: input.by,
+            from: asset.state,
+          });
+        }
       } else {
         assertTransition(asset.state, 'READY', 'reprocess');
       }
+      clearProcessingFailure(db, asset);
       const dropped = (
         db
           .prepare('SELECT relative_path FROM derived_files WHERE asset_uuid = ?')

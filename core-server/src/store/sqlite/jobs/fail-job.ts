@@ -2,7 +2,7 @@
 // spent; non-retryable ones (or an exhausted budget) end in `failed`. The claim keeps the reason.
 import type { Database } from 'better-sqlite3';
 import type { JobRecord } from '../../records.js';
-import { advanceAfterCompletion, loadAsset, returnToReadyIfIdle } from '../asset-lifecycle.js';
+import { returnToReadyIfIdle, settleAfterPermanentFailure } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
 import { checkLease, type LeaseProof } from './check-lease.js';
 
@@ -45,11 +45,8 @@ export function failJob(db: Database, input: FailJobInput): JobRecord {
         job.fencing_token,
       );
       if (retry) returnToReadyIfIdle(db, job.asset_uuid, now);
-      else {
-        // A job failed for good: the asset must not wait for it forever (see advanceAfterCompletion).
-        const asset = loadAsset(db, job.asset_uuid);
-        if (asset) advanceAfterCompletion(db, asset, now);
-      }
+      // A job failed for good: the asset must not wait for it forever (see asset-lifecycle).
+      else settleAfterPermanentFailure(db, job.asset_uuid, now);
       return mapJob(updated as Record<string, unknown>);
     })
     .immediate();
