@@ -31,7 +31,7 @@ import type {
 import { readLockOwner } from '../runtime/daemon-lock.js';
 import { JobHistory } from '../runtime/job-history.js';
 import { installService, uninstallService, type ServiceCommand } from './service-units.js';
-import { openBrowser } from './open-browser.js';
+import { openApprovalPage } from './open-browser.js';
 import { addModelsCommand } from './models-command.js';
 
 class CliError extends Error {
@@ -149,6 +149,7 @@ async function enrolLocally(
             verificationUriComplete: s.verification_uri_complete,
           },
           noBrowser,
+          config.core_url,
         ),
     });
     if (outcome.status !== 'APPROVED')
@@ -168,17 +169,30 @@ async function enrolLocally(
   }
 }
 
-function showCode(g: GlobalOpts, view: EnrolmentView, noBrowser: boolean): void {
+function showCode(
+  g: GlobalOpts,
+  view: EnrolmentView,
+  noBrowser: boolean,
+  coreUrl: string | undefined,
+): void {
   if (!view.verificationUriComplete) return;
-  const opened = !noBrowser && openBrowser(view.verificationUriComplete);
+  const outcome = noBrowser
+    ? { opened: false as const }
+    : openApprovalPage(view.verificationUriComplete, coreUrl);
+  const refused = !outcome.opened && outcome.problem;
+  if (refused) {
+    process.stderr.write(
+      `Warning: not opening a browser: ${refused}. Check the address below before visiting it.\n`,
+    );
+  }
   if (g.json) {
     process.stdout.write(
-      `${JSON.stringify({ state: 'pending', user_code: view.userCode, verification_uri: view.verificationUri, verification_uri_complete: view.verificationUriComplete })}\n`,
+      `${JSON.stringify({ state: 'pending', user_code: view.userCode, verification_uri: view.verificationUri, verification_uri_complete: view.verificationUriComplete, ...(refused ? { browser_refused: refused } : {}) })}\n`,
     );
     return;
   }
   process.stdout.write(
-    `${opened ? 'Opened your browser. If it did not open, visit' : 'Visit'} ${view.verificationUriComplete}\nand confirm the code: ${view.userCode}\nWaiting for approval (Ctrl-C to cancel)…\n`,
+    `${outcome.opened ? 'Opened your browser. If it did not open, visit' : 'Visit'} ${view.verificationUriComplete}\nand confirm the code: ${view.userCode}\nWaiting for approval (Ctrl-C to cancel)…\n`,
   );
 }
 
@@ -309,7 +323,9 @@ export function buildProgram(): Command {
       if (!client) return enrolLocally(paths, g(), !o.browser, o.label);
       let view = await client.startEnrolment(o.label);
       if (view.state === 'error') throw new CliError(view.message ?? 'enrolment failed');
-      showCode(g(), view, !o.browser);
+      const daemonConfig = validateAgentConfig((await client.getConfig()).config);
+      const coreUrl = daemonConfig.ok ? daemonConfig.config.core_url : undefined;
+      showCode(g(), view, !o.browser, coreUrl);
       let canceled = false;
       const onSigint = () => {
         canceled = true;

@@ -77,3 +77,21 @@ test('pause and resume from the UI carry the user reason', async () => {
   assert.equal((await handlers.resume()).state, 'running');
   assert.deepEqual(daemon.calls, ['pause:user', 'resume:user']);
 });
+
+test('attack: a Core-supplied file:// or foreign approval URL is never opened', async () => {
+  const { handlers, daemon, opened } = setup();
+  for (const url of [
+    'file:///etc/passwd',
+    'https://evil.example/device?user_code=WDJB-MJHT',
+    'http://127.0.0.1:8081/device?user_code=WDJB-MJHT',
+  ]) {
+    daemon.enrol = {
+      state: 'pending',
+      userCode: 'WDJB-MJHT',
+      verificationUri: url,
+      verificationUriComplete: url,
+    };
+    await assert.rejects(handlers.openEnrolPage(), /Not opening the approval page/);
+  }
+  assert.deepEqual(opened, []);
+});

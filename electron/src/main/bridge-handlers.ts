@@ -1,6 +1,8 @@
 // The implementation behind `window.retaia`: forwards to the daemon's control API and adds the
 // few shell-only services. Used by the IPC registration in the app and, unchanged, by the test
 // bridge that drives the renderer in Chromium, so both paths run the same code.
+import { approvalUrlProblem } from '@retaia/agent-core/core-api/approval-url.js';
+import { validateAgentConfig } from '@retaia/agent-core/config/config-schema.js';
 import type { AppPreferences, BridgeHandlers, PickedFolder } from '../shared/bridge-api.js';
 import type { DaemonControl } from './daemon-control.js';
 import { redactSecrets, restoreRedacted } from './secret-redaction.js';
@@ -30,15 +32,6 @@ function requireString(value: unknown, what: string): string {
   return value;
 }
 
-function isWebUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' || u.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
 export function createBridgeHandlers(
   daemon: () => DaemonControl,
   shell: ShellServices,
@@ -51,8 +44,16 @@ export function createBridgeHandlers(
   const openEnrolPage = async (): Promise<void> => {
     const view = await daemon().getEnrol();
     const url = view.verificationUriComplete ?? view.verificationUri;
-    // Only ever open the URL the daemon got from the Core, never one the renderer supplies.
-    if (view.state === 'pending' && url && isWebUrl(url)) await shell.openExternal(url);
+    // Only ever open the URL the daemon got from the Core, never one the renderer supplies,
+    // and only when it is a web page on the configured Core's own origin.
+    if (view.state !== 'pending' || !url) return;
+    const config = validateAgentConfig((await daemon().getConfig()).config);
+    const problem = approvalUrlProblem(url, config.ok ? config.config.core_url : undefined);
+    if (problem)
+      throw new BridgeInputError(
+        `Not opening the approval page: ${problem}. Check the address before visiting it.`,
+      );
+    await shell.openExternal(url);
   };
 
   return {
