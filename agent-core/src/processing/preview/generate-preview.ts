@@ -11,6 +11,7 @@ import {
   mediaTypeFromProbe,
 } from '../media-kind.js';
 import {
+  ProcessingAbortedError,
   ProcessingError,
   type Processor,
   type ProcessorContext,
@@ -25,17 +26,46 @@ import {
 } from '../tools/ffmpeg.js';
 import { decodeHeif, extractLargestEmbeddedJpeg, renderWebp } from '../tools/image.js';
 import { aacArgs, videoPreviewArgs } from './video-preview-args.js';
+import {
+  detectVideoEncoder,
+  VideoEncoderSelector,
+  type VideoEncoderChoice,
+  type VideoEncoderMode,
+} from './video-encoder.js';
 
 export const PHOTO_PREVIEW_PROFILE = { maxLongEdge: 2048, quality: 75 } as const;
 
 export interface PreviewOptions extends MediaProcessorOptions {
   /** x264 preset override (tests only; users get VIDEO_PREVIEW_PROFILE.preset). */
   x264Preset?: string;
+  /** `software` forces libx264; `auto` (default) uses a hardware encoder that passes a trial. */
+  videoEncoder?: VideoEncoderMode;
+  /** Where the detected encoder is remembered per ffmpeg binary (none: detect once per process). */
+  videoEncoderCacheFile?: string;
+  /** Shares one detection between processors, or forces a choice (tests). */
+  encoderSelector?: VideoEncoderSelector;
 }
 
 export class GeneratePreviewProcessor implements Processor {
   readonly jobType = 'generate_preview' as const;
-  constructor(private readonly opts: PreviewOptions = {}) {}
+  private readonly encoders: VideoEncoderSelector;
+
+  constructor(private readonly opts: PreviewOptions = {}) {
+    this.encoders =
+      opts.encoderSelector ??
+      new VideoEncoderSelector(() =>
+        detectVideoEncoder({
+          binaries: binariesFor(opts),
+          mode: opts.videoEncoder ?? 'auto',
+          ...(opts.videoEncoderCacheFile ? { cacheFile: opts.videoEncoderCacheFile } : {}),
+        }),
+      );
+  }
+
+  /** The encoder video proxies use now, and why (diagnostics, desktop app). */
+  videoEncoder(): Promise<VideoEncoderChoice> {
+    return this.encoders.current();
+  }
 
   async run(ctx: ProcessorContext): Promise<ProcessorOutput> {
     const started = Date.now();
@@ -66,21 +96,37 @@ export class GeneratePreviewProcessor implements Processor {
     started: number,
   ): Promise<ProcessorOutput> {
     const output = join(ctx.workDir, 'preview.mp4');
-    const plan = videoPreviewArgs(
-      ctx.sourcePath,
-      output,
-      probe,
-      this.opts.x264Preset ? { preset: this.opts.x264Preset } : {},
-    );
-    await this.encode(ctx, plan.args, plan.durationMs);
+    const preset = this.opts.x264Preset ? { preset: this.opts.x264Preset } : {};
+    const choice = await this.encoders.current();
+    let encoder = choice.encoder;
+    let plan = videoPreviewArgs(ctx.sourcePath, output, probe, { ...preset, encoder });
+    const warnings: string[] = [];
+    try {
+      await this.encode(ctx, plan.args, plan.durationMs);
+    } catch (err) {
+      // Only a hardware path gets a second chance; libx264 failing means the source is the problem.
+      if (!choice.hardware || err instanceof ProcessingAbortedError || ctx.signal.aborted)
+        throw err;
+      const fallback = this.encoders.markFailed(choice.encoder, (err as Error).message);
+      ctx.logger.warn(
+        { encoder: choice.encoder, reason: fallback.reason },
+        'hardware encode failed',
+      );
+      warnings.push(fallback.reason);
+      encoder = fallback.encoder;
+      plan = videoPreviewArgs(ctx.sourcePath, output, probe, { ...preset, encoder });
+      await this.encode(ctx, plan.args, plan.durationMs);
+    }
     return {
       type: 'derived',
       files: [{ kind: 'preview_video', path: output, contentType: 'video/mp4' }],
       metrics: {
         elapsed_ms: Date.now() - started,
         has_audio: plan.hasAudio,
+        encoder,
         ...(plan.fps ? { fps: plan.fps } : {}),
       },
+      ...(warnings.length ? { warnings } : {}),
     };
   }
 

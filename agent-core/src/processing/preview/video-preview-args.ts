@@ -3,6 +3,7 @@
 import { parseRate } from '../facts/probe-facts.js';
 import { isMotionVideo } from '../media-kind.js';
 import type { ProbeResult } from '../tools/ffmpeg.js';
+import { encoderArgs, type VideoEncoderName } from './video-encoder.js';
 
 export const VIDEO_PREVIEW_PROFILE = {
   maxHeight: 720,
@@ -52,7 +53,7 @@ export function videoPreviewArgs(
   source: string,
   output: string,
   probe: ProbeResult,
-  profile: { preset?: string } = {},
+  profile: { preset?: string; encoder?: VideoEncoderName } = {},
 ): VideoPreviewPlan {
   const v = findVideo(probe);
   if (!v) throw new Error('no video stream');
@@ -74,8 +75,13 @@ export function videoPreviewArgs(
   // no `-fps_mode`, which ffmpeg 4.x (Ubuntu 22.04) does not know.
   if (fps) filters.push(`fps=${fps}`);
   filters.push('format=yuv420p');
+  const encoder = encoderArgs(profile.encoder ?? 'libx264', {
+    crf: VIDEO_PREVIEW_PROFILE.crf,
+    x264Preset: profile.preset ?? VIDEO_PREVIEW_PROFILE.preset,
+  });
+  filters.push(...encoder.filterTail);
 
-  const args = ['-i', source, '-map', '0:v:0'];
+  const args = [...encoder.inputArgs, '-i', source, '-map', '0:v:0'];
   if (audio) args.push('-map', '0:a:0');
   args.push(
     '-map_metadata',
@@ -86,14 +92,7 @@ export function videoPreviewArgs(
     '-dn',
     '-vf',
     filters.join(','),
-    '-c:v',
-    'libx264',
-    '-profile:v',
-    'high',
-    '-preset',
-    profile.preset ?? VIDEO_PREVIEW_PROFILE.preset,
-    '-crf',
-    String(VIDEO_PREVIEW_PROFILE.crf),
+    ...encoder.codecArgs,
     '-g',
     String(gop),
     '-keyint_min',
