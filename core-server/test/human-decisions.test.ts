@@ -535,3 +535,30 @@ test('a job that fails for good: the asset moves on to DECISION_PENDING with the
   });
   assert.equal(refused.status, 409, JSON.stringify(refused.body));
 });
+
+test('GET /assets?sort=-updated_at lists the most recently changed asset first (live review polls it); an unknown sort is a 422', async () => {
+  const ids = await discover('sort/a.jpg', 'sort/b.jpg');
+  const a = ids['INBOX/sort/a.jpg']!;
+  forceState(a, 'DECISION_PENDING');
+  const noted = await user('PATCH', `/assets/${a}`, {
+    body: { notes: 'x' },
+    etag: await etagOf(a),
+  });
+  assert.equal(noted.status, 200);
+  const top = await user('GET', '/assets?sort=-updated_at&limit=1');
+  assert.equal(top.status, 200);
+  assert.equal(top.body.items[0].uuid, a);
+  assert.equal(top.body.items[0].revision_etag, noted.headers.get('etag'));
+  assert.deepEqual(contract.responseErrors('GET', '/assets', 200, top.body), []);
+  const names = (await user('GET', '/assets?sort=name&limit=500')).body.items.map(
+    (i: any) => i.name as string,
+  );
+  assert.ok(names.length > 2);
+  assert.deepEqual(
+    names,
+    [...names].sort((x, y) => x.toLowerCase().localeCompare(y.toLowerCase())),
+  );
+  const bad = await user('GET', '/assets?sort=size');
+  assert.equal(bad.status, 422);
+  assert.match(bad.body.message, /sort must be one of/);
+});

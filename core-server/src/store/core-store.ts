@@ -2,6 +2,7 @@
 // interface; the embedded SQLite implementation is the default, and a PostgreSQL one (several
 // Core replicas, FOR UPDATE SKIP LOCKED claims) can be added behind it. Methods are async for
 // that reason even though better-sqlite3 is synchronous.
+import type { AssetSort } from '../domain/asset-sort.js';
 import type { FeatureFlags, MediaType, ProcessingProfile, AssetState } from '@retaia/protocol';
 import type { ClaimJobInput } from './sqlite/jobs/claim-job.js';
 import type { CompleteJobInput, CompleteJobResult } from './sqlite/jobs/complete-job.js';
@@ -77,6 +78,8 @@ export interface AssetListFilter {
   q?: string;
   states?: AssetState[];
   mediaType?: MediaType;
+  /** Contract sort value (validated by the route); default `-created_at`. */
+  sort?: AssetSort;
   limit: number;
   offset: number;
 }

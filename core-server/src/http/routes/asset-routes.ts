@@ -11,6 +11,7 @@ import {
 } from '@retaia/protocol';
 import type { FastifyInstance } from 'fastify';
 import { assetEtag } from '../../domain/asset-etag.js';
+import { ASSET_SORTS, isAssetSort } from '../../domain/asset-sort.js';
 import { isRangeCapable } from '../../domain/derived-kinds.js';
 import { CoreError, notFound, validationFailed } from '../../errors/core-error.js';
 import type { CoreContext } from '../../server/core-context.js';
@@ -36,10 +37,14 @@ export function registerAssetRoutes(api: FastifyInstance, ctx: CoreContext): voi
       media_type?: string;
       limit?: string;
       cursor?: string;
+      sort?: string;
     };
   }>('/assets', async (request, reply) => {
     await resolveActor(ctx, request);
-    const { q, state, media_type } = request.query;
+    const { q, state, media_type, sort } = request.query;
+    if (sort !== undefined && !isAssetSort(sort)) {
+      throw validationFailed(`sort must be one of ${ASSET_SORTS.join(', ')}`);
+    }
     const states = state ? [...new Set(state.split(','))] : undefined;
     if (states?.some((s) => !ASSET_STATES.includes(s as AssetState))) {
       throw validationFailed(`state must be among ${ASSET_STATES.join(', ')}`);
@@ -54,6 +59,7 @@ export function registerAssetRoutes(api: FastifyInstance, ctx: CoreContext): voi
       q: q?.slice(0, 200),
       states: states as AssetState[] | undefined,
       mediaType: media_type as MediaType | undefined,
+      sort,
       limit: limit + 1,
       offset,
     });

@@ -1,6 +1,7 @@
 // Embedded SQLite implementation of CoreStore (better-sqlite3, WAL, one file in the data dir).
 // Queue transitions live in ./jobs/ (one file each); this class wires them and holds the small
 // CRUD of the other tables.
+import { orderByFor } from '../../domain/asset-sort.js';
 import { randomUUID } from 'node:crypto';
 import type { FeatureFlags } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
@@ -457,7 +458,7 @@ export class SqliteCoreStore implements CoreStore {
       params.push(f.mediaType);
     }
     const sql = `SELECT * FROM assets ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, uuid ASC LIMIT ? OFFSET ?`;
+      ORDER BY ${orderByFor(f.sort)} LIMIT ? OFFSET ?`;
     return (this.db.prepare(sql).all(...params, f.limit, f.offset) as Row[]).map(mapAsset);
   }
   async listDerived(uuid: string) {
