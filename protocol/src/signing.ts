@@ -2,9 +2,11 @@
 // The signed text is six lines joined by "\n" with no trailing newline:
 //   METHOD, path as received (with /api/v1, no query), agent_id, timestamp, nonce, sha256(body).
 // Decision: X-Retaia-Signature carries base64 of the ASCII-armored detached signature, because
-// HTTP headers cannot carry the armor's newlines. This module is the only one touching OpenPGP.
+// HTTP headers cannot carry the armor's newlines. OpenPGP is touched only here and in the native
+// Ed25519 fast path (ed25519-native.ts), which openpgp.js backs for every other key or signature.
 import { createHash, randomUUID } from 'node:crypto';
 import * as openpgp from 'openpgp';
+import { Ed25519Signer, Ed25519Verifier } from './ed25519-native.js';
 
 export const SIGNATURE_HEADERS = {
   agentId: 'x-retaia-agent-id',
@@ -84,12 +86,20 @@ export async function generateAgentKey(userName: string): Promise<GeneratedAgent
 export interface ParsedPublicKey {
   key: openpgp.PublicKey;
   fingerprint: string;
+  /** node:crypto verifier for the common Ed25519 case; absent for keys openpgp.js must handle. */
+  native?: Ed25519Verifier;
 }
 
+/** Parse once per key and keep the result: parsing and the key checks are the expensive part. */
 export async function readAgentPublicKey(armored: string): Promise<ParsedPublicKey> {
   const key = await openpgp.readKey({ armoredKey: armored });
   if (key.isPrivate()) throw new Error('expected a public key, got a private key');
-  return { key: key as openpgp.PublicKey, fingerprint: key.getFingerprint().toUpperCase() };
+  const publicKey = key as openpgp.PublicKey;
+  return {
+    key: publicKey,
+    fingerprint: key.getFingerprint().toUpperCase(),
+    native: await Ed25519Verifier.forKey(publicKey),
+  };
 }
 
 /** Signs requests for one agent identity. Parse the private key once and reuse the signer. */
@@ -98,11 +108,18 @@ export class RequestSigner {
     readonly agentId: string,
     readonly fingerprint: string,
     private readonly privateKey: openpgp.PrivateKey,
+    /** node:crypto signer when the key is a plain Ed25519 key (the ones generateAgentKey makes). */
+    private readonly native: Ed25519Signer | undefined,
   ) {}
 
   static async fromArmored(agentId: string, privateKeyArmored: string): Promise<RequestSigner> {
     const privateKey = await openpgp.readPrivateKey({ armoredKey: privateKeyArmored });
-    return new RequestSigner(agentId, privateKey.getFingerprint().toUpperCase(), privateKey);
+    return new RequestSigner(
+      agentId,
+      privateKey.getFingerprint().toUpperCase(),
+      privateKey,
+      await Ed25519Signer.forKey(privateKey),
+    );
   }
 
   /** Headers for one HTTP attempt: a fresh nonce and timestamp every call. */
@@ -132,12 +149,14 @@ export class RequestSigner {
       nonce,
       bodySha256,
     });
-    const armored = await openpgp.sign({
-      message: await openpgp.createMessage({ binary: Buffer.from(text, 'utf8') }),
-      signingKeys: this.privateKey,
-      detached: true,
-      format: 'armored',
-    });
+    const armored = this.native
+      ? this.native.sign(text)
+      : await openpgp.sign({
+          message: await openpgp.createMessage({ binary: Buffer.from(text, 'utf8') }),
+          signingKeys: this.privateKey,
+          detached: true,
+          format: 'armored',
+        });
     return {
       [SIGNATURE_HEADERS.agentId]: this.agentId,
       [SIGNATURE_HEADERS.fingerprint]: this.fingerprint,
@@ -148,7 +167,23 @@ export class RequestSigner {
   }
 }
 
-/** True when `signatureBase64` is a valid detached signature of `text` by `publicKey`. */
+/**
+ * True when `signatureBase64` is a valid detached signature of `text` by the key: natively when
+ * the key and the signature fit the Ed25519 fast path, by openpgp.js otherwise.
+ */
+export async function verifyRequestSignature(
+  key: ParsedPublicKey,
+  text: string,
+  signatureBase64: string,
+): Promise<boolean> {
+  const native = key.native?.check(text, Buffer.from(signatureBase64, 'base64').toString('utf8'));
+  return native ?? verifyDetachedSignature(key.key, text, signatureBase64);
+}
+
+/**
+ * True when `signatureBase64` is a valid detached signature of `text` by `publicKey`, decided by
+ * openpgp.js alone (the reference the native path is tested against).
+ */
 export async function verifyDetachedSignature(
   publicKey: openpgp.PublicKey,
   text: string,

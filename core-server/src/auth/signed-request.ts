@@ -8,7 +8,7 @@ import {
   buildSigningTextFromDigest,
   readAgentPublicKey,
   stripQuery,
-  verifyDetachedSignature,
+  verifyRequestSignature,
   type ParsedPublicKey,
 } from '@retaia/protocol';
 import type { FastifyRequest } from 'fastify';
@@ -26,6 +26,10 @@ export interface SignedBy {
   agent?: AgentRecord;
 }
 
+/**
+ * Parsed keys by their armored text (so a re-registered agent with a new key gets a new entry):
+ * parsing and the key's self-checks cost far more than a verification.
+ */
 const keyCache = new Map<string, ParsedPublicKey>();
 
 async function parseKey(armored: string): Promise<ParsedPublicKey> {
@@ -103,7 +107,7 @@ export async function verifySignedRequest(
     nonce,
     bodySha256,
   });
-  if (!(await verifyDetachedSignature(key.key, text, signature))) {
+  if (!(await verifyRequestSignature(key, text, signature))) {
     return reject('signature does not verify');
   }
   if (!(await ctx.store.rememberNonce(agentId, nonce, ctx.clock(), NONCE_WINDOW_MS))) {
