@@ -102,6 +102,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, ms = 60
 
 const node = process.execPath;
 const coreCli = join(repo, 'core-server/bin/core-server.js');
+const demoCore = join(repo, 'scripts/demo-core.ts');
 const agentCli = join(repo, 'agent-core/bin/retaia-agent.js');
 
 async function startCore(port: number) {
@@ -113,9 +114,8 @@ async function startCore(port: number) {
         storageId,
         dataDir: paths.coreData,
         port,
-        // Demo mode only: agents on this machine are approved without a human, and files
-        // become READY after 10 s instead of 5 min so the demo moves within a minute.
-        autoApproveDeviceFlow: true,
+        // Demo mode only: files become READY after 10 s instead of 5 min so the demo moves
+        // within a minute. Agents on this machine are approved by scripts/demo-core.ts.
         stabilityWindowMs: 10_000,
         scanIntervalMs: 3_000,
         deviceFlowIntervalSeconds: 1,
@@ -125,7 +125,13 @@ async function startCore(port: number) {
       2,
     ),
   );
-  const core = spawnLogged('core-server', node, [coreCli, 'serve', '--config', paths.coreConfig]);
+  const core = spawnLogged('core-server', node, [
+    '--import',
+    'tsx',
+    demoCore,
+    '--config',
+    paths.coreConfig,
+  ]);
   const m = await waitForLine(core, /listening on (\S+)/, 'core-server');
   return m[1]!.replace(/\/api\/v1\/?$/, '');
 }
@@ -141,10 +147,9 @@ function ensureDemoUser() {
       paths.coreData,
       '--email',
       demoUser.email,
-      '--password',
-      demoUser.password,
+      '--password-stdin',
     ],
-    { cwd: repo, encoding: 'utf8' },
+    { cwd: repo, encoding: 'utf8', input: demoUser.password },
   );
   if (r.status !== 0 && !/exist|UNIQUE/i.test(r.stderr)) {
     say(`could not create the demo operator: ${r.stderr.trim()}`);

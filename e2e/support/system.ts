@@ -86,7 +86,7 @@ export class System {
       storageId: STORAGE_ID,
       dataDir: join(this.root, 'core'),
       port: this.port,
-      autoApproveDeviceFlow: true,
+      demoAutoApproveDeviceFlow: true,
       deviceFlowIntervalSeconds: 0,
       stabilityWindowMs: this.opts.stabilityWindowMs ?? 0,
       scanIntervalMs: 250,

@@ -11,18 +11,20 @@ export async function mintClientToken(
   ctx: CoreContext,
   clientId: string,
   secretKey: string,
+  requesterIp: string,
 ): Promise<ClientTokenResponse> {
-  const limits = ctx.options.rateLimits;
-  const key = `token-failures:${clientId}`;
-  ctx.limiter.check(key, { max: limits.tokenFailuresPerWindow, windowMs: limits.windowMs });
+  const ticket = ctx.guesses.reserve('token', requesterIp, clientId);
+  await ticket.paced();
   const client = await ctx.store.getClient(clientId);
   if (!client || !client.secret_hash || !tokenMatches(secretKey, client.secret_hash)) {
-    ctx.limiter.record(key);
-    await ctx.store.logSecurityEvent('client_token_rejected', { client_id: clientId });
+    await ctx.store.logSecurityEvent('client_token_rejected', {
+      client_id: clientId,
+      ip: requesterIp,
+    });
     ctx.logger.warn({ client_id: clientId }, 'client token mint rejected: invalid credentials');
     throw unauthorized('invalid client credentials');
   }
-  ctx.limiter.reset(key);
+  ticket.succeeded();
   const token = randomSecret('rtc_');
   await ctx.store.replaceClientToken(
     clientId,

@@ -12,6 +12,10 @@ export const OPERATOR_USER_ID = '00000000-0000-4000-8000-000000000000';
 
 const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 
+function isLoopbackAddress(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+}
+
 function newUserCode(): string {
   let s = '';
   for (let i = 0; i < 8; i++) s += USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)];
@@ -21,12 +25,15 @@ function newUserCode(): string {
 export async function startDeviceFlow(
   ctx: CoreContext,
   clientLabel: string | undefined,
-  requesterKey: string,
+  requesterIp: string,
 ): Promise<DeviceStartResponse> {
   const limits = ctx.options.rateLimits;
-  const key = `device-start:${requesterKey}`;
-  ctx.limiter.check(key, { max: limits.deviceStartsPerWindow, windowMs: limits.windowMs });
-  ctx.limiter.record(key);
+  ctx.limiter.reserve([
+    {
+      key: `device-start:${requesterIp}`,
+      budget: { max: limits.deviceStartsPerWindow, windowMs: limits.windowMs },
+    },
+  ]);
   const deviceCode = randomSecret('rdc_');
   const userCode = newUserCode();
   const now = ctx.clock();
@@ -43,8 +50,11 @@ export async function startDeviceFlow(
     client_id: null,
     approved_at: null,
     approved_by_user_id: null,
+    requester_ip: requesterIp,
   });
-  if (ctx.options.autoApproveDeviceFlow) {
+  // Demo only; start-core-server refuses it unless Core listens on loopback, and a request that
+  // came through a proxy from elsewhere is still left for a human.
+  if (ctx.demoAutoApproveDeviceFlow && isLoopbackAddress(requesterIp)) {
     await ctx.store.approveDeviceFlow(userCode, OPERATOR_USER_ID, now);
     ctx.logger.warn({ user_code: userCode }, 'device flow auto-approved (demo mode)');
   }

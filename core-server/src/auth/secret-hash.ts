@@ -48,3 +48,20 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const expected = Buffer.from(hash, 'base64url');
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * verifyPassword for a user who may not exist: an unknown e-mail is checked against a dummy
+ * hash with the same parameters, so it costs the same time as a wrong password and the answer
+ * time does not reveal which e-mails have accounts.
+ */
+export async function verifyPasswordOfUser(
+  password: string,
+  stored: string | undefined,
+): Promise<boolean> {
+  if (stored !== undefined) return verifyPassword(password, stored);
+  dummyHash ??= hashPassword(randomSecret('dummy_'));
+  await verifyPassword(password, await dummyHash);
+  return false;
+}

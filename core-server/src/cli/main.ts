@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { OPERATOR_USER_ID } from '../auth/device-flow.js';
 import { hashPassword } from '../auth/secret-hash.js';
 import { loadCliConfig } from '../config/load-cli-config.js';
+import { promptPassword, readPasswordFromStdin } from './read-password.js';
 import { startCoreServer } from '../server/start-core-server.js';
 import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
 
@@ -123,16 +124,25 @@ dataDirOption(
   program
     .command('users')
     .command('add')
-    .description('add a human operator')
+    .description('add a human operator (the password is prompted for, or read from stdin)')
     .requiredOption('--email <email>')
-    .requiredOption('--password <password>', 'or set RETAIA_CORE_USER_PASSWORD'),
-).action((o) =>
-  withStore(o.dataDir, async (s) => {
-    if (o.password.length < 8) throw new Error('password must have at least 8 characters');
-    const u = await s.addUser(o.email, await hashPassword(o.password));
+    .option('--password-stdin', 'read the password from standard input (for scripts)')
+    .option('--password <password>', 'refused: a password in argv is visible to other users'),
+).action(async (o) => {
+  if (o.password !== undefined) {
+    throw new Error(
+      'passwords are not taken on the command line (visible in ps and shell history); type it at the prompt or pipe it with --password-stdin',
+    );
+  }
+  const password = o.passwordStdin
+    ? await readPasswordFromStdin()
+    : await promptPassword(`password for ${o.email}: `);
+  if (password.length < 8) throw new Error('password must have at least 8 characters');
+  await withStore(o.dataDir, async (s) => {
+    const u = await s.addUser(o.email, await hashPassword(password));
     print({ user_id: u.user_id, email: u.email });
-  }),
-);
+  });
+});
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`core-server: ${err.message}\n`);

@@ -25,7 +25,6 @@ export const coreOptionsSchema = z.object({
   /** Sweeper period for lease expiry and upload GC. */
   sweepIntervalMs: z.number().int().positive().default(1_000),
   featureFlags: z.record(z.string(), z.boolean()).default({}),
-  autoApproveDeviceFlow: z.boolean().default(false),
   deviceFlowIntervalSeconds: z.number().int().min(0).default(5),
   deviceFlowTtlSeconds: z.number().int().positive().default(600),
   maxAttempts: z.number().int().min(1).default(3),
@@ -42,8 +41,16 @@ export const coreOptionsSchema = z.object({
   rateLimits: z
     .object({
       deviceStartsPerWindow: z.number().int().positive().default(20),
+      /** Failed client-secret guesses per source IP and client_id. */
       tokenFailuresPerWindow: z.number().int().positive().default(5),
+      /** Failed password guesses per source IP and e-mail. */
       loginFailuresPerWindow: z.number().int().positive().default(5),
+      /** Login (or token) attempts per source IP over all accounts. */
+      guessesPerIpPerWindow: z.number().int().positive().default(30),
+      /** Failures of one account (from anywhere) before its attempts are paced. */
+      accountFailuresBeforePacing: z.number().int().min(0).default(10),
+      accountPaceBaseMs: z.number().int().positive().default(250),
+      accountPaceMaxMs: z.number().int().positive().default(5_000),
       slowDownsBeforeBlock: z.number().int().positive().default(5),
       windowMs: z
         .number()
@@ -53,6 +60,27 @@ export const coreOptionsSchema = z.object({
     })
     .prefault({}),
   tls: z.object({ cert: z.string(), key: z.string() }).optional(),
+  /**
+   * Addresses (IPs or CIDRs) of reverse proxies whose X-Forwarded-For is believed. Empty: the
+   * header is ignored and the peer address is the client (per-IP budgets cannot be dodged).
+   */
+  trustedProxies: z.array(z.string().min(1)).default([]),
+  /** Whole request (headers + body) must arrive within this time, or the connection is cut. */
+  requestTimeoutMs: z.number().int().positive().default(120_000),
+  /** Request headers must arrive within this time. */
+  headersTimeoutMs: z.number().int().positive().default(20_000),
+  /** Open (not yet completed) derived uploads one agent may hold at once. */
+  maxOpenUploadsPerAgent: z.number().int().positive().default(32),
+  /** Sum of declared sizes of one agent's open uploads (bytes staged on the NAS). */
+  maxStagedBytesPerAgent: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 ** 3),
+  /** Security events and finished device flows are kept this long, and at most this many. */
+  securityEventRetentionDays: z.number().positive().default(30),
+  maxSecurityEvents: z.number().int().positive().default(100_000),
+  maxDeviceFlows: z.number().int().positive().default(10_000),
   /** Built review page served under /review/ (default core-server/review-ui/dist). */
   reviewUiDir: z.string().optional(),
   /** Build the review page at start when dist/ is missing or stale (needs dev dependencies). */
@@ -63,6 +91,12 @@ export const coreOptionsSchema = z.object({
 
 export type CoreOptionsInput = z.input<typeof coreOptionsSchema> & {
   logger?: pino.Logger;
+  /**
+   * Demo only: approve every device flow without a human. Deliberately not a config key or
+   * environment variable (a config file cannot turn it on), and refused unless `host` is a
+   * loopback address, so only a program starting Core on its own machine can use it.
+   */
+  demoAutoApproveDeviceFlow?: boolean;
   /** Fault injection between move/purge steps (tests only; see MoveContext.hooks). */
   moveHooks?: MoveContext['hooks'];
 };

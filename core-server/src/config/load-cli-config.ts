@@ -6,7 +6,7 @@ import { coreOptionsSchema, type CoreOptions } from './core-options.js';
 
 const ENV: Record<
   string,
-  { key: keyof CoreOptions; type: 'string' | 'number' | 'boolean' | 'json' }
+  { key: keyof CoreOptions; type: 'string' | 'number' | 'boolean' | 'json' | 'list' }
 > = {
   RETAIA_CORE_STORAGE_ROOT: { key: 'storageRoot', type: 'string' },
   RETAIA_CORE_STORAGE_ID: { key: 'storageId', type: 'string' },
@@ -20,7 +20,15 @@ const ENV: Record<
   RETAIA_CORE_MAX_ATTEMPTS: { key: 'maxAttempts', type: 'number' },
   RETAIA_CORE_FEATURE_FLAGS: { key: 'featureFlags', type: 'json' },
   RETAIA_CORE_VIDEO_PROXY_SIDECARS: { key: 'videoProxySidecars', type: 'boolean' },
-  RETAIA_CORE_AUTO_APPROVE_DEVICE_FLOW: { key: 'autoApproveDeviceFlow', type: 'boolean' },
+  RETAIA_CORE_TRUSTED_PROXIES: { key: 'trustedProxies', type: 'list' },
+};
+
+/** Settings that used to be configurable and are now refused loudly rather than ignored. */
+const REMOVED: Record<string, string> = {
+  autoApproveDeviceFlow:
+    'autoApproveDeviceFlow is not a configuration setting (it handed agent credentials to anyone who asked); approve devices on /device or with `core-server clients approve <code>`',
+  RETAIA_CORE_AUTO_APPROVE_DEVICE_FLOW:
+    'RETAIA_CORE_AUTO_APPROVE_DEVICE_FLOW is no longer supported; approve devices on /device or with `core-server clients approve <code>`',
 };
 
 export class ConfigError extends Error {
@@ -34,6 +42,11 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (v === undefined || v === '') continue;
     if (spec.type === 'number') out[spec.key] = Number(v);
     else if (spec.type === 'boolean') out[spec.key] = v === '1' || v.toLowerCase() === 'true';
+    else if (spec.type === 'list')
+      out[spec.key] = v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
     else if (spec.type === 'json') {
       try {
         out[spec.key] = JSON.parse(v);
@@ -62,9 +75,14 @@ export function loadCliConfig(
   const definedFlags = Object.fromEntries(
     Object.entries(flags).filter(([k, v]) => v !== undefined && k !== 'config'),
   );
+  const fileOptions = fromFile(file);
+  const setInEnv = Object.keys(env).filter((name) => env[name]);
+  for (const name of [...Object.keys(fileOptions), ...setInEnv]) {
+    if (REMOVED[name]) throw new ConfigError(REMOVED[name]);
+  }
   const merged = {
     dataDir: 'retaia-core-data',
-    ...fromFile(file),
+    ...fileOptions,
     ...fromEnv(env),
     ...definedFlags,
   };

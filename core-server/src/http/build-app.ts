@@ -14,6 +14,8 @@ import { registerWebPages } from './routes/web-pages.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
+import { checkQuery } from './query-guard.js';
+import { pathScrubber } from './scrub-paths.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,14 +35,29 @@ export function errorBody(err: CoreError, correlationId: string) {
 }
 
 export function buildApp(ctx: CoreContext, https?: { cert: string; key: string }): FastifyInstance {
+  const o = ctx.options;
+  // A request (headers + body) that does not arrive in time is cut: a body trickled one byte at
+  // a time must not hold a connection forever. Node checks these timers every
+  // connectionsCheckingInterval, so that interval follows the shortest timeout.
+  const serverTimeouts = {
+    headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs),
+    connectionsCheckingInterval: Math.max(100, Math.min(5_000, o.requestTimeoutMs / 4)),
+  };
   const app = Fastify({
     loggerInstance: ctx.logger,
     genReqId: () => randomUUID(),
     bodyLimit: 4 * 1024 * 1024,
+    requestTimeout: o.requestTimeoutMs,
+    // X-Forwarded-For is believed only from the configured reverse proxies (per-IP budgets).
+    trustProxy: o.trustedProxies.length > 0 ? o.trustedProxies : false,
     // Agents keep connections alive; close() must not wait for them.
     forceCloseConnections: true,
-    ...(https ? { https } : {}),
+    ...(https ? { https: { ...https, ...serverTimeouts } } : { http: serverTimeouts }),
   }) as unknown as FastifyInstance;
+  const scrub = pathScrubber({
+    '<storage root>': o.storageRoot,
+    '<data dir>': o.dataDir,
+  });
 
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const buf = body as Buffer;
@@ -59,8 +76,15 @@ export function buildApp(ctx: CoreContext, https?: { cert: string; key: string }
     done(null, undefined);
   });
 
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', async (request) => {
+    checkQuery(request.query);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-correlation-id', request.id);
+    // API JSON and derived bytes alike: browsers must not guess another type (e.g. HTML).
+    reply.header('x-content-type-options', 'nosniff');
+    return typeof payload === 'string' ? scrub(payload) : payload;
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -39,7 +39,9 @@ export async function submitJobResult(
         );
       }
       const upload = await ctx.store.getUpload(assertUuid(e.ref, 'derived_manifest[].ref'));
-      if (!upload || upload.asset_uuid !== asset.uuid) throw notFound('upload', e.ref);
+      // Only the submitting agent's own uploads: another agent's bytes are not its to publish.
+      if (!upload || upload.asset_uuid !== asset.uuid || upload.agent_id !== agentId)
+        throw notFound('upload', e.ref);
       if (upload.status !== 'COMPLETED') {
         throw validationFailed(`upload ${e.ref} is ${upload.status.toLowerCase()}, not completed`);
       }

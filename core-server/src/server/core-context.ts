@@ -3,6 +3,7 @@
 import type { FeatureFlags } from '@retaia/protocol';
 import type pino from 'pino';
 import type { AttemptLimiter } from '../auth/attempt-limiter.js';
+import type { GuessGuard } from '../auth/guess-guard.js';
 import type { CoreOptions } from '../config/core-options.js';
 import type { MoveContext } from '../moves/index.js';
 import type { CoreStore } from '../store/core-store.js';
@@ -14,6 +15,10 @@ export interface CoreContext {
   logger: pino.Logger;
   clock: () => number;
   limiter: AttemptLimiter;
+  /** Password and client-secret guess budgets (per IP, per IP+account, account pacing). */
+  guesses: GuessGuard;
+  /** Demo only (loopback, set programmatically): approve device flows without a human. */
+  demoAutoApproveDeviceFlow: boolean;
   /** Storage layout, journal and asset ports the mover and purger run with. */
   moves: MoveContext;
   /** Base URL of this server without /api/v1 (set once listening). */

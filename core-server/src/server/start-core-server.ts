@@ -6,6 +6,7 @@ import type { FeatureFlags } from '@retaia/protocol';
 import { API_PREFIX } from '@retaia/protocol';
 import pino from 'pino';
 import { AttemptLimiter } from '../auth/attempt-limiter.js';
+import { GuessGuard } from '../auth/guess-guard.js';
 import { OPERATOR_USER_ID } from '../auth/device-flow.js';
 import { hashPassword } from '../auth/secret-hash.js';
 import { NONCE_WINDOW_MS } from '../auth/signed-request.js';
@@ -21,6 +22,11 @@ import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
 import { collectExpiredUploads, finishInterruptedPublications } from '../uploads/upload-gc.js';
 import { DEFAULT_FEATURE_FLAGS, type CoreContext } from './core-context.js';
 import { describeAgents } from './describe-agents.js';
+import { pruneSecurityRecords } from './prune-security-records.js';
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
 
 export interface CoreOperator {
   approveDevice(userCode: string): Promise<void>;
@@ -47,24 +53,32 @@ export interface RunningCoreServer {
 }
 
 export async function startCoreServer(input: CoreOptionsInput): Promise<RunningCoreServer> {
-  const { logger: givenLogger, moveHooks, ...rest } = input;
+  const { logger: givenLogger, moveHooks, demoAutoApproveDeviceFlow = false, ...rest } = input;
   const options = coreOptionsSchema.parse({
     ...rest,
     storageRoot: path.resolve(rest.storageRoot),
     dataDir: path.resolve(rest.dataDir),
   });
+  if (demoAutoApproveDeviceFlow && !isLoopbackHost(options.host)) {
+    throw new Error(
+      `demoAutoApproveDeviceFlow needs a loopback host (127.0.0.1, ::1 or localhost), not ${options.host}: anyone who can reach Core would receive agent credentials`,
+    );
+  }
   const logger = givenLogger ?? pino({ name: 'core-server' });
   await prepareStorageRoot(options.storageRoot, options.storageId);
   const store = new SqliteCoreStore(options.dataDir);
   const flags: FeatureFlags = { ...DEFAULT_FEATURE_FLAGS, ...options.featureFlags };
   const clock = () => Date.now();
+  const limiter = new AttemptLimiter(clock);
   const ctx: CoreContext = {
     store,
     options,
     flags,
     logger,
     clock,
-    limiter: new AttemptLimiter(clock),
+    limiter,
+    guesses: new GuessGuard(limiter, options.rateLimits, clock),
+    demoAutoApproveDeviceFlow,
     baseUrl: '',
     moves: {
       storage: { root: options.storageRoot, storage_id: options.storageId, paths: STORAGE_DIRS },
@@ -109,6 +123,7 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
     if (expired.length) logger.info({ job_ids: expired }, 'leases expired; jobs back to pending');
     await collectExpiredUploads(ctx);
     await store.pruneExpired(now, NONCE_WINDOW_MS, IDEMPOTENCY_WINDOW_MS);
+    await pruneSecurityRecords(ctx);
   };
   let closed = false;
   const guard = (what: string, fn: () => Promise<unknown>) => () => {

@@ -11,6 +11,11 @@ import type { LeaseProof } from './sqlite/jobs/check-lease.js';
 import type { ListClaimableJobsInput } from './sqlite/jobs/list-claimable-jobs.js';
 import type { HumanMutationInput, HumanPatch } from './sqlite/human-mutations.js';
 import type { DecisionHistoryEntry } from './sqlite/decision-history.js';
+import type {
+  AgentUploadUsage,
+  SecurityPruneInput,
+  SecurityRowCounts,
+} from './sqlite/security-records.js';
 import type { AssetRecords, MoveJournal } from '../moves/index.js';
 import type {
   AgentRecord,
@@ -27,6 +32,10 @@ import type {
 
 export type { ClaimJobInput, CompleteJobInput, CompleteJobResult, FailJobInput, LeaseProof };
 export type { DecisionHistoryEntry, HumanMutationInput, HumanPatch };
+export type { AgentUploadUsage, SecurityPruneInput, SecurityRowCounts };
+
+/** A device flow with the address that started it (shown on the approval page). */
+export type DeviceFlowWithRequester = DeviceFlowRecord & { requester_ip?: string | null };
 
 export interface ScanIndexEntry {
   uuid: string;
@@ -97,16 +106,16 @@ export interface CoreStore {
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   saveUserToken(tokenHash: string, userId: string, expiresAtMs: number): Promise<void>;
   findUserByToken(tokenHash: string, nowMs: number): Promise<UserRecord | undefined>;
+  /** Logout: the token stops working at once. Returns whether it existed. */
+  revokeUserToken(tokenHash: string): Promise<boolean>;
 
-  createDeviceFlow(flow: DeviceFlowRecord): Promise<void>;
+  createDeviceFlow(flow: DeviceFlowWithRequester): Promise<void>;
   findDeviceFlow(deviceCodeHash: string): Promise<DeviceFlowRecord | undefined>;
-  findDeviceFlowByUserCode(userCode: string): Promise<DeviceFlowRecord | undefined>;
+  findDeviceFlowByUserCode(userCode: string): Promise<DeviceFlowWithRequester | undefined>;
   recordDevicePoll(deviceCodeHash: string, nowMs: number, slowDown: boolean): Promise<void>;
   /** PENDING → APPROVED; creates the client (without a secret yet). */
   approveDeviceFlow(userCode: string, userId: string, nowMs: number): Promise<DeviceFlowRecord>;
   denyDeviceFlow(userCode: string): Promise<DeviceFlowRecord>;
-  /** PENDING, unexpired flows (for the /device approval page). */
-  listPendingDeviceFlows(nowMs: number): Promise<DeviceFlowRecord[]>;
   cancelDeviceFlow(deviceCodeHash: string): Promise<void>;
   /** APPROVED → CONSUMED, storing the hash of the one-shot secret handed to the agent. */
   consumeDeviceFlow(deviceCodeHash: string, secretHash: string): Promise<ClientRecord>;
@@ -122,7 +131,6 @@ export interface CoreStore {
 
   getAgent(agentId: string): Promise<AgentRecord | undefined>;
   saveAgent(agent: AgentRecord): Promise<void>;
-  setIdentityConflict(agentId: string, conflict: boolean): Promise<void>;
   touchAgent(agentId: string, nowMs: number): Promise<void>;
   listAgents(): Promise<AgentRecord[]>;
   agentJobDigest(agentId: string): Promise<AgentJobDigest>;
@@ -167,6 +175,8 @@ export interface CoreStore {
   markUploadCompleted(uploadId: string, sha256: string, expiresAtMs: number): Promise<void>;
   listExpiredUploads(nowMs: number): Promise<UploadRecord[]>;
   markUploadExpired(uploadId: string): Promise<void>;
+  /** Open uploads of one agent and their declared bytes (quota at init). */
+  agentUploadUsage(agentId: string, nowMs: number): Promise<AgentUploadUsage>;
 
   /** Ports of the moves domain (journal, locks, audit, asset paths/state). */
   readonly moveJournal: MoveJournal;
@@ -187,4 +197,7 @@ export interface CoreStore {
 
   /** Drops nonces and idempotency keys older than their windows. */
   pruneExpired(nowMs: number, nonceWindowMs: number, idempotencyWindowMs: number): Promise<void>;
+  /** Bounds the tables strangers can grow (security events, device flows) by age and count. */
+  pruneSecurityRecords(input: SecurityPruneInput): Promise<SecurityRowCounts>;
+  countSecurityRecords(): Promise<SecurityRowCounts>;
 }

@@ -64,9 +64,9 @@ export function registerAgentRoutes(api: FastifyInstance, ctx: CoreContext): voi
       existing.client_id !== client.client_id &&
       existing.fingerprint !== signed.fingerprint
     ) {
-      // Same agent_id, another client, another key: someone else claims this identity. Keep the
-      // bound key, flag the conflict for the operator, refuse the newcomer.
-      await ctx.store.setIdentityConflict(body.agent_id, true);
+      // Same agent_id, another client, another key: someone else claims this identity. The
+      // newcomer is refused and the attempt is a security event; the bound agent is NOT flagged,
+      // or anyone holding a client could mark a healthy agent at will.
       await ctx.store.logSecurityEvent('agent_identity_conflict', {
         agent_id: body.agent_id,
         client_id: client.client_id,
@@ -115,7 +115,8 @@ export function registerAgentRoutes(api: FastifyInstance, ctx: CoreContext): voi
       max_parallel_jobs: body.max_parallel_jobs ?? 1,
       public_key: body.openpgp_public_key,
       fingerprint: signed.fingerprint,
-      identity_conflict: existing?.identity_conflict ?? false,
+      // The bound client re-registering proves the identity: clear a flag older Cores set.
+      identity_conflict: false,
       feature_flags_contract_version: body.client_feature_flags_contract_version ?? null,
       last_seen_at: now,
       last_register_at: now,

@@ -7,8 +7,8 @@ import {
   rotateClientSecret,
 } from '../../auth/client-credentials.js';
 import { cancelDeviceFlow, pollDeviceFlow, startDeviceFlow } from '../../auth/device-flow.js';
-import { hashToken, randomSecret, verifyPassword } from '../../auth/secret-hash.js';
-import { CoreError, unauthorized } from '../../errors/core-error.js';
+import { hashToken, randomSecret, verifyPasswordOfUser } from '../../auth/secret-hash.js';
+import { CoreError, notFound, unauthorized, validationFailed } from '../../errors/core-error.js';
 import type { CoreContext } from '../../server/core-context.js';
 import { parseBody } from '../parse-body.js';
 import { requireUser } from '../request-actor.js';
@@ -57,21 +57,21 @@ export function registerAuthRoutes(api: FastifyInstance, ctx: CoreContext): void
         'only AGENT clients mint tokens with a secret key',
       );
     }
-    return mintClientToken(ctx, body.client_id, body.secret_key);
+    return mintClientToken(ctx, body.client_id, body.secret_key, request.ip);
   });
 
   api.post('/auth/login', async (request) => {
     const body = parseBody(loginRequest, request.body);
-    const limits = ctx.options.rateLimits;
-    const key = `login-failures:${body.email.toLowerCase()}`;
-    ctx.limiter.check(key, { max: limits.loginFailuresPerWindow, windowMs: limits.windowMs });
-    const user = await ctx.store.findUserByEmail(body.email);
-    if (!user || !(await verifyPassword(body.password, user.password_hash))) {
-      ctx.limiter.record(key);
-      await ctx.store.logSecurityEvent('login_rejected', { email: body.email });
+    const email = body.email.toLowerCase();
+    // Reserved before the (slow) hash: concurrent guesses cannot all pass the budget check.
+    const ticket = ctx.guesses.reserve('login', request.ip, email);
+    await ticket.paced();
+    const user = await ctx.store.findUserByEmail(email);
+    if (!(await verifyPasswordOfUser(body.password, user?.password_hash)) || !user) {
+      await ctx.store.logSecurityEvent('login_rejected', { email, ip: request.ip });
       throw unauthorized('invalid email or password');
     }
-    ctx.limiter.reset(key);
+    ticket.succeeded();
     const token = randomSecret('rtu_');
     await ctx.store.saveUserToken(
       hashToken(token),
@@ -84,6 +84,14 @@ export function registerAuthRoutes(api: FastifyInstance, ctx: CoreContext): void
       expires_in: USER_TOKEN_TTL_S,
       client_kind: 'UI_WEB',
     };
+  });
+
+  api.post('/auth/logout', async (request, reply) => {
+    await requireUser(ctx, request);
+    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')![1]!;
+    await ctx.store.revokeUserToken(hashToken(token));
+    // The contract's 200 has no body.
+    return reply.status(200).send();
   });
 
   api.post<{ Params: { client_id: string } }>(
@@ -102,18 +110,29 @@ export function registerAuthRoutes(api: FastifyInstance, ctx: CoreContext): void
     },
   );
 
-  // Not in the v1 contract: lets a logged-in human approve/deny a device from a browser UI.
-  api.get('/auth/clients/device/pending', async (request) => {
-    await requireUser(ctx, request);
-    const flows = await ctx.store.listPendingDeviceFlows(ctx.clock());
-    return {
-      items: flows.map((f) => ({
-        user_code: f.user_code,
-        client_label: f.client_label,
-        expires_at: new Date(f.expires_at_ms).toISOString(),
-      })),
-    };
-  });
+  // Not in the v1 contract: the /device page shows ONE pending flow, the one whose user code the
+  // operator typed or followed a link to — never a list of every stranger's request.
+  api.get<{ Querystring: { user_code?: string } }>(
+    '/auth/clients/device/pending',
+    async (request) => {
+      await requireUser(ctx, request);
+      const code = (request.query.user_code ?? '').toUpperCase();
+      if (!/^[A-Z]{4}-[A-Z]{4}$/.test(code)) {
+        throw validationFailed('user_code is required, as shown by the agent (e.g. BCDF-GHJK)');
+      }
+      const flow = await ctx.store.findDeviceFlowByUserCode(code);
+      if (!flow || flow.status !== 'PENDING' || flow.expires_at_ms <= ctx.clock()) {
+        throw notFound('pending device flow with user code', code);
+      }
+      return {
+        user_code: flow.user_code,
+        client_label: flow.client_label,
+        requester_ip: flow.requester_ip ?? null,
+        requested_at: new Date(flow.created_at_ms).toISOString(),
+        expires_at: new Date(flow.expires_at_ms).toISOString(),
+      };
+    },
+  );
   api.post('/auth/clients/device/approve', async (request) => {
     const user = await requireUser(ctx, request);
     const body = parseBody(userCodeBody, request.body);

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { verifySignedRequest } from '../../auth/signed-request.js';
 import { assetEtag } from '../../domain/asset-etag.js';
 import { CONTENT_TYPES } from '../../domain/derived-kinds.js';
-import { CoreError, notFound, validationFailed } from '../../errors/core-error.js';
+import { CoreError, notFound, unauthorized, validationFailed } from '../../errors/core-error.js';
 import type { CoreContext } from '../../server/core-context.js';
 import type { UploadRecord } from '../../store/records.js';
 import { DERIVED_DIR } from '../../storage/storage-marker.js';
@@ -22,6 +22,16 @@ import { requireClient } from '../request-actor.js';
 import { signedAgentWrite } from '../signed-agent-write.js';
 
 type UuidParams = { Params: { uuid: string } };
+
+/** `part_number` exactly as the contract's integer: digits only, 1..10000 (no "1e3", " 2", "1.0"). */
+function parsePartNumber(value: string | undefined): number {
+  if (value === undefined || !/^[1-9][0-9]{0,4}$/.test(value) || Number(value) > 10_000) {
+    throw validationFailed('part_number must be a whole number from 1 to 10000', {
+      part_number: value ?? null,
+    });
+  }
+  return Number(value);
+}
 
 const initBody = z
   .object({
@@ -91,6 +101,28 @@ export function registerUploadRoutes(api: FastifyInstance, ctx: CoreContext): vo
     }
   };
 
+  /** Staging space is the NAS's: one agent holds a bounded number of open uploads and bytes. */
+  const requireUploadQuota = async (agentId: string, sizeBytes: number) => {
+    const o = ctx.options;
+    const usage = await ctx.store.agentUploadUsage(agentId, ctx.clock());
+    const problem =
+      usage.open_uploads >= o.maxOpenUploadsPerAgent
+        ? `${usage.open_uploads} open uploads (at most ${o.maxOpenUploadsPerAgent})`
+        : usage.declared_bytes + sizeBytes > o.maxStagedBytesPerAgent
+          ? `${usage.declared_bytes} bytes already declared in open uploads; ${sizeBytes} more would pass the ${o.maxStagedBytesPerAgent}-byte limit`
+          : undefined;
+    if (problem) {
+      throw new CoreError(
+        'TOO_MANY_ATTEMPTS',
+        429,
+        `agent ${agentId} has ${problem}; complete or abandon uploads first (open uploads expire after ${o.uploadTtlSeconds} s)`,
+        true,
+        { open_uploads: usage.open_uploads, declared_bytes: usage.declared_bytes },
+        { 'retry-after': String(Math.min(o.uploadTtlSeconds, 60)) },
+      );
+    }
+  };
+
   api.post<UuidParams>('/assets/:uuid/derived/upload/init', async (request, reply) => {
     const { agent, bodySha256 } = await signedAgentWrite(ctx, request);
     const uuid = assertUuid(request.params.uuid, 'uuid');
@@ -124,6 +156,7 @@ export function registerUploadRoutes(api: FastifyInstance, ctx: CoreContext): vo
         );
       }
       await requireLeaseOnAsset(uuid, agent.agent_id);
+      await requireUploadQuota(agent.agent_id, body.size_bytes);
       const upload: UploadRecord = {
         upload_id: randomUUID(),
         asset_uuid: uuid,
@@ -146,16 +179,64 @@ export function registerUploadRoutes(api: FastifyInstance, ctx: CoreContext): vo
     });
   });
 
+  /** Bytes this part may hold: what the declared size leaves after the upload's other parts. */
+  const roomForPart = async (upload: UploadRecord, partNumber: number): Promise<number> => {
+    const others = (await ctx.store.listUploadParts(upload.upload_id))
+      .filter((p) => p.part_number !== partNumber)
+      .reduce((sum, p) => sum + p.size_bytes, 0);
+    const room = Math.min(upload.size_bytes - others, ctx.options.maxPartSizeBytes);
+    if (room <= 0) {
+      throw new CoreError(
+        'VALIDATION_FAILED',
+        413,
+        `upload ${upload.upload_id} already holds its declared ${upload.size_bytes} bytes`,
+        false,
+        { size_bytes: upload.size_bytes, received_bytes: others },
+      );
+    }
+    return room;
+  };
+  // Parts of one upload are checked and stored one at a time, so two concurrent parts cannot
+  // both fit into the same remaining room.
+  const serialByUpload = new Map<string, Promise<unknown>>();
+  const serially = <T>(uploadId: string, fn: () => Promise<T>): Promise<T> => {
+    const run = (serialByUpload.get(uploadId) ?? Promise.resolve()).then(fn, fn);
+    const settled = run.catch(() => undefined);
+    serialByUpload.set(uploadId, settled);
+    void settled.then(() => {
+      if (serialByUpload.get(uploadId) === settled) serialByUpload.delete(uploadId);
+    });
+    return run;
+  };
+
   api.post<UuidParams>(
     '/assets/:uuid/derived/upload/part',
     async (request: FastifyRequest<UuidParams>) => {
       const client = await requireClient(ctx, request);
       const uuid = assertUuid(request.params.uuid, 'uuid');
+      const claimedAgent = request.headers['x-retaia-agent-id'];
+      // Checked before any byte is stored: the fields sent ahead of the chunk name an open
+      // upload of this asset that belongs to the (claimed) agent of this bearer and has room.
+      // The signature, which covers the whole body, is verified once the body has arrived.
       const part = await receivePart(
         request.raw,
         request.headers,
         path.join(root, DERIVED_DIR, '.uploads'),
         ctx.options.maxPartSizeBytes,
+        async (fields) => {
+          if (fields.upload_id === undefined || fields.part_number === undefined) {
+            throw validationFailed('send the upload_id and part_number fields before the chunk');
+          }
+          const agent =
+            typeof claimedAgent === 'string' ? await ctx.store.getAgent(claimedAgent) : undefined;
+          if (!agent || agent.client_id !== client.client_id) {
+            throw unauthorized(
+              'request signature rejected: agent is not registered to this client',
+            );
+          }
+          const upload = await loadUpload(uuid, fields.upload_id, agent.agent_id);
+          return roomForPart(upload, parsePartNumber(fields.part_number));
+        },
       );
       try {
         const signed = await verifySignedRequest(
@@ -164,18 +245,21 @@ export function registerUploadRoutes(api: FastifyInstance, ctx: CoreContext): vo
           client.client_id,
           part.rawBodySha256,
         );
-        const uploadId = part.fields.upload_id ?? '';
-        const partNumber = Number(part.fields.part_number);
-        const upload = await loadUpload(uuid, uploadId, signed.agentId);
-        const target = partPath(root, upload.upload_id, partNumber);
-        await rename(part.tmpFile, target);
-        await ctx.store.saveUploadPart({
-          upload_id: upload.upload_id,
-          part_number: partNumber,
-          size_bytes: part.size,
-          part_etag: part.chunkSha256,
+        const partNumber = parsePartNumber(part.fields.part_number);
+        return await serially(part.fields.upload_id!, async () => {
+          const upload = await loadUpload(uuid, part.fields.upload_id!, signed.agentId);
+          if (part.size > (await roomForPart(upload, partNumber))) {
+            throw new CoreError('VALIDATION_FAILED', 413, 'part does not fit in the declared size');
+          }
+          await rename(part.tmpFile, partPath(root, upload.upload_id, partNumber));
+          await ctx.store.saveUploadPart({
+            upload_id: upload.upload_id,
+            part_number: partNumber,
+            size_bytes: part.size,
+            part_etag: part.chunkSha256,
+          });
+          return { part_etag: part.chunkSha256 };
         });
-        return { part_etag: part.chunkSha256 };
       } finally {
         await rm(part.tmpFile, { force: true });
       }

@@ -1,6 +1,6 @@
 // The only place that opens the SQLite file: WAL so the operator CLI can read and write while the
 // server runs, a busy timeout so the two processes wait for each other instead of failing.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { runMigrations } from './migrations.js';
@@ -8,8 +8,9 @@ import { runMigrations } from './migrations.js';
 export const DATABASE_FILE = 'core.sqlite';
 
 export function openDatabase(dataDir: string): Database.Database {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, DATABASE_FILE));
+  const file = path.join(dataDir, DATABASE_FILE);
+  restrictToOwner(dataDir, file);
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
@@ -17,6 +18,21 @@ export function openDatabase(dataDir: string): Database.Database {
   runMigrations(db);
   cacheStatements(db);
   return db;
+}
+
+/**
+ * The database holds operators' password hashes and agents' keys: the data dir is 0700 and the
+ * database files 0600 (also when an older Core created them wider). SQLite creates -wal and -shm
+ * with the main file's mode, so creating that file 0600 first covers them; existing ones are
+ * narrowed too. Modes are POSIX-only; Windows ignores them.
+ */
+function restrictToOwner(dataDir: string, file: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(f)) chmodSync(f, 0o600);
+  }
 }
 
 /**

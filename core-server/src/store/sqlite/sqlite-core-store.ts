@@ -12,6 +12,7 @@ import type {
   CoreStore,
   IdempotencyBegin,
   IdempotencyScope,
+  DeviceFlowWithRequester,
   ScanChanges,
   ScanIndexEntry,
 } from '../core-store.js';
@@ -45,6 +46,12 @@ import {
 import { listDecisionHistory } from './decision-history.js';
 import { lockedAssetUuids, SqliteAssetRecords, SqliteMoveJournal } from './sqlite-move-journal.js';
 import { mapAgent, mapAsset, mapClaim, mapJob, mapUpload } from './row-mappers.js';
+import {
+  agentUploadUsage,
+  countSecurityRows,
+  pruneSecurityRows,
+  type SecurityPruneInput,
+} from './security-records.js';
 
 type Row = Record<string, unknown>;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -121,14 +128,19 @@ export class SqliteCoreStore implements CoreStore {
       )
       .get(tokenHash, nowMs) as UserRecord | undefined;
   }
+  async revokeUserToken(tokenHash: string) {
+    return (
+      this.db.prepare('DELETE FROM user_tokens WHERE token_hash = ?').run(tokenHash).changes > 0
+    );
+  }
 
   // ---- device flows and clients ------------------------------------------------------------
-  async createDeviceFlow(f: DeviceFlowRecord) {
+  async createDeviceFlow(f: DeviceFlowWithRequester) {
     this.db
       .prepare(
         `INSERT INTO device_flows (device_code_hash, user_code, client_label, status, interval_s,
-           created_at_ms, expires_at_ms, last_poll_at_ms, slow_downs)
-         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0)`,
+           created_at_ms, expires_at_ms, last_poll_at_ms, slow_downs, requester_ip)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, ?)`,
       )
       .run(
         f.device_code_hash,
@@ -138,6 +150,7 @@ export class SqliteCoreStore implements CoreStore {
         f.interval_s,
         f.created_at_ms,
         f.expires_at_ms,
+        f.requester_ip ?? null,
       );
   }
   async findDeviceFlow(hash: string) {
@@ -146,7 +159,7 @@ export class SqliteCoreStore implements CoreStore {
   }
   async findDeviceFlowByUserCode(userCode: string) {
     return this.db.prepare('SELECT * FROM device_flows WHERE user_code = ?').get(userCode) as
-      DeviceFlowRecord | undefined;
+      DeviceFlowWithRequester | undefined;
   }
   async recordDevicePoll(hash: string, nowMs: number, slowDown: boolean) {
     this.db
@@ -187,13 +200,6 @@ export class SqliteCoreStore implements CoreStore {
         return { ...flow, status: 'DENIED' as const };
       })
       .immediate();
-  }
-  async listPendingDeviceFlows(nowMs: number) {
-    return this.db
-      .prepare(
-        `SELECT * FROM device_flows WHERE status = 'PENDING' AND expires_at_ms > ? ORDER BY created_at_ms`,
-      )
-      .all(nowMs) as DeviceFlowRecord[];
   }
   private pendingFlowByUserCode(userCode: string, nowMs: number): DeviceFlowRecord {
     const flow = this.db
@@ -309,11 +315,6 @@ export class SqliteCoreStore implements CoreStore {
         capability_warnings: JSON.stringify(a.capability_warnings),
         identity_conflict: a.identity_conflict ? 1 : 0,
       });
-  }
-  async setIdentityConflict(agentId: string, conflict: boolean) {
-    this.db
-      .prepare('UPDATE agents SET identity_conflict = ? WHERE agent_id = ?')
-      .run(conflict ? 1 : 0, agentId);
   }
   async touchAgent(agentId: string, nowMs: number) {
     this.db
@@ -612,5 +613,14 @@ export class SqliteCoreStore implements CoreStore {
       .run(nowMs - idempotencyWindowMs);
     this.db.prepare('DELETE FROM client_tokens WHERE expires_at_ms < ?').run(nowMs);
     this.db.prepare('DELETE FROM user_tokens WHERE expires_at_ms < ?').run(nowMs);
+  }
+  async pruneSecurityRecords(input: SecurityPruneInput) {
+    return pruneSecurityRows(this.db, input);
+  }
+  async countSecurityRecords() {
+    return countSecurityRows(this.db);
+  }
+  async agentUploadUsage(agentId: string, nowMs: number) {
+    return agentUploadUsage(this.db, agentId, nowMs);
   }
 }

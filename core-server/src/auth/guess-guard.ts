@@ -1,0 +1,84 @@
+// Budgets for the two secrets a stranger can try to guess: operator passwords (POST /auth/login)
+// and agent client secrets (POST /auth/clients/token). See docs/core-security.md.
+//
+// * Per source IP + account: a few failures, then 429 — for THAT address only, so an attacker
+//   failing on purpose cannot lock the real operator or agent out (they come from elsewhere).
+// * Per source IP, all accounts: a larger budget, so one address cannot sweep many accounts.
+// * Per account, all addresses: no lockout, but past a number of failures each further attempt
+//   waits its turn, spaced by a delay that doubles up to a cap — a botnet gets a few guesses a
+//   second at most, the real operator waits a few seconds at worst.
+// The attempt is reserved before the secret is checked (concurrent guesses cannot overtake the
+// count) and refunded on success.
+import type { CoreOptions } from '../config/core-options.js';
+import type { AttemptLimiter } from './attempt-limiter.js';
+
+export type GuessKind = 'login' | 'token';
+
+export interface GuessTicket {
+  /** Waits for the account's pacing slot (0 ms until the account has many failures). */
+  paced(): Promise<void>;
+  succeeded(): void;
+}
+
+export class GuessGuard {
+  /** account key → earliest start of its next paced attempt. */
+  private readonly nextSlot = new Map<string, number>();
+
+  constructor(
+    private readonly limiter: AttemptLimiter,
+    private readonly limits: CoreOptions['rateLimits'],
+    private readonly clock: () => number,
+  ) {}
+
+  /** Throws 429 TOO_MANY_ATTEMPTS when this IP (alone or for this account) spent its budget. */
+  reserve(kind: GuessKind, ip: string, account: string): GuessTicket {
+    const windowMs = this.limits.windowMs;
+    const perAccount =
+      kind === 'login' ? this.limits.loginFailuresPerWindow : this.limits.tokenFailuresPerWindow;
+    const ipKey = `${kind}:ip:${ip}`;
+    const pairKey = `${kind}:pair:${ip}|${account}`;
+    const accountKey = `${kind}:account:${account}`;
+    this.limiter.reserve([
+      { key: ipKey, budget: { max: this.limits.guessesPerIpPerWindow, windowMs } },
+      { key: pairKey, budget: { max: perAccount, windowMs } },
+      { key: accountKey, budget: { max: Number.MAX_SAFE_INTEGER, windowMs } },
+    ]);
+    const delay = this.paceDelay(this.limiter.count(accountKey, windowMs) - 1);
+    let start = this.clock();
+    if (delay > 0) {
+      start = Math.max(start, this.nextSlot.get(accountKey) ?? 0);
+      this.nextSlot.set(accountKey, start + delay);
+    }
+    const waitMs = start - this.clock();
+    return {
+      paced: () =>
+        waitMs > 0
+          ? new Promise((resolve) => setTimeout(resolve, waitMs).unref())
+          : Promise.resolve(),
+      succeeded: () => {
+        this.limiter.reset(pairKey);
+        this.limiter.refund(ipKey);
+        this.limiter.refund(accountKey);
+      },
+    };
+  }
+
+  /** Forgets pacing slots in the past (the sweeper calls it; limiter keys are pruned apart). */
+  prune(): void {
+    const now = this.clock();
+    for (const [key, at] of this.nextSlot) if (at <= now) this.nextSlot.delete(key);
+  }
+
+  get pacedAccounts(): number {
+    return this.nextSlot.size;
+  }
+
+  private paceDelay(previousAttempts: number): number {
+    const over = previousAttempts - this.limits.accountFailuresBeforePacing;
+    if (over < 0) return 0;
+    return Math.min(
+      this.limits.accountPaceBaseMs * 2 ** Math.min(over, 20),
+      this.limits.accountPaceMaxMs,
+    );
+  }
+}
