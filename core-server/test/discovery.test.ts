@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { startTestCore } from './support/signed-test-client.js';
 
-test('discovery: stability rule, sidecars, unknown files, escaping symlinks, unsafe names', async () => {
+test('discovery: stability rule, sidecars, unknown files, symlinks skipped with a reason, unsafe names', async () => {
   const core = await startTestCore({ stabilityWindowMs: 60_000 });
   try {
     const inbox = path.join(core.root, 'INBOX');
@@ -29,13 +29,19 @@ test('discovery: stability rule, sidecars, unknown files, escaping symlinks, uns
     await symlink(path.join(inbox, 'rec.wav'), path.join(inbox, 'inside-link.wav'));
 
     const first = await core.server.scanNow();
-    assert.equal(first.new_assets, 5);
+    assert.equal(first.new_assets, 4);
     assert.equal(first.unknown_files, 1);
-    assert.equal(first.ignored_symlinks, 1);
+    assert.equal(first.ignored_symlinks, 2, 'links out of the root and inside it alike');
+    assert.deepEqual(first.skipped.map((s) => s.path).sort(), [
+      'INBOX/escape.mp4',
+      'INBOX/inside-link.wav',
+    ]);
+    assert.match(first.skipped[0]!.reason, /symbolic link/);
     assert.equal(first.became_ready, 0, 'one scan is never enough');
     const assets = await core.server.operator.listAssets();
     const byName = new Map(assets.map((a) => [a.name, a]));
     assert.ok(!byName.has('escape.mp4'));
+    assert.ok(!byName.has('inside-link.wav'));
     assert.deepEqual(byName.get('IMG_1.JPG')!.sidecars, ['INBOX/day1/IMG_1.xmp']);
     assert.deepEqual(
       byName.get('GX01.MP4')!.sidecars,
@@ -49,7 +55,7 @@ test('discovery: stability rule, sidecars, unknown files, escaping symlinks, uns
     // Size changes between scans reset the counter.
     await put('day1/IMG_1.JPG', 'photo grown');
     const second = await core.server.scanNow();
-    assert.equal(second.became_ready, 3, 'GX01, rec.wav, inside-link.wav');
+    assert.equal(second.became_ready, 2, 'GX01, rec.wav');
     const third = await core.server.scanNow();
     assert.equal(third.became_ready, 1, 'IMG_1 after two equal sizes');
     const after = new Map((await core.server.operator.listAssets()).map((a) => [a.name, a.state]));

@@ -1,10 +1,13 @@
-// Periodic discovery of INBOX (SPEC §6). One walk = readdir per directory + one stat per file;
-// the store is read once and written once per scan, and only for what changed, so a rescan of
-// unchanged files costs little more than the walk itself. DISCOVERED→READY needs the same size
-// on two consecutive scans AND an mtime older than the stability window.
+// Periodic discovery of INBOX. One walk = readdir per directory + one stat per file; the store is
+// read once and written once per scan, and only for what changed, so a rescan of unchanged files
+// costs little more than the walk itself. DISCOVERED→READY needs the same size on two
+// consecutive scans AND an mtime older than the stability window. Only real files and folders
+// are assets: symbolic links (to files or folders, inside the root or not) are skipped and
+// reported, so no decision can ever move or delete what a link points to; sidecars go to their
+// single owner only (./sidecar-ownership.ts, docs/storage-safety.md).
 import { randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { relativePathProblem } from '@retaia/protocol';
 import type { CoreContext } from '../server/core-context.js';
@@ -18,6 +21,12 @@ import {
   mediaTypeOf,
   sidecarExtensions,
 } from './media-classification.js';
+import {
+  assignSidecars,
+  historicalClaims,
+  type AmbiguousSidecar,
+  type SidecarCandidates,
+} from './sidecar-ownership.js';
 
 export interface ScanReport {
   files_seen: number;
@@ -26,8 +35,16 @@ export interface ScanReport {
   unknown_files: number;
   ignored_symlinks: number;
   unsafe_names: number;
+  /** Sidecars claimed by several media files: left in place, owned by none. */
+  ambiguous_sidecars: AmbiguousSidecar[];
+  /** Entries that are not assets and why (first MAX_SKIPPED_LISTED; the counts are complete). */
+  skipped: { path: string; reason: string }[];
   duration_ms: number;
 }
+
+const MAX_SKIPPED_LISTED = 100;
+const SYMLINK_REASON =
+  'symbolic link: not an asset (Retaia manages real files only and never follows links; copy the file itself into INBOX)';
 
 interface SeenFile {
   relative: string;
@@ -40,7 +57,6 @@ const STAT_BATCH = 64;
 
 export class InboxScanner {
   private running: Promise<ScanReport> | undefined;
-  private realRoot: string | undefined;
 
   constructor(private readonly ctx: CoreContext) {}
 
@@ -57,8 +73,7 @@ export class InboxScanner {
 
   private async scanOnce(): Promise<ScanReport> {
     const started = performance.now();
-    const { storageRoot, stabilityWindowMs, videoProxySidecars } = this.ctx.options;
-    this.realRoot ??= await realpath(storageRoot);
+    const { stabilityWindowMs, videoProxySidecars } = this.ctx.options;
     const report: ScanReport = {
       files_seen: 0,
       new_assets: 0,
@@ -66,12 +81,28 @@ export class InboxScanner {
       unknown_files: 0,
       ignored_symlinks: 0,
       unsafe_names: 0,
+      ambiguous_sidecars: [],
+      skipped: [],
       duration_ms: 0,
     };
-    const media: { file: SeenFile; sidecars: string[] }[] = [];
-    await this.walkDir(STORAGE_DIRS.inbox, report, media, videoProxySidecars);
+    const seen: { file: SeenFile; candidates: string[] }[] = [];
+    await this.walkDir(STORAGE_DIRS.inbox, report, seen, videoProxySidecars);
 
     const index = new Map((await this.ctx.store.loadScanIndex()).map((e) => [e.relative_path, e]));
+    const owners = await assignSidecars(
+      seen.map((m): SidecarCandidates => ({ relative: m.file.relative, candidates: m.candidates })),
+      (relative) => {
+        const known = index.get(relative);
+        return known ? (JSON.parse(known.sidecars) as string[]) : undefined;
+      },
+      async () =>
+        historicalClaims(
+          await this.ctx.store.listAssets({ limit: Number.MAX_SAFE_INTEGER, offset: 0 }),
+          videoProxySidecars,
+        ),
+    );
+    report.ambiguous_sidecars = owners.ambiguous;
+    const media = seen.map(({ file }) => ({ file, sidecars: owners.sidecars.get(file.relative)! }));
     const now = this.ctx.clock();
     const changes: ScanChanges = { inserts: [], updates: [], ready: [] };
     for (const { file, sidecars } of media) {
@@ -129,17 +160,28 @@ export class InboxScanner {
       report.new_assets ||
       report.became_ready ||
       report.unsafe_names ||
-      report.ignored_symlinks
+      report.ignored_symlinks ||
+      report.ambiguous_sidecars.length
     ) {
       this.ctx.logger.info({ scan: report }, 'inbox scan');
     }
+    if (report.ambiguous_sidecars.length) {
+      this.ctx.logger.warn(
+        { ambiguous_sidecars: report.ambiguous_sidecars.slice(0, MAX_SKIPPED_LISTED) },
+        'sidecars claimed by several media files of the same name are left in place, owned by none (rename one of the media files or the sidecar to pair them)',
+      );
+    }
     return report;
+  }
+
+  private skip(report: ScanReport, relative: string, reason: string) {
+    if (report.skipped.length < MAX_SKIPPED_LISTED) report.skipped.push({ path: relative, reason });
   }
 
   private async walkDir(
     relDir: string,
     report: ScanReport,
-    media: { file: SeenFile; sidecars: string[] }[],
+    media: { file: SeenFile; candidates: string[] }[],
     videoProxySidecars: boolean,
   ): Promise<void> {
     const absDir = path.join(this.ctx.options.storageRoot, relDir);
@@ -157,19 +199,12 @@ export class InboxScanner {
       const relative = `${relDir}/${e.name}`;
       if (relativePathProblem(relative) || /[\r\n]/.test(e.name)) {
         report.unsafe_names++;
+        this.skip(report, relative, 'unsafe name (control characters or not a valid storage path)');
         continue;
       }
       if (e.isSymbolicLink()) {
-        const target = await realpath(path.join(absDir, e.name)).catch(() => undefined);
-        const root = this.realRoot!;
-        if (!target || !(target === root || target.startsWith(root + path.sep))) {
-          report.ignored_symlinks++;
-          continue;
-        }
-        const st = await stat(target).catch(() => undefined);
-        // Symlinked directories are not followed (cycles); symlinked files inside the root are.
-        if (st?.isFile()) files.push({ name: e.name, relative });
-        else report.ignored_symlinks++;
+        report.ignored_symlinks++;
+        this.skip(report, relative, SYMLINK_REASON);
         continue;
       }
       if (e.isDirectory()) subdirs.push(relative);
@@ -193,12 +228,12 @@ export class InboxScanner {
         report.files_seen++;
         const mediaType = mediaTypeOf(f.name)!;
         const base = baseNameOf(f.name).toLowerCase();
-        const sidecars = sidecarExtensions(mediaType, videoProxySidecars)
+        const candidates = sidecarExtensions(mediaType, videoProxySidecars)
           .map((ext) => namesByLower.get(`${base}.${ext}`))
           .filter((s): s is string => s !== undefined);
         media.push({
           file: { relative: f.relative, name: f.name, size: st.size, mtimeMs: st.mtimeMs },
-          sidecars,
+          candidates,
         });
       });
     }

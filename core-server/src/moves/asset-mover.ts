@@ -28,9 +28,11 @@ import {
   type OperationStep,
 } from './move-journal.js';
 import {
+  assertOwnFile,
   assertStorageRelative,
   ensureDirInsideRoot,
   joinRelative,
+  resolveFolderInsideRoot,
   resolveInsideRoot,
   type StorageLayout,
 } from './storage-root.js';
@@ -184,13 +186,15 @@ export async function planAssetMove(
   });
 
   // Source files must be where the record says: a missing original means the record is stale.
-  const originalAbs = await resolveInsideRoot(storage.root, original);
-  if (!(await exists(originalAbs))) {
+  // Each must be a real file of its own: a symlink is refused, never moved through.
+  if (!(await assertOwnFile(await resolveInsideRoot(storage.root, original), original))) {
     throw new StorageMismatchError(`original ${original} of asset ${asset.uuid} is missing`, {
       asset_uuid: asset.uuid,
       original_relative: original,
     });
   }
+  for (const { rel } of sidecars)
+    await assertOwnFile(await resolveInsideRoot(storage.root, rel), rel);
 
   const base = {
     asset_uuid: asset.uuid,
@@ -204,7 +208,7 @@ export async function planAssetMove(
     return { ...base, files: [], in_place: true, collision_attempt: 0, collisions: [] };
   }
 
-  const targetDirAbs = await resolveInsideRoot(storage.root, targetDir);
+  const targetDirAbs = await resolveFolderInsideRoot(storage.root, targetDir);
   const namesFor = (candidate: string) => [
     candidate + ext,
     ...sidecars.map((s) => candidate + s.suffix),
@@ -213,6 +217,7 @@ export async function planAssetMove(
     assetUuid: asset.uuid,
     targetDir,
     stem,
+    suffixes: [ext, ...sidecars.map((s) => s.suffix)],
     isTaken: async (candidate) => {
       for (const name of namesFor(candidate)) {
         if (reserved.has(joinRelative(targetDir, name))) return true;
@@ -308,6 +313,8 @@ class MoveRunner {
     await ensureDirInsideRoot(this.ctx.storage.root, path.posix.dirname(file.to));
     const from = await this.abs(file.from);
     const to = await this.abs(file.to);
+    // Re-checked at the last moment: a file swapped for a link since the plan is not moved.
+    await assertOwnFile(from, file.from);
     try {
       await link(from, to);
     } catch (err) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { AssetState } from '@retaia/protocol';
 import { assertTransition } from './asset-transitions.js';
 import { InjectedCrashError, type MoveContext, type MoveHookPoint } from './asset-mover.js';
-import { AssetLockedError, StateConflictError } from './move-errors.js';
+import { AssetLockedError, StateConflictError, StoragePathError } from './move-errors.js';
 import {
   ASSET_LOCK_TTL_MS,
   type MovableAsset,
@@ -16,7 +16,13 @@ import {
   type PurgeOperation,
   type PurgeTarget,
 } from './move-journal.js';
-import { assertStorageRelative, derivedDirRelative, resolveInsideRoot } from './storage-root.js';
+import {
+  assertOwnFile,
+  assertStorageRelative,
+  derivedDirRelative,
+  resolveFolderInsideRoot,
+  resolveInsideRoot,
+} from './storage-root.js';
 
 export interface PurgePreviewFile {
   relative_path: string;
@@ -64,9 +70,9 @@ async function sizeOf(abs: string): Promise<{ exists: boolean; size: number }> {
   }
 }
 
-/** Files under a directory (recursive, symlinks not followed), storage-relative. */
+/** Files under a directory (recursive, symlinks listed as entries, never followed). */
 async function listFiles(root: string, relDir: string): Promise<PurgePreviewFile[]> {
-  const abs = await resolveInsideRoot(root, relDir);
+  const abs = await resolveFolderInsideRoot(root, relDir);
   let entries;
   try {
     entries = await readdir(abs, { withFileTypes: true });
@@ -86,28 +92,47 @@ async function listFiles(root: string, relDir: string): Promise<PurgePreviewFile
   return out;
 }
 
+/**
+ * Checks that every target is the asset's own entry: the original and sidecars real files (or
+ * gone), the derived folder a real folder (or gone). Throws StoragePathError otherwise.
+ */
+async function assertOwnTargets(root: string, targets: PurgeTarget[]): Promise<void> {
+  for (const t of targets) {
+    if (t.role === 'derived_dir') await resolveFolderInsideRoot(root, t.relative_path);
+    else await assertOwnFile(await resolveInsideRoot(root, t.relative_path), t.relative_path);
+  }
+}
+
 /** What a purge would delete, without deleting anything. */
 export async function previewPurge(
   asset: MovableAsset,
   storage: { root: string },
 ): Promise<PurgePreview> {
+  let refusal: string | undefined;
+  try {
+    await assertOwnTargets(storage.root, purgeTargets(asset));
+  } catch (err) {
+    if (!(err instanceof StoragePathError)) throw err;
+    refusal = err.message;
+  }
   const files: PurgePreviewFile[] = [];
   for (const t of purgeTargets(asset)) {
     if (t.role === 'derived_dir') {
-      files.push(...(await listFiles(storage.root, t.relative_path)));
+      if (!refusal) files.push(...(await listFiles(storage.root, t.relative_path)));
       continue;
     }
     const { exists, size } = await sizeOf(await resolveInsideRoot(storage.root, t.relative_path));
     files.push({ relative_path: t.relative_path, role: t.role, exists, size_bytes: size });
   }
-  const purgeable = asset.state === 'REJECTED';
+  const reason =
+    asset.state !== 'REJECTED'
+      ? `only REJECTED assets can be purged (asset is ${asset.state})`
+      : refusal && `the purge is refused: ${refusal}`;
   return {
     asset_uuid: asset.uuid,
     state: asset.state,
-    purgeable,
-    ...(purgeable
-      ? {}
-      : { reason: `only REJECTED assets can be purged (asset is ${asset.state})` }),
+    purgeable: !reason,
+    ...(reason ? { reason } : {}),
     files,
     total_bytes: files.reduce((n, f) => n + f.size_bytes, 0),
   };
@@ -147,8 +172,10 @@ class PurgeRunner {
   async run(op: PurgeOperation, deletedBytes: number): Promise<void> {
     const { journal, assets, storage } = this.ctx;
     if (op.step === 'PLANNED') {
+      // Checked again right before deleting; rm acts on the entry itself (a link would be
+      // unlinked, never followed) and is a no-op on a missing path, so a replay is harmless.
+      await assertOwnTargets(storage.root, op.targets);
       for (const t of op.targets) {
-        // rm with force is a no-op on a missing path, which makes a replayed step harmless.
         const abs = await resolveInsideRoot(storage.root, t.relative_path);
         await rm(abs, { recursive: t.role === 'derived_dir', force: true });
       }
@@ -213,7 +240,14 @@ export async function purgeAsset(assetUuid: string, ctx: MoveContext): Promise<P
       asset_uuid: assetUuid,
     });
   }
-  const preview = await previewPurge(asset, ctx.storage);
+  const preview = await previewPurge(asset, ctx.storage).catch(async (err: unknown) => {
+    await ctx.journal.releaseLock(assetUuid, 'asset_purge_lock', owner);
+    throw err;
+  });
+  if (!preview.purgeable) {
+    await ctx.journal.releaseLock(assetUuid, 'asset_purge_lock', owner);
+    throw new StoragePathError(preview.reason!, { asset_uuid: assetUuid });
+  }
   const at = runner.now().toISOString();
   const op: PurgeOperation = {
     kind: 'purge',

@@ -3,10 +3,12 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import {
   MAX_COLLISION_ATTEMPTS,
+  MAX_NAME_BYTES,
   collisionNonce,
   collisionStem,
   findFreeStem,
   splitFileName,
+  truncateUtf8,
 } from '../collision-name.js';
 import { NameCollisionExhaustedError } from '../move-errors.js';
 
@@ -83,4 +85,25 @@ test('findFreeStem tries the name, then attempts 1..10, then gives up with 409',
       err.httpStatus === 409,
   );
   assert.equal(calls, MAX_COLLISION_ATTEMPTS + 1);
+});
+
+test('a stem too long for the collision suffix is shortened at a character boundary, within 255 bytes', () => {
+  const uuid = '0b0e3c55-5b8e-4c47-9f3e-1d2a3b4c5d6e';
+  // 1 + 123 × 2 = 247 bytes: the original name (+ ".jpg") fits, the suffixed one would not.
+  const stem = `a${'é'.repeat(123)}`;
+  const short = collisionStem(stem, uuid, 'ARCHIVE', 1, Buffer.byteLength('.jpg'));
+  const name = `${short}.jpg`;
+  assert.ok(Buffer.byteLength(name) <= MAX_NAME_BYTES, `${Buffer.byteLength(name)} bytes`);
+  assert.ok(Buffer.byteLength(name) >= MAX_NAME_BYTES - 1, 'shortened no more than needed');
+  assert.match(short, /^aé+__[0-9a-z]{6}$/u, 'no character cut in half');
+  assert.equal(Buffer.from(name, 'utf8').toString('utf8'), name);
+  // Decomposed (macOS) accents and emoji sequences are kept whole.
+  assert.equal(truncateUtf8('e\u0301e\u0301', 4), 'e\u0301');
+  assert.equal(truncateUtf8('ab👩‍👩‍👧', 10), 'ab');
+  assert.equal(truncateUtf8('short', 255), 'short');
+  assert.throws(
+    () => collisionStem('x', uuid, 'ARCHIVE', 1, 250),
+    NameCollisionExhaustedError,
+    'an extension that leaves no room is refused with a reason',
+  );
 });
