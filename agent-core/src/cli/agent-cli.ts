@@ -33,6 +33,7 @@ import { JobHistory } from '../runtime/job-history.js';
 import { installService, uninstallService, type ServiceCommand } from './service-units.js';
 import { openApprovalPage } from './open-browser.js';
 import { addModelsCommand } from './models-command.js';
+import { addCertificateCommand } from './certificate-command.js';
 
 class CliError extends Error {
   constructor(
@@ -131,7 +132,10 @@ async function enrolLocally(
   const secrets = await openSecretStore(paths.dataDir);
   const identity = new IdentityStore(paths.dataDir, secrets);
   await identity.loadOrCreate();
-  const client = new CoreClient({ baseUrl: config.core_url });
+  const client = new CoreClient({
+    baseUrl: config.core_url,
+    tls: { caFile: config.core_ca_file, dataDir: paths.dataDir },
+  });
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
@@ -139,7 +143,11 @@ async function enrolLocally(
     const outcome = await runDeviceEnrolment(client, {
       clientLabel: label ?? config.agent_name ?? (await import('node:os')).hostname(),
       signal: abort.signal,
-      onStarted: (s) =>
+      onStarted: (s, core) => {
+        if (core.certificateSha256 && !g.json)
+          process.stdout.write(
+            `Core's TLS certificate (SHA-256, now pinned): ${core.certificateSha256}\nCompare it with the one shown on the NAS; if it ever changes, the agent stops until you accept the new one.\n`,
+          );
         showCode(
           g,
           {
@@ -150,7 +158,8 @@ async function enrolLocally(
           },
           noBrowser,
           config.core_url,
-        ),
+        );
+      },
     });
     if (outcome.status !== 'APPROVED')
       throw new CliError(`enrolment ${outcome.status.toLowerCase()}`);
@@ -213,6 +222,11 @@ export function buildProgram(): Command {
   addModelsCommand(program, {
     paths: () => pathsOf(g()),
     json: () => Boolean(g().json),
+    print: (value, human) => print(g(), value, human),
+  });
+
+  addCertificateCommand(program, {
+    paths: () => pathsOf(g()),
     print: (value, human) => print(g(), value, human),
   });
 
@@ -580,6 +594,7 @@ export function buildProgram(): Command {
           baseUrl: config.core_url,
           signer: await RequestSigner.fromArmored(rotated.agentId, rotated.privateKeyArmored),
           credentials: async () => creds,
+          tls: { caFile: config.core_ca_file, dataDir: paths.dataDir },
         });
         const { detectMediaCapabilities } = await import('../processing/registry.js');
         const { release, arch, hostname } = await import('node:os');

@@ -103,6 +103,13 @@ export const agentConfigSchema = z
       .string({ error: 'core_url must be a string such as "https://nas.local:8443"' })
       .optional(),
     allow_insecure_http: bool('allow_insecure_http').default(DEFAULT_CONFIG.allow_insecure_http),
+    // A PEM to trust for Core's HTTPS certificate in addition to the system roots (a NAS's
+    // self-signed certificate, or the CA that signed it). Verification is never disabled.
+    core_ca_file: absoluteFile(
+      'core_ca_file',
+      '/etc/retaia/nas-certificate.pem',
+      'trust only the system certificate authorities',
+    ),
     agent_name: z
       .string({ error: 'agent_name must be a string' })
       .trim()

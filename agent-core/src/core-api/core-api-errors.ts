@@ -52,3 +52,21 @@ export class RequestAbortedError extends Error {
 export function isLeaseLost(err: unknown): err is LeaseLostError {
   return err instanceof LeaseLostError;
 }
+
+/**
+ * Core's TLS certificate is not trusted, or differs from the one pinned for this Core. Never
+ * retried: the agent stays stopped until the user fixes core_ca_file or accepts the new
+ * certificate (`retaia-agent certificate accept`, or the desktop's Trust button).
+ */
+export class CoreCertificateError extends Error {
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly kind: 'untrusted' | 'changed' | 'ca_file',
+    readonly pinned?: string,
+    readonly presented?: string,
+  ) {
+    super(message);
+    this.name = 'CoreCertificateError';
+  }
+}

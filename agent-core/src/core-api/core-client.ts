@@ -28,6 +28,7 @@ import {
   type UploadPartResponse,
 } from '@retaia/protocol';
 import { Backoff, parseRetryAfter, sleep, type BackoffOptions } from './backoff.js';
+import { CoreTrust, describeTlsFailure } from './core-tls.js';
 import {
   AuthRequiredError,
   CoreApiError,
@@ -72,6 +73,11 @@ export interface CoreClientOptions {
   onConnectivity?: (reachable: boolean, error?: string) => void;
   /** Called when the credentials are refused (re-enrolment needed). */
   onAuthRejected?: (message: string) => void;
+  /**
+   * HTTPS trust: extra CA file and where the certificate pin is kept (see core-tls.ts). Without
+   * it only the system roots are trusted and nothing is pinned.
+   */
+  tls?: { caFile?: string | undefined; dataDir?: string | undefined };
 }
 
 /** A streamed body, signed by its digest (multipart parts). `open` is called per attempt. */
@@ -138,6 +144,7 @@ export class CoreClient {
   private readonly timeoutMs: number;
   /** How many tokens this process minted (tests check "one per process"). */
   tokensMinted = 0;
+  private trustState?: CoreTrust;
 
   constructor(private readonly opts: CoreClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -149,6 +156,13 @@ export class CoreClient {
   }
 
   // ---------- transport ----------
+
+  /** The HTTPS trust for this Core (built on first use, so a bad CA file fails each call). */
+  trust(): CoreTrust | undefined {
+    if (!this.baseUrl.startsWith('https:')) return undefined;
+    this.trustState ??= new CoreTrust({ coreUrl: this.baseUrl, ...this.opts.tls });
+    return this.trustState;
+  }
 
   async call<T>(o: CallOptions): Promise<CoreResponse<T>> {
     const maxAttempts = o.maxAttempts ?? this.maxAttempts;
@@ -185,6 +199,7 @@ export class CoreClient {
       let status: number;
       let resHeaders: CoreResponse<T>['headers'];
       let raw: Buffer;
+      const https = this.trust()?.httpsOptions();
       try {
         const res = await got(`${this.baseUrl}${o.path}`, {
           method: o.method,
@@ -197,12 +212,22 @@ export class CoreClient {
           responseType: 'buffer',
           timeout: { request: this.timeoutMs },
           signal: o.signal,
+          ...(https ? { https } : {}),
         });
         status = res.statusCode;
         resHeaders = res.headers;
         raw = res.body;
       } catch (err) {
         if (o.signal?.aborted) throw new RequestAbortedError(o.signal.reason);
+        // An untrusted or changed certificate is not an outage: retrying cannot fix it.
+        const certificateProblem = describeTlsFailure(err, {
+          coreUrl: this.baseUrl,
+          caFile: this.opts.tls?.caFile,
+        });
+        if (certificateProblem) {
+          this.opts.onConnectivity?.(false, certificateProblem.message);
+          throw certificateProblem;
+        }
         const code = (err as RequestError).code;
         const isNetwork =
           err instanceof RequestError &&

@@ -13,8 +13,14 @@ export type EnrolmentOutcome =
 export interface DeviceEnrolmentOptions {
   clientLabel: string;
   signal?: AbortSignal;
-  /** Called once the user code and URL are known (open the browser / print them). */
-  onStarted?(start: DeviceStartResponse): void | Promise<void>;
+  /**
+   * Called once the user code and URL are known (open the browser / print them), with the
+   * SHA-256 of Core's TLS certificate pinned by this first contact (https only) to show the user.
+   */
+  onStarted?(
+    start: DeviceStartResponse,
+    core: { certificateSha256?: string },
+  ): void | Promise<void>;
   /** Floor for the poll interval (tests use a short one; the server's interval wins if larger). */
   minIntervalMs?: number;
 }
@@ -24,7 +30,9 @@ export async function runDeviceEnrolment(
   opts: DeviceEnrolmentOptions,
 ): Promise<EnrolmentOutcome> {
   const start = await client.deviceStart(opts.clientLabel, opts.signal);
-  await opts.onStarted?.(start);
+  const trust = client.trust();
+  const certificateSha256 = trust?.pinned() ?? trust?.presented;
+  await opts.onStarted?.(start, certificateSha256 ? { certificateSha256 } : {});
   let intervalMs = Math.max(start.interval * 1000, opts.minIntervalMs ?? 0);
   const deadline = Date.now() + start.expires_in * 1000;
   const cancel = async (): Promise<EnrolmentOutcome> => {

@@ -246,6 +246,7 @@ export class AgentRuntime {
         this.opts.identity.privateKeyArmored,
       ),
       credentials: async () => creds,
+      tls: { caFile: this.config.core_ca_file, dataDir: this.opts.paths.dataDir },
       ...(this.opts.backoff ? { backoff: this.opts.backoff } : {}),
       logger: this.opts.logger,
       onConnectivity: (ok, error) => {
@@ -699,6 +700,7 @@ export class AgentRuntime {
     this.enrolmentAbort = abort;
     const client = new CoreClient({
       baseUrl: coreUrl,
+      tls: { caFile: this.config.core_ca_file, dataDir: this.opts.paths.dataDir },
       logger: this.opts.logger,
       ...(this.opts.backoff ? { backoff: this.opts.backoff } : {}),
     });
@@ -713,9 +715,10 @@ export class AgentRuntime {
       ...(this.opts.intervals.enrolPollMinMs !== undefined
         ? { minIntervalMs: this.opts.intervals.enrolPollMinMs }
         : {}),
-      onStarted: (s) => {
+      onStarted: (s, core) => {
         this.enrolment = {
           state: 'pending',
+          ...(core.certificateSha256 ? { coreCertificateSha256: core.certificateSha256 } : {}),
           userCode: s.user_code,
           verificationUri: s.verification_uri,
           verificationUriComplete: s.verification_uri_complete,

@@ -137,6 +137,8 @@ export interface EnrolmentView {
   verificationUriComplete?: string;
   expiresAt?: string;
   message?: string;
+  /** SHA-256 of Core's TLS certificate, pinned at this first contact (https only). */
+  coreCertificateSha256?: string;
 }
 
 export type NotificationKind =

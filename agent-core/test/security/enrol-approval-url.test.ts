@@ -109,7 +109,10 @@ test('enrol: an approval URL on another origin (other host, other port) is never
     (origin: string) => origin.replace(/:(\d+)$/, (_m, p: string) => `:${Number(p) + 1}`),
   ]) {
     const r = await enrolAgainst(url);
-    assert.match(r.stderr, /not opening a browser: the approval page .* is not on the configured Core/);
+    assert.match(
+      r.stderr,
+      /not opening a browser: the approval page .* is not on the configured Core/,
+    );
     assert.equal(await r.launched(), undefined, 'no launcher ran');
   }
 });
