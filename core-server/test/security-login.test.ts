@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked, not typed */
 // Guessing operator passwords and agent secrets, for real over loopback: concurrency must not
 // overtake the budget, budgets are per source address (an attacker cannot lock the real operator
 // or agent out), X-Forwarded-For counts only from a configured proxy, an account attacked from
