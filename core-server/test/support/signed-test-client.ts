@@ -50,6 +50,37 @@ export async function http<T = any>(
   return { status: res.status, headers: res.headers, body: body as T };
 }
 
+/** The multipart body of one upload part: fields upload_id, part_number, then file `chunk`. */
+export function multipartPartBody(
+  uploadId: string,
+  partNumber: number | string,
+  chunk: Buffer,
+  opts: { extraFile?: boolean; fieldName?: string } = {},
+): { body: Buffer; contentType: string } {
+  const boundary = `----retaia${randomUUID()}`;
+  const pieces: Buffer[] = [];
+  const field = (name: string, value: string) =>
+    pieces.push(
+      Buffer.from(
+        `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+      ),
+    );
+  const file = (name: string, data: Buffer) => {
+    pieces.push(
+      Buffer.from(
+        `--${boundary}\r\ncontent-disposition: form-data; name="${name}"; filename="chunk.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+      ),
+    );
+    pieces.push(data, Buffer.from('\r\n'));
+  };
+  field('upload_id', uploadId);
+  field('part_number', String(partNumber));
+  file(opts.fieldName ?? 'chunk', chunk);
+  if (opts.extraFile) file('chunk', chunk);
+  pieces.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(pieces), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
 let sharedKey: Promise<GeneratedAgentKey> | undefined;
 /** Key generation is slow-ish; tests that do not care share one key (one per agent_id anyway). */
 export function testKey(): Promise<GeneratedAgentKey> {
@@ -176,37 +207,12 @@ export class TestAgent {
     chunk: Buffer,
     opts: { extraFile?: boolean; fieldName?: string } = {},
   ) {
-    const boundary = `----retaia${randomUUID()}`;
-    const pieces: Buffer[] = [];
-    const field = (name: string, value: string) =>
-      pieces.push(
-        Buffer.from(
-          `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-        ),
-      );
-    const file = (name: string, data: Buffer) => {
-      pieces.push(
-        Buffer.from(
-          `--${boundary}\r\ncontent-disposition: form-data; name="${name}"; filename="chunk.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`,
-        ),
-      );
-      pieces.push(data, Buffer.from('\r\n'));
-    };
-    field('upload_id', uploadId);
-    field('part_number', String(partNumber));
-    file(opts.fieldName ?? 'chunk', chunk);
-    if (opts.extraFile) file('chunk', chunk);
-    pieces.push(Buffer.from(`--${boundary}--\r\n`));
-    const body = Buffer.concat(pieces);
+    const { body, contentType } = multipartPartBody(uploadId, partNumber, chunk, opts);
     const p = `/assets/${uuid}/derived/upload/part`;
     const sig = await this.signer.headersFor('POST', `${API_PREFIX}${p}`, body);
     return http(`${this.server.apiUrl}${p}`, {
       method: 'POST',
-      headers: {
-        authorization: `Bearer ${this.token}`,
-        ...sig,
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-      },
+      headers: { authorization: `Bearer ${this.token}`, ...sig, 'content-type': contentType },
       body,
     });
   }
