@@ -1,6 +1,6 @@
-// The daemon process the desktop app starts when none is running (as `ELECTRON_RUN_AS_NODE`
-// with this bundle). It is the same startDaemon() the CLI and OS services use; the app itself
-// never runs jobs.
+// The daemon process the desktop app starts when none is running (the app executable with
+// --retaia-daemon loads this bundle; see daemon-process.ts). It is the same startDaemon() the
+// CLI and OS services use; the app itself never runs jobs.
 import { DaemonAlreadyRunningError, startDaemon } from '@retaia/agent-core/runtime/daemon.js';
 
 async function main(): Promise<void> {

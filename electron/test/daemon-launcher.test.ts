@@ -3,13 +3,14 @@
 // to it, and never is a second runtime started.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attachOrStartDaemon, DaemonUnavailableError } from '../src/main/daemon-launcher.js';
 import { connectControl } from '../src/main/control-client-control.js';
-import { spawnDaemonProcess } from '../src/main/daemon-process.js';
+import { appDaemonArgs, DAEMON_ARG, spawnDaemonProcess } from '../src/main/daemon-process.js';
 import { FakeDaemonControl } from './support/fake-daemon-control.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -62,9 +63,8 @@ test('starts the real daemon once, then attaches to it; never a second runtime',
     spawn: () => {
       spawns++;
       return spawnDaemonProcess({
-        entry,
         execPath: process.execPath,
-        execArgv: ['--import', 'tsx'],
+        args: ['--import', 'tsx', entry],
         logFile: join(dir, 'daemon.log'),
         env,
       });
@@ -83,9 +83,8 @@ test('starts the real daemon once, then attaches to it; never a second runtime',
 
     // Even a forced second start leaves the first runtime alone (the daemon's own lock).
     await spawnDaemonProcess({
-      entry,
       execPath: process.execPath,
-      execArgv: ['--import', 'tsx'],
+      args: ['--import', 'tsx', entry],
       logFile: join(dir, 'second.log'),
       env,
     });
@@ -101,4 +100,27 @@ test('starts the real daemon once, then attaches to it; never a second runtime',
   }
   const log = await readFile(join(dir, 'daemon.log'), 'utf8');
   assert.match(log, /daemon started/);
+});
+
+test('the daemon is started as the app executable in daemon mode, never as ELECTRON_RUN_AS_NODE', async () => {
+  assert.deepEqual(appDaemonArgs(true, '/opt/app.asar', 'darwin'), [DAEMON_ARG]);
+  assert.deepEqual(appDaemonArgs(false, '/src/electron', 'linux'), [
+    '/src/electron',
+    DAEMON_ARG,
+    '--ozone-platform=headless',
+  ]);
+  // A real child: even an inherited ELECTRON_RUN_AS_NODE is not passed on.
+  const dir = await mkdtemp(join(tmpdir(), 'daemon-env-'));
+  const seen = join(dir, 'seen.txt');
+  await spawnDaemonProcess({
+    execPath: process.execPath,
+    args: [
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(seen)}, String(process.env.ELECTRON_RUN_AS_NODE))`,
+    ],
+    logFile: join(dir, 'daemon.log'),
+    env: { ELECTRON_RUN_AS_NODE: '1' },
+  });
+  await waitFor('child wrote its env', async () => existsSync(seen), 10_000);
+  assert.equal(await readFile(seen, 'utf8'), 'undefined');
 });

@@ -55,3 +55,18 @@ test('icons exist with the expected sizes, including macOS template tray images'
   }
   assert.ok(existsSync(`${root}electron/assets/icon.png`));
 });
+
+test('fuses: no RunAsNode, no NODE_OPTIONS/--inspect, app only from asar, encrypted cookies', () => {
+  assert.equal(config.electronFuses.runAsNode, false);
+  assert.equal(config.electronFuses.enableNodeOptionsEnvironmentVariable, false);
+  assert.equal(config.electronFuses.enableNodeCliInspectArguments, false);
+  assert.equal(config.electronFuses.onlyLoadAppFromAsar, true);
+  assert.equal(config.electronFuses.enableCookieEncryption, true);
+  assert.equal(config.asar, true, 'onlyLoadAppFromAsar needs an asar');
+  // With RunAsNode off, the daemon cannot be started as ELECTRON_RUN_AS_NODE: it must be the
+  // app executable in daemon mode, and main.ts must honour that switch.
+  const spawner = readFileSync(`${root}electron/src/main/daemon-process.ts`, 'utf8');
+  assert.doesNotMatch(spawner, /ELECTRON_RUN_AS_NODE: '1'/);
+  const main = readFileSync(`${root}electron/src/main/main.ts`, 'utf8');
+  assert.match(main, /process\.argv\.includes\(DAEMON_ARG\)/);
+});

@@ -41,6 +41,7 @@ export interface ElectronApi {
     | 'exit'
     | 'whenReady'
     | 'getPath'
+    | 'getAppPath'
     | 'setLoginItemSettings'
     | 'getLoginItemSettings'
     | 'getLocale'

@@ -1,9 +1,10 @@
 // Electron entry point (bundled to dist/main.cjs): binds the real Electron module and the real
 // daemon endpoint, then hands over to startDesktopApp. Nothing else lives here.
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { resolveAgentPaths } from '@retaia/agent-core/config/agent-paths.js';
 import { connectControl } from './control-client-control.js';
-import { spawnDaemonProcess } from './daemon-process.js';
+import { appDaemonArgs, DAEMON_ARG, spawnDaemonProcess } from './daemon-process.js';
 import { startDesktopApp } from './desktop-app.js';
 import { loadElectronApi } from './electron-api.js';
 
@@ -27,15 +28,21 @@ async function main(): Promise<void> {
       connect: () => connectControl(paths.controlSocketPath),
       spawn: () =>
         spawnDaemonProcess({
-          entry: join(distDir, 'daemon.cjs'),
           execPath: process.execPath,
+          args: appDaemonArgs(api.app.isPackaged, api.app.getAppPath(), process.platform),
           logFile: join(paths.dataDir, 'daemon.log'),
         }),
     },
   });
 }
 
-main().catch((err: unknown) => {
-  log('desktop app failed to start', { err: err instanceof Error ? err.message : String(err) });
-  process.exit(1);
-});
+if (process.argv.includes(DAEMON_ARG)) {
+  // The daemon mode of the app executable: no window, no tray, just the daemon bundle.
+  // A runtime require of the separate bundle (not bundled into main.cjs).
+  createRequire(__filename)(join(__dirname, 'daemon.cjs'));
+} else {
+  main().catch((err: unknown) => {
+    log('desktop app failed to start', { err: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  });
+}

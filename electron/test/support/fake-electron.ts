@@ -130,6 +130,7 @@ export function createFakeElectron(opts: FakeElectronOptions = {}) {
       exit: () => undefined,
       whenReady: async () => undefined,
       getPath: () => userData,
+      getAppPath: () => '/opt/retaia-agent/resources/app.asar',
       setLoginItemSettings: (s: Electron.Settings) => {
         state.loginItemCalls++;
         state.loginItem = { openAtLogin: s.openAtLogin ?? false, openAsHidden: s.openAsHidden };
