@@ -3,16 +3,14 @@
 // unauthenticated requests costs a bounded amount of disk and memory.
 import type { CoreContext } from './core-context.js';
 
-/** Expired device flows stay this long so a late poll still reads EXPIRED, not "unknown". */
-const EXPIRED_FLOW_GRACE_MS = 3600_000;
-
 export async function pruneSecurityRecords(ctx: CoreContext): Promise<void> {
   const now = ctx.clock();
   const o = ctx.options;
   const removed = await ctx.store.pruneSecurityRecords({
     eventsBefore: new Date(now - o.securityEventRetentionDays * 86_400_000).toISOString(),
     maxEvents: o.maxSecurityEvents,
-    flowsExpiredBeforeMs: now - EXPIRED_FLOW_GRACE_MS,
+    // An expired flow stays one more lifetime, so a late poll still reads EXPIRED, not "unknown".
+    flowsExpiredBeforeMs: now - o.deviceFlowTtlSeconds * 1000,
     maxFlows: o.maxDeviceFlows,
   });
   if (removed.security_events > 0 || removed.device_flows > 0) {
