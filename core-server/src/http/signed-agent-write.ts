@@ -20,6 +20,23 @@ export async function signedAgentWrite(
 ): Promise<AgentWrite> {
   const client = await requireClient(ctx, request);
   const signed = await verifySignedRequest(ctx, request, client.client_id, bodySha256);
-  await ctx.store.touchAgent(signed.agentId, ctx.clock());
+  await touchAgent(ctx, signed.agentId);
   return { client, agent: signed.agent!, bodySha256 };
+}
+
+/**
+ * last_seen_at feeds a staleness check measured in minutes, yet writing it on every poll, claim
+ * and submit was one database commit each: it is written at most once per TOUCH_EVERY_MS per agent.
+ */
+export const TOUCH_EVERY_MS = 1000;
+const lastTouch = new WeakMap<CoreContext, Map<string, number>>();
+
+export async function touchAgent(ctx: CoreContext, agentId: string): Promise<void> {
+  let touched = lastTouch.get(ctx);
+  if (!touched) lastTouch.set(ctx, (touched = new Map()));
+  const now = ctx.clock();
+  const last = touched.get(agentId);
+  if (last !== undefined && now - last < TOUCH_EVERY_MS && now >= last) return;
+  touched.set(agentId, now);
+  await ctx.store.touchAgent(agentId, now);
 }

@@ -3,11 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { CoreError } from '../../errors/core-error.js';
 import { submitJobResult } from '../../jobs/submit-job-result.js';
 import type { CoreContext } from '../../server/core-context.js';
+import type { AgentRecord, AssetRecord, JobRecord } from '../../store/records.js';
 import { failSchema, leaseSchema, submitSchema } from '../facts-patch-schema.js';
 import { idempotent } from '../idempotent.js';
 import { parseBody } from '../parse-body.js';
 import { requireClient } from '../request-actor.js';
-import { signedAgentWrite } from '../signed-agent-write.js';
+import { signedAgentWrite, touchAgent } from '../signed-agent-write.js';
 import { wireJob } from '../wire-views.js';
 
 type JobParams = { Params: { job_id: string } };
@@ -24,16 +25,41 @@ function requireLockToken(body: unknown): void {
   }
 }
 
+/**
+ * The agent a poll is for: the one named in X-Retaia-Agent-Id when it belongs to this client,
+ * else the client's most recently registered agent. The named agent is one lookup, not a scan.
+ */
+async function pollingAgent(
+  ctx: CoreContext,
+  clientId: string,
+  headerAgent: string | string[] | undefined,
+): Promise<AgentRecord | undefined> {
+  if (typeof headerAgent === 'string') {
+    const named = await ctx.store.getAgent(headerAgent);
+    if (named?.client_id === clientId) return named;
+  }
+  const agents = (await ctx.store.listAgents()).filter((a) => a.client_id === clientId);
+  return agents.sort((a, b) => b.last_register_at.localeCompare(a.last_register_at))[0];
+}
+
 export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void {
-  api.get<{ Querystring: { limit?: string } }>('/jobs', async (request) => {
+  // The claimable index hands out the same frozen job records until a job or its asset changes,
+  // so each poll entry is serialized once, not once per poll (polls return up to 500 jobs).
+  const wireCache = new WeakMap<JobRecord, string>();
+  const wireJson = ({ job, asset }: { job: JobRecord; asset: AssetRecord }) => {
+    let json = wireCache.get(job);
+    if (json === undefined) {
+      json = JSON.stringify(wireJob(job, asset, ctx.options.storageId));
+      wireCache.set(job, json);
+    }
+    return json;
+  };
+
+  api.get<{ Querystring: { limit?: string } }>('/jobs', async (request, reply) => {
     const client = await requireClient(ctx, request);
-    const headerAgent = request.headers['x-retaia-agent-id'];
-    const agents = (await ctx.store.listAgents()).filter((a) => a.client_id === client.client_id);
-    const agent =
-      agents.find((a) => a.agent_id === headerAgent) ??
-      agents.sort((a, b) => b.last_register_at.localeCompare(a.last_register_at))[0];
+    const agent = await pollingAgent(ctx, client.client_id, request.headers['x-retaia-agent-id']);
     if (!agent) return [];
-    await ctx.store.touchAgent(agent.agent_id, ctx.clock());
+    await touchAgent(ctx, agent.agent_id);
     const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 500);
     const claimable = await ctx.store.listClaimableJobs({
       effectiveCapabilities: agent.effective_capabilities,
@@ -41,7 +67,9 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
       limit,
       nowMs: ctx.clock(),
     });
-    return claimable.map(({ job, asset }) => wireJob(job, asset, ctx.options.storageId));
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(`[${claimable.map(wireJson).join(',')}]`);
   });
 
   api.post<JobParams>('/jobs/:job_id/claim', async (request) => {

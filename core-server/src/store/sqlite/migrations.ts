@@ -236,6 +236,28 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX uploads_agent_status ON uploads(agent_id, status);
     `,
   },
+  {
+    version: 5,
+    name: 'change log behind the in-memory claimable-jobs index (jobs/list-claimable-jobs.ts)',
+    sql: `
+      CREATE TABLE job_queue_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        asset_uuid TEXT NOT NULL
+      );
+      CREATE TRIGGER job_queue_job_inserted AFTER INSERT ON jobs
+      BEGIN INSERT INTO job_queue_changes (asset_uuid) VALUES (NEW.asset_uuid); END;
+      CREATE TRIGGER job_queue_job_deleted AFTER DELETE ON jobs
+      BEGIN INSERT INTO job_queue_changes (asset_uuid) VALUES (OLD.asset_uuid); END;
+      CREATE TRIGGER job_queue_job_updated
+      AFTER UPDATE OF status, asset_uuid, job_type, required_capabilities, feature_flag, created_at ON jobs
+      BEGIN
+        INSERT INTO job_queue_changes (asset_uuid) VALUES (NEW.asset_uuid);
+        INSERT INTO job_queue_changes (asset_uuid) SELECT OLD.asset_uuid WHERE OLD.asset_uuid IS NOT NEW.asset_uuid;
+      END;
+      CREATE TRIGGER job_queue_asset_updated AFTER UPDATE OF relative_path, sidecars ON assets
+      BEGIN INSERT INTO job_queue_changes (asset_uuid) VALUES (NEW.uuid); END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

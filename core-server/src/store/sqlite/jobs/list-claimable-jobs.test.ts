@@ -1,8 +1,10 @@
-// listClaimableJobs must select exactly what the JS filter over listPendingJobs selects (same
-// order, capability rule, flag rule, asset locks, limit), on a real SQLite file.
+// listClaimableJobs (the in-memory index) must select exactly what the JS filter over
+// listPendingJobs selects (same order, capability rule, flag rule, asset locks, limit), on a real
+// SQLite file — also after writes through another connection (another process) and a reopen.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -16,7 +18,8 @@ import {
 } from '@retaia/protocol';
 import type { NewAsset } from '../../core-store.js';
 import { SqliteCoreStore } from '../sqlite-core-store.js';
-import { listClaimableJobs } from './list-claimable-jobs.js';
+import { listClaimableJobs, type ListClaimableJobsInput } from './list-claimable-jobs.js';
+import { DATABASE_FILE } from '../open-database.js';
 
 const asset = (media_type: MediaType, profile: ProcessingProfile, i: number): NewAsset => ({
   uuid: randomUUID(),
@@ -124,4 +127,71 @@ test('listClaimableJobs matches the JS capability/flag/lock filter, in order, up
     false,
     'a job is not listed when one of its capabilities is missing',
   );
+});
+
+test('the index follows writes made by another connection, claims, asset moves and a reopen', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'claimable-index-'));
+  let store = new SqliteCoreStore(dir);
+  // A second connection to the same file stands for the operator CLI or another process.
+  const other = new Database(path.join(dir, DATABASE_FILE));
+  t.after(async () => {
+    other.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const inserts = Array.from({ length: 8 }, (_, i) => asset('PHOTO', 'photo_standard', i));
+  await store.applyScan({ inserts, updates: [], ready: inserts.map((a) => a.uuid) }, {}, 1000);
+  const all: ListClaimableJobsInput = {
+    effectiveCapabilities: Object.values(CAPABILITIES),
+    flags: {},
+    limit: 500,
+    nowMs: 5000,
+  };
+  const expected = async () => (await store.listPendingJobs()).map((j) => j.job_id);
+  const got = () => listClaimableJobs(store.db, all).map((g) => g.job.job_id);
+  assert.deepEqual(got(), await expected(), 'first build');
+  const before = got().length;
+
+  // Claimed through the store: gone from the next poll.
+  const first = listClaimableJobs(store.db, all)[0]!;
+  await store.claimJob({
+    jobId: first.job.job_id,
+    agentId: 'agent-1',
+    effectiveCapabilities: all.effectiveCapabilities,
+    flags: {},
+    nowMs: 5000,
+    leaseTtlMs: 60_000,
+  });
+  assert.deepEqual(got(), await expected());
+  assert.equal(got().length, before - 1);
+
+  // Another connection claims one, re-queues another with an older date, and moves an asset.
+  const [a, b] = listClaimableJobs(store.db, all);
+  other.prepare(`UPDATE jobs SET status = 'claimed' WHERE job_id = ?`).run(a!.job.job_id);
+  other
+    .prepare(`UPDATE jobs SET created_at = '1969-01-01T00:00:00.000Z' WHERE job_id = ?`)
+    .run(b!.job.job_id);
+  other
+    .prepare(`UPDATE assets SET relative_path = 'ARCHIVE/moved.jpg' WHERE uuid = ?`)
+    .run(b!.asset.uuid);
+  const now = listClaimableJobs(store.db, all);
+  assert.deepEqual(
+    now.map((g) => g.job.job_id),
+    await expected(),
+  );
+  assert.equal(now[0]!.job.job_id, b!.job.job_id, 'an older job moves to the front');
+  assert.equal(now[0]!.asset.relative_path, 'ARCHIVE/moved.jpg', 'asset changes are seen');
+
+  // A job deleted and one re-queued elsewhere, then the log pruned behind the index's back: the
+  // index notices the gap and rebuilds.
+  other.prepare(`UPDATE jobs SET status = 'pending' WHERE job_id = ?`).run(a!.job.job_id);
+  other.prepare(`DELETE FROM job_queue_changes`).run();
+  other.prepare(`UPDATE jobs SET status = 'failed' WHERE job_id = ?`).run(now[1]!.job.job_id);
+  assert.deepEqual(got(), await expected(), 'rebuilt after a gap in the change log');
+
+  // Reopen (a restart): built again from the table.
+  await store.close();
+  store = new SqliteCoreStore(dir);
+  assert.deepEqual(got(), await expected(), 'after a restart');
+  assert.ok(got().length > 3);
 });

@@ -1,9 +1,19 @@
-// The poll behind GET /jobs: the oldest pending jobs this agent may claim, with their assets.
-// Capability and feature-flag matching run inside SQLite and the query stops at `limit`, so a
-// poll costs O(limit), not O(backlog): fifty agents polling a queue of thousands of pending
-// jobs no longer rebuild and JSON-parse the whole backlog in JS on every request. Jobs of
-// assets under a live move/purge lock are not offered (SPEC §6 locks).
-import type { FeatureFlags } from '@retaia/protocol';
+// The poll behind GET /jobs: the oldest pending jobs this agent may claim, with their assets,
+// answered from an in-memory index of the pending jobs instead of a query per poll.
+//
+// How the index stays in step with the database, whoever writes it: triggers (migration v5)
+// append the asset's uuid to `job_queue_changes` in the same transaction as every insert or
+// delete of a job, every change of its queue fields, and every change of an asset's path or
+// sidecars (the parts of a poll answer that come from the asset). Each poll first reads the log
+// past the last entry it applied and re-reads those assets' pending jobs, all in one read
+// transaction; then it filters in memory. Because the triggers run inside every writer's
+// transaction — this process, the operator CLI, a second process — nothing committed is missed.
+// The log has no gaps (one writer at a time, AUTOINCREMENT): a gap means entries were pruned
+// before this index read them, and the index rebuilds from the jobs table, as it does at start.
+//
+// Matching rules (unchanged): capabilities as hasAllCapabilities, the feature flag (if any) must
+// be on, no live move/purge lock on the asset (SPEC §6 locks), oldest (created_at, job_id) first.
+import { hasAllCapabilities, type FeatureFlags } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
 import type { AssetRecord, JobRecord } from '../../records.js';
 import { mapAsset, mapJob } from '../row-mappers.js';
@@ -15,37 +25,145 @@ export interface ListClaimableJobsInput {
   nowMs: number;
 }
 
-export function listClaimableJobs(
-  db: Database,
-  input: ListClaimableJobsInput,
-): { job: JobRecord; asset: AssetRecord }[] {
-  const enabledFlags = Object.keys(input.flags).filter((f) => input.flags[f] === true);
-  // A job matches when none of its required capabilities is missing from the agent's set
-  // (same rule as hasAllCapabilities) and its feature flag, if any, is on.
-  const rows = db
-    .prepare(
-      `SELECT j.* FROM jobs j
-       WHERE j.status = 'pending'
-         AND (j.feature_flag IS NULL OR j.feature_flag IN (SELECT value FROM json_each(@flags)))
-         AND NOT EXISTS (
-           SELECT 1 FROM json_each(j.required_capabilities) r
-           WHERE r.value NOT IN (SELECT value FROM json_each(@capabilities)))
-         AND NOT EXISTS (
-           SELECT 1 FROM asset_locks l WHERE l.asset_uuid = j.asset_uuid AND l.expires_at_ms > @now)
-       ORDER BY j.created_at, j.job_id
-       LIMIT @limit`,
-    )
-    .all({
-      flags: JSON.stringify(enabledFlags),
-      capabilities: JSON.stringify(input.effectiveCapabilities),
-      limit: input.limit,
-      now: input.nowMs,
-    }) as Record<string, unknown>[];
-  const assetById = db.prepare('SELECT * FROM assets WHERE uuid = ?');
-  const out: { job: JobRecord; asset: AssetRecord }[] = [];
-  for (const row of rows) {
-    const asset = assetById.get(row.asset_uuid) as Record<string, unknown> | undefined;
-    if (asset) out.push({ job: mapJob(row), asset: mapAsset(asset) });
+/** A pending job and its asset. Shared between polls: callers must treat them as read-only. */
+export interface ClaimableJob {
+  job: JobRecord;
+  asset: AssetRecord;
+}
+
+type Row = Record<string, unknown>;
+/** Applied log entries are deleted once this many have piled up. */
+const PRUNE_AFTER = 2000;
+
+const before = (a: JobRecord, b: JobRecord) =>
+  a.created_at < b.created_at || (a.created_at === b.created_at && a.job_id < b.job_id);
+
+export class ClaimableIndex {
+  /** Pending jobs, oldest first. */
+  private pending: ClaimableJob[] = [];
+  private byAsset = new Map<string, ClaimableJob[]>();
+  /** Last change-log entry applied; undefined until the first build. */
+  private appliedSeq: number | undefined;
+  private prunedUpTo = 0;
+
+  constructor(private readonly db: Database) {}
+
+  list(input: ListClaimableJobsInput): ClaimableJob[] {
+    this.catchUp();
+    const locked = new Set(
+      (
+        this.db
+          .prepare('SELECT asset_uuid FROM asset_locks WHERE expires_at_ms > ?')
+          .all(input.nowMs) as { asset_uuid: string }[]
+      ).map((r) => r.asset_uuid),
+    );
+    const out: ClaimableJob[] = [];
+    for (const entry of this.pending) {
+      if (out.length >= input.limit) break;
+      const { job } = entry;
+      if (job.feature_flag && input.flags[job.feature_flag] !== true) continue;
+      if (!hasAllCapabilities(input.effectiveCapabilities, job.required_capabilities)) continue;
+      if (locked.has(job.asset_uuid)) continue;
+      out.push(entry);
+    }
+    return out;
   }
-  return out;
+
+  /** Applies what was committed since the last poll (or builds the index the first time). */
+  private catchUp(): void {
+    this.db.transaction(() => {
+      if (this.appliedSeq === undefined) return this.rebuild();
+      const changes = this.db
+        .prepare('SELECT seq, asset_uuid FROM job_queue_changes WHERE seq > ? ORDER BY seq')
+        .all(this.appliedSeq) as { seq: number; asset_uuid: string }[];
+      if (changes.length === 0) return;
+      if (changes[0]!.seq !== this.appliedSeq + 1) return this.rebuild();
+      for (const uuid of new Set(changes.map((c) => c.asset_uuid))) this.refreshAsset(uuid);
+      this.appliedSeq = changes.at(-1)!.seq;
+    })();
+    if (this.appliedSeq! - this.prunedUpTo > PRUNE_AFTER) {
+      this.db.prepare('DELETE FROM job_queue_changes WHERE seq <= ?').run(this.appliedSeq);
+      this.prunedUpTo = this.appliedSeq!;
+    }
+  }
+
+  private rebuild(): void {
+    const seq = this.db
+      .prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'job_queue_changes'`)
+      .get() as { seq: number } | undefined;
+    const assets = new Map(
+      (
+        this.db
+          .prepare(
+            `SELECT * FROM assets WHERE uuid IN (SELECT asset_uuid FROM jobs WHERE status = 'pending')`,
+          )
+          .all() as Row[]
+      ).map((r) => [r.uuid as string, Object.freeze(mapAsset(r))]),
+    );
+    const jobs = this.db
+      .prepare(`SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_at, job_id`)
+      .all() as Row[];
+    this.pending = [];
+    this.byAsset.clear();
+    for (const row of jobs) {
+      const asset = assets.get(row.asset_uuid as string);
+      if (!asset) continue;
+      const entry = { job: Object.freeze(mapJob(row)), asset };
+      this.pending.push(entry);
+      this.entriesOf(asset.uuid).push(entry);
+    }
+    this.appliedSeq = seq?.seq ?? 0;
+  }
+
+  /** Replaces the asset's entries by its pending jobs as the database has them now. */
+  private refreshAsset(uuid: string): void {
+    for (const old of this.byAsset.get(uuid) ?? []) this.pending.splice(this.indexOf(old.job), 1);
+    this.byAsset.delete(uuid);
+    const jobs = this.db
+      .prepare(`SELECT * FROM jobs WHERE asset_uuid = ? AND status = 'pending'`)
+      .all(uuid) as Row[];
+    if (jobs.length === 0) return;
+    const row = this.db.prepare('SELECT * FROM assets WHERE uuid = ?').get(uuid) as Row | undefined;
+    if (!row) return;
+    const asset = Object.freeze(mapAsset(row));
+    for (const jobRow of jobs) {
+      const entry = { job: Object.freeze(mapJob(jobRow)), asset };
+      this.pending.splice(this.insertionPoint(entry.job), 0, entry);
+      this.entriesOf(uuid).push(entry);
+    }
+  }
+
+  private entriesOf(uuid: string): ClaimableJob[] {
+    let list = this.byAsset.get(uuid);
+    if (!list) this.byAsset.set(uuid, (list = []));
+    return list;
+  }
+
+  /** First position whose job does not sort before `job` (binary search). */
+  private insertionPoint(job: JobRecord): number {
+    let lo = 0;
+    let hi = this.pending.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(this.pending[mid]!.job, job)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private indexOf(job: JobRecord): number {
+    const at = this.insertionPoint(job);
+    if (this.pending[at]?.job.job_id !== job.job_id)
+      throw new Error('claimable index out of order');
+    return at;
+  }
+}
+
+const indexes = new WeakMap<Database, ClaimableIndex>();
+
+/** The claimable jobs through the connection's index (built on first use). */
+export function listClaimableJobs(db: Database, input: ListClaimableJobsInput): ClaimableJob[] {
+  let index = indexes.get(db);
+  if (!index) indexes.set(db, (index = new ClaimableIndex(db)));
+  return index.list(input);
 }
