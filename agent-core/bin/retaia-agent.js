@@ -1,7 +1,18 @@
 #!/usr/bin/env node
-// Runs the CLI from a checkout: tsx compiles the TypeScript sources on the fly.
-import { register } from 'tsx/esm/api';
-
-register();
-const { runCli } = await import('../src/cli/agent-cli.ts');
-await runCli(process.argv);
+// Launcher for a checkout (and the path the CLI re-spawns for the daemon). With tsx installed (a
+// development install) it runs the TypeScript sources, so tests and `npm start` always run the
+// current code; without it (`npm ci --omit=dev`, production) it runs the compiled
+// dist/bin/retaia-agent.js that `npm ci` built (scripts/build-bins.mjs).
+let register;
+try {
+  ({ register } = await import('tsx/esm/api'));
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+}
+if (register) {
+  register();
+  const { runCli } = await import('../src/cli/agent-cli.ts');
+  await runCli(process.argv);
+} else {
+  await import('../dist/bin/retaia-agent.js');
+}
