@@ -3,8 +3,10 @@
 // bridge that drives the renderer in Chromium, so both paths run the same code.
 import { approvalUrlProblem } from '@retaia/agent-core/core-api/approval-url.js';
 import { validateAgentConfig } from '@retaia/agent-core/config/config-schema.js';
+import type { ConfigValidation } from '@retaia/agent-core/runtime/control-protocol.js';
 import type { AppPreferences, BridgeHandlers, PickedFolder } from '../shared/bridge-api.js';
 import type { DaemonControl } from './daemon-control.js';
+import { execPathProblems } from './exec-path-check.js';
 import { redactSecrets, restoreRedacted } from './secret-redaction.js';
 
 export interface ShellServices {
@@ -40,6 +42,13 @@ export function createBridgeHandlers(
   let lastRawConfig: unknown;
   const withSecrets = (config: unknown): unknown =>
     lastRawConfig === undefined ? config : restoreRedacted(config, lastRawConfig);
+  // Programs the daemon would execute are vetted here, before the daemon ever sees them.
+  const refusedPrograms = async (config: unknown): Promise<ConfigValidation | undefined> => {
+    const problems = await execPathProblems(config, lastRawConfig);
+    if (problems.length === 0) return undefined;
+    const schema = validateAgentConfig(config);
+    return { ok: false, problems: [...schema.problems, ...problems] };
+  };
 
   const openEnrolPage = async (): Promise<void> => {
     const view = await daemon().getEnrol();
@@ -71,8 +80,15 @@ export function createBridgeHandlers(
       return redactSecrets(view);
     },
     validateConfig: async (config) =>
-      redactSecrets(await daemon().validateConfig(withSecrets(config))),
-    saveConfig: async (config) => redactSecrets(await daemon().saveConfig(withSecrets(config))),
+      redactSecrets(
+        (await refusedPrograms(withSecrets(config))) ??
+          (await daemon().validateConfig(withSecrets(config))),
+      ),
+    saveConfig: async (config) =>
+      redactSecrets(
+        (await refusedPrograms(withSecrets(config))) ??
+          (await daemon().saveConfig(withSecrets(config))),
+      ),
     validateMount: async (storageId, path) =>
       daemon().validateMount(
         requireString(storageId, 'storage id'),

@@ -147,14 +147,19 @@ export async function startDesktopApp(
     return control;
   };
   const handlers = createBridgeHandlers(requireDaemon, shell);
-  registerBridgeIpc(api, {
-    ...handlers,
-    saveConfig: async (config) => {
-      const result = await handlers.saveConfig(config);
-      if (result.ok) await reloadDaemonConfig();
-      return result;
+  registerBridgeIpc(
+    api,
+    {
+      ...handlers,
+      saveConfig: async (config) => {
+        const result = await handlers.saveConfig(config);
+        if (result.ok) await reloadDaemonConfig();
+        return result;
+      },
     },
-  });
+    (event) => window.ownsIpcSender(event),
+    (method) => log('refused an IPC call from a foreign frame', { method }),
+  );
 
   async function runTrayAction(action: TrayAction): Promise<void> {
     try {

@@ -24,6 +24,8 @@ export interface WindowLike {
   on(event: 'close', listener: (e: { preventDefault(): void }) => void): unknown;
   on(event: 'closed' | 'ready-to-show', listener: () => void): unknown;
   webContents: {
+    /** Unique per WebContents; IPC senders are matched against it. */
+    readonly id: number;
     send(channel: string, ...args: unknown[]): void;
     setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' }): void;
     on(

@@ -1,5 +1,6 @@
 // The single app window: created on demand, locked down (context isolation, sandbox, no Node),
 // and hidden instead of closed so the app lives on in the tray.
+import { pathToFileURL } from 'node:url';
 import type { BridgeEvent, WindowView } from '../shared/bridge-api.js';
 import { EVENT_CHANNEL } from '../shared/bridge-channels.js';
 import type { ElectronApi, WindowLike } from './electron-api.js';
@@ -36,6 +37,29 @@ export class MainWindow {
     if (win.isMinimized()) win.restore();
     win.show();
     win.focus();
+  }
+
+  /**
+   * True only for an IPC message from this window's top frame showing the app's own page: not
+   * from an iframe, another window, or the window after something navigated it elsewhere.
+   */
+  ownsIpcSender(event: unknown): boolean {
+    const e = event as {
+      sender?: { id?: unknown };
+      senderFrame?: { url?: unknown; parent?: unknown } | null;
+    } | null;
+    const win = this.window;
+    if (!win || win.isDestroyed() || !e?.sender || e.sender.id !== win.webContents.id) return false;
+    const frame = e.senderFrame;
+    if (!frame || frame.parent !== null || typeof frame.url !== 'string') return false;
+    let url: URL;
+    try {
+      url = new URL(frame.url);
+    } catch {
+      return false;
+    }
+    url.hash = '';
+    return url.href === pathToFileURL(this.opts.indexHtmlPath).href;
   }
 
   send(event: BridgeEvent): void {

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type * as Electron from 'electron';
 import type { ElectronApi, TrayLike, WindowLike } from '../../src/main/electron-api.js';
 
@@ -51,7 +52,9 @@ export class FakeWindow extends EventEmitter implements WindowLike {
     return !prevented;
   }
   readonly navigationEvents = new EventEmitter();
+  private static nextId = 1;
   webContents = {
+    id: FakeWindow.nextId++,
     send: (channel: string, ...args: unknown[]) => void this.sent.push({ channel, args }),
     setWindowOpenHandler: (h: (d: { url: string }) => { action: 'deny' }) =>
       void (this.openHandler = h),
@@ -122,6 +125,11 @@ export function createFakeElectron(opts: FakeElectronOptions = {}) {
     dialogResult: { canceled: true, filePaths: [] as string[] },
     dockHidden: false,
   };
+  const invokeFrom = (event: unknown, channel: string, ...args: unknown[]) => {
+    const h = state.handlers.get(channel);
+    if (!h) throw new Error(`no IPC handler for ${channel}`);
+    return h(event, ...args);
+  };
   const userData = opts.userData ?? mkdtempSync(join(tmpdir(), 'retaia-fake-electron-'));
   const api: ElectronApi = {
     app: {
@@ -189,10 +197,20 @@ export function createFakeElectron(opts: FakeElectronOptions = {}) {
       state.onBattery = on;
       powerEvents.emit(on ? 'on-battery' : 'on-ac');
     },
+    /** An IPC call as the app's own window would send it (top frame, its index.html). */
     invoke: (channel: string, ...args: unknown[]) => {
-      const h = state.handlers.get(channel);
-      if (!h) throw new Error(`no IPC handler for ${channel}`);
-      return h({}, ...args);
+      const win = state.windows.at(-1);
+      if (!win?.loaded) throw new Error('no window has loaded the app page');
+      return invokeFrom(
+        {
+          sender: win.webContents,
+          senderFrame: { url: `${pathToFileURL(win.loaded.path).href}#control`, parent: null },
+        },
+        channel,
+        ...args,
+      );
     },
+    /** An IPC call with a sender/frame of the test's choosing (foreign frames, other windows). */
+    invokeFrom,
   };
 }
