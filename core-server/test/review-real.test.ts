@@ -196,7 +196,7 @@ test(
       .catch(() => undefined);
     await shot('video-seeked');
 
-    await page.keyboard.press('k');
+    await page.keyboard.press('p');
     await page.waitForFunction(
       async (u) => {
         const r = await fetch(`/api/v1/assets/${u}`, {
@@ -209,7 +209,7 @@ test(
     );
     await page.locator(`.asset-item[data-uuid="${uuids['street.jpg']}"]`).click();
     await page.locator('img').first().waitFor();
-    await page.keyboard.press('r');
+    await page.keyboard.press('x');
     await page.waitForFunction(
       async (u) => {
         const r = await fetch(`/api/v1/assets/${u}`, {

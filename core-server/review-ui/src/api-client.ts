@@ -29,7 +29,6 @@ export interface AssetQuery {
   states?: AssetState[];
   media_type?: string;
   q?: string;
-  sort?: string;
 }
 
 export interface LoadedAsset {
@@ -113,7 +112,6 @@ export class ReviewApi {
       if (query.states?.length) params.set('state', query.states.join(','));
       if (query.media_type) params.set('media_type', query.media_type);
       if (query.q) params.set('q', query.q);
-      if (query.sort) params.set('sort', query.sort);
       if (cursor) params.set('cursor', cursor);
       const res = await this.call('GET', `/assets?${params}`);
       const page = (await res.json()) as { items: AssetSummary[]; next_cursor?: string | null };
@@ -124,31 +122,63 @@ export class ReviewApi {
   }
 
   async getAsset(uuid: string): Promise<LoadedAsset> {
-    const res = await this.call('GET', `/assets/${encodeURIComponent(uuid)}`);
-    const detail = (await res.json()) as AssetDetail;
-    const etag = res.headers.get('ETag') ?? detail.summary.revision_etag ?? '';
-    return { detail, etag };
+    return this.loaded(await this.call('GET', `/assets/${encodeURIComponent(uuid)}`));
   }
 
-  /** PATCH with If-Match; returns the new ETag (412 = someone changed the asset meanwhile). */
-  async patchAsset(uuid: string, etag: string, patch: AssetPatch): Promise<string | null> {
+  /**
+   * Assets changed at or after `since` (an `updated_at`), newest change first: what the live
+   * page polls. Stops paging at the first older item; bounded.
+   */
+  async listChangedSince(
+    since: string,
+    query: Omit<AssetQuery, 'states'>,
+    maxItems = 2000,
+  ): Promise<AssetSummary[]> {
+    const items: AssetSummary[] = [];
+    let cursor: string | null | undefined;
+    do {
+      const params = new URLSearchParams({ limit: '100', sort: '-updated_at' });
+      if (query.media_type) params.set('media_type', query.media_type);
+      if (query.q) params.set('q', query.q);
+      if (cursor) params.set('cursor', cursor);
+      const res = await this.call('GET', `/assets?${params}`);
+      const page = (await res.json()) as { items: AssetSummary[]; next_cursor?: string | null };
+      for (const a of page.items) {
+        if ((a.updated_at ?? a.created_at) < since) return items;
+        items.push(a);
+      }
+      cursor = page.next_cursor;
+    } while (cursor && items.length < maxItems);
+    return items;
+  }
+
+  private async loaded(res: Response): Promise<LoadedAsset> {
+    const detail = (await res.json()) as AssetDetail;
+    return { detail, etag: res.headers.get('ETag') ?? detail.summary.revision_etag ?? '' };
+  }
+
+  /** PATCH with If-Match; answers the new detail and ETag (412 = someone else changed it). */
+  async patchAsset(uuid: string, etag: string, patch: AssetPatch): Promise<LoadedAsset> {
     const res = await this.call('PATCH', `/assets/${encodeURIComponent(uuid)}`, {
       body: patch,
       headers: { 'If-Match': etag },
     });
-    return res.headers.get('ETag');
+    return this.loaded(res);
   }
 
-  async reopen(uuid: string, etag: string): Promise<void> {
-    await this.call('POST', `/assets/${encodeURIComponent(uuid)}/reopen`, {
+  async reopen(uuid: string, etag: string): Promise<LoadedAsset> {
+    const res = await this.call('POST', `/assets/${encodeURIComponent(uuid)}/reopen`, {
       headers: { 'If-Match': etag },
     });
+    return this.loaded(res);
   }
 
-  async reprocess(uuid: string, etag: string): Promise<void> {
-    await this.call('POST', `/assets/${encodeURIComponent(uuid)}/reprocess`, {
+  /** Reprocess, also the "Retry" of a failed asset. */
+  async reprocess(uuid: string, etag: string): Promise<LoadedAsset> {
+    const res = await this.call('POST', `/assets/${encodeURIComponent(uuid)}/reprocess`, {
       headers: { 'If-Match': etag, 'Idempotency-Key': crypto.randomUUID() },
     });
+    return this.loaded(res);
   }
 
   async purgePreview(uuid: string): Promise<PurgePreview> {

@@ -1,75 +1,76 @@
-// The review screen: state tabs with counts, the asset list, and the detail pane with players,
-// thumbnails, waveform, facts and transcript. Decisions are PATCHes guarded by the asset ETag;
-// a 412 means someone else changed the asset, so the view reloads it and says so.
-import { ApiError, type ReviewApi } from './api-client.js';
+// Longer than most modules on purpose: it is the one place that orders navigation, optimistic
+// writes and live merges; its views, model, queue, keymap and sync live in their own files.
+// The review screen's conductor: tabs with live counts, the list/grid, the detail pane, the
+// keymap, and the ordered write queue. Navigation is immediate (the next asset's header shows
+// from the list summary before its detail arrives); decisions are optimistic and queued in
+// keystroke order, each PATCH carrying the ETag our previous write returned; live polling merges
+// other people's and the agents' changes in place. Views live in asset-list-view / detail-view.
+import { ApiError, type LoadedAsset, type ReviewApi } from './api-client.js';
 import { openApplyDialog } from './apply-dialog.js';
-import { clear, h } from './dom-builder.js';
-import { SHORTCUTS, shortcutFor, type ShortcutAction } from './keyboard-shortcuts.js';
+import { AssetListView, folderOf } from './asset-list-view.js';
+import { DetailCache } from './detail-cache.js';
+import { DetailView, type Decision } from './detail-view.js';
+import { h } from './dom-builder.js';
+import {
+  actionFor,
+  KEYMAPS,
+  saveKeymap,
+  savedKeymap,
+  type Action,
+  type KeymapId,
+} from './keymap.js';
+import { LiveSync } from './live-sync.js';
 import type { MediaAuth } from './media-auth.js';
 import { openPurgeDialog } from './purge-dialog.js';
-import type { AssetDetail, AssetState, AssetSummary, Waveform } from './review-types.js';
+import {
+  AssetModel,
+  isFailed,
+  LISTED_STATES,
+  sortAssets,
+  STATE_LABEL,
+  TABS,
+  type SortKey,
+  type Tab,
+} from './review-tabs.js';
+import type { AssetDetail, AssetSummary } from './review-types.js';
+import { openShortcutSheet } from './shortcut-sheet.js';
+import { buildToolbar, type Toolbar } from './review-toolbar.js';
+import {
+  labelOf,
+  withFreeTags,
+  withLabel,
+  withRating,
+  type LabelColour,
+} from './tag-conventions.js';
 import { toast } from './toast.js';
-import { drawWaveform, waveformFraction } from './waveform-canvas.js';
+import { WriteQueue } from './write-queue.js';
 
-interface Tab {
-  id: string;
-  label: string;
-  states: AssetState[];
-}
-
-const TABS: Tab[] = [
-  { id: 'review', label: 'To review', states: ['DECISION_PENDING'] },
-  { id: 'profile', label: 'Needs profile', states: ['REVIEW_PENDING_PROFILE'] },
-  { id: 'keep', label: 'Keep', states: ['DECIDED_KEEP'] },
-  { id: 'reject', label: 'Reject', states: ['DECIDED_REJECT'] },
-  { id: 'archived', label: 'Archived', states: ['ARCHIVED'] },
-  { id: 'rejected', label: 'Rejected', states: ['REJECTED'] },
-  {
-    id: 'processing',
-    label: 'Processing',
-    states: ['DISCOVERED', 'READY', 'PROCESSING_REVIEW', 'PROCESSED'],
-  },
-];
-const LISTED_STATES = TABS.flatMap((t) => t.states);
-const DECIDABLE: AssetState[] = ['DECISION_PENDING', 'DECIDED_KEEP', 'DECIDED_REJECT'];
-const STATE_LABEL: Record<AssetState, string> = {
-  DISCOVERED: 'Discovered',
-  READY: 'Ready',
-  PROCESSING_REVIEW: 'Processing',
-  REVIEW_PENDING_PROFILE: 'Needs profile',
-  PROCESSED: 'Processed',
-  DECISION_PENDING: 'To review',
-  DECIDED_KEEP: 'Keep',
-  DECIDED_REJECT: 'Reject',
-  ARCHIVED: 'Archived',
-  REJECTED: 'Rejected',
-  PURGED: 'Purged',
+const DECIDABLE = ['DECISION_PENDING', 'DECIDED_KEEP', 'DECIDED_REJECT'];
+const LABEL_KEYS: Partial<Record<Action, LabelColour>> = {
+  label_red: 'red',
+  label_yellow: 'yellow',
+  label_green: 'green',
+  label_blue: 'blue',
+  label_purple: 'purple',
 };
 
-export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '';
-  const s = Math.round(seconds);
-  const m = Math.floor(s / 60);
-  const hh = Math.floor(m / 60);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return hh ? `${hh}:${pad(m % 60)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
-}
-
-function stateBadge(state: AssetState) {
-  return h('span', { class: `badge state-${state.toLowerCase()}` }, STATE_LABEL[state]);
-}
-
 export class ReviewApp {
-  private all: AssetSummary[] = [];
-  private list: AssetSummary[] = [];
+  private readonly model = new AssetModel();
   private tab: Tab = TABS[0]!;
-  private current: { detail: AssetDetail; etag: string } | null = null;
-  private player: HTMLMediaElement | null = null;
-  private waveform: { canvas: HTMLCanvasElement; data: Waveform } | null = null;
-  private query = { q: '', media_type: '', sort: '-created_at' };
-  private busy = false;
-  private openSeq = 0;
-  private readonly els;
+  private view: AssetSummary[] = [];
+  private current: string | null = null;
+  private selected = new Set<string>();
+  private anchor: string | null = null;
+  private loaded: LoadedAsset | null = null;
+  private keymap: KeymapId = savedKeymap();
+  private compare = false;
+  private query = { q: '', media_type: '', sort: '-created_at' as SortKey };
+  private readonly queue = new WriteQueue((n) => this.toolbar.setPending(n));
+  private readonly details: DetailCache;
+  private readonly list: AssetListView;
+  private readonly detail: DetailView;
+  private readonly toolbar: Toolbar;
+  private readonly live: LiveSync;
 
   constructor(
     private readonly root: HTMLElement,
@@ -77,128 +78,63 @@ export class ReviewApp {
     private readonly media: MediaAuth,
     private readonly onSignOut: () => void,
   ) {
-    const search = h('input', {
-      type: 'search',
-      placeholder: 'Search name or notes',
-      'aria-label': 'Search',
-      class: 'search',
-    });
-    const mediaType = h(
-      'select',
-      { 'aria-label': 'Media type' },
-      h('option', { value: '' }, 'All media'),
-      h('option', { value: 'VIDEO' }, 'Video'),
-      h('option', { value: 'AUDIO' }, 'Audio'),
-      h('option', { value: 'PHOTO' }, 'Photo'),
+    this.details = new DetailCache(
+      api,
+      (uuid) => this.model.get(uuid)?.revision_etag ?? undefined,
+      (uuid) => {
+        const s = this.model.get(uuid);
+        if (s) this.list.update(s);
+      },
     );
-    const sort = h(
-      'select',
-      { 'aria-label': 'Sort' },
-      h('option', { value: '-created_at' }, 'Newest first'),
-      h('option', { value: 'created_at' }, 'Oldest first'),
-      h('option', { value: '-captured_at' }, 'Captured (newest)'),
-      h('option', { value: 'name' }, 'Name A→Z'),
-      h('option', { value: '-duration' }, 'Longest first'),
-    );
-    const applyCount = h('span', { class: 'count' }, '0');
-    const applyBtn = h(
-      'button',
-      { class: 'primary', id: 'apply-decisions', title: 'Apply decisions (a)' },
-      'Apply decisions',
-      applyCount,
-    );
-    const legend = h(
-      'div',
-      { class: 'legend', id: 'shortcut-legend', role: 'note', 'aria-label': 'Keyboard shortcuts' },
-      SHORTCUTS.map((s) =>
-        h(
-          'span',
-          { class: 'legend-item' },
-          s.keys.map((k) => h('kbd', {}, k)),
-          ` ${s.label}`,
-        ),
-      ),
-    );
-    this.els = {
-      search,
-      mediaType,
-      sort,
-      applyBtn,
-      applyCount,
-      legend,
-      tabs: h('nav', { class: 'tabs', role: 'tablist', 'aria-label': 'Asset states' }),
-      list: h('ul', { class: 'asset-list', role: 'listbox', 'aria-label': 'Assets' }),
-      detail: h('section', { class: 'detail', 'aria-live': 'polite' }),
-    };
-    let debounce: number | undefined;
-    search.addEventListener('input', () => {
-      clearTimeout(debounce);
-      debounce = window.setTimeout(() => {
-        this.query.q = search.value.trim();
-        void this.reload();
-      }, 250);
+    this.list = new AssetListView(media, this.details, (uuid, ev) => this.activate(uuid, ev));
+    this.detail = new DetailView(media, (url) => api.getWaveform(url), {
+      decide: (t) => this.decide(t),
+      retry: () => this.retry(),
+      reopen: () => this.mutate('reopen'),
+      reprocess: () => this.mutate('reprocess'),
+      purge: () => void this.purge(),
+      chooseProfile: (p, then) => this.chooseProfile(p, then),
+      rate: (n) => this.editTags((t) => withRating(t, n)),
+      label: (c) => this.editTags((t) => withLabel(t, c)),
+      saveNotes: (notes) => this.patchCurrent({ notes }, 'save the notes'),
+      saveTags: (free) => this.editTags((t) => withFreeTags(t, free)),
+      keyLabel: (a) =>
+        KEYMAPS[this.keymap].bindings.find((b) => b.action === a)?.keys[0]?.toUpperCase() ?? '',
     });
-    mediaType.addEventListener('change', () => {
-      this.query.media_type = mediaType.value;
-      void this.reload();
+    this.toolbar = buildToolbar({
+      onQuery: (q) => {
+        Object.assign(this.query, q);
+        void this.reload(this.current ?? undefined);
+      },
+      onApply: () => void this.applyDecisions(),
+      onGrid: () => this.toggleGrid(),
+      onHelp: () => this.help(),
+      onTheme: () => this.detail.redrawWaveform(),
+      onSignOut: () => this.onSignOut(),
+      onBulk: (t) => this.decide(t),
+      onClearSelection: () => this.setSelection(new Set()),
     });
-    sort.addEventListener('change', () => {
-      this.query.sort = sort.value;
-      void this.reload();
-    });
-    applyBtn.addEventListener('click', () => void this.applyDecisions());
+    this.live = new LiveSync(
+      api,
+      () => ({ media_type: this.query.media_type || undefined, q: this.query.q || undefined }),
+      () => this.queue.readToken(),
+      (items, token) => this.merge(items, token),
+      () => this.reload(this.current ?? undefined, true),
+    );
   }
 
   async start(): Promise<void> {
-    const themeBtn = h(
-      'button',
-      { class: 'ghost', title: 'Toggle light/dark', 'aria-label': 'Toggle theme' },
-      '◐',
-    );
-    themeBtn.addEventListener('click', () => {
-      const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
-      document.documentElement.dataset.theme = next;
-      localStorage.setItem('retaia.review.theme', next);
-      if (this.waveform) this.redrawWaveform();
-    });
-    const helpBtn = h(
-      'button',
-      { class: 'ghost', title: 'Shortcuts (?)', 'aria-label': 'Shortcuts' },
-      '?',
-    );
-    helpBtn.addEventListener('click', () => this.els.legend.classList.toggle('expanded'));
-    const signOut = h('button', { class: 'ghost' }, 'Sign out');
-    signOut.addEventListener('click', () => this.onSignOut());
-
-    clear(this.root);
-    this.root.append(
+    this.root.replaceChildren(
       h(
         'div',
         { class: 'app' },
-        h(
-          'header',
-          { class: 'topbar' },
-          h(
-            'div',
-            { class: 'brand' },
-            h('span', { class: 'logo' }, '◆'),
-            'Retaia ',
-            h('b', {}, 'Review'),
-          ),
-          this.els.search,
-          this.els.mediaType,
-          this.els.sort,
-          h('div', { class: 'spacer' }),
-          this.els.applyBtn,
-          themeBtn,
-          helpBtn,
-          signOut,
-        ),
-        this.els.tabs,
-        h('main', { class: 'workspace' }, this.els.list, this.els.detail),
-        this.els.legend,
+        this.toolbar.header,
+        this.toolbar.tabs,
+        this.toolbar.bulkBar,
+        h('main', { class: 'workspace' }, this.list.el, this.detail.el),
       ),
     );
+    this.list.setGrid(localStorage.getItem('retaia.review.grid') === '1');
     document.addEventListener('keydown', this.keyHandler);
     window.addEventListener('resize', this.resizeHandler);
     await this.reload();
@@ -208,569 +144,459 @@ export class ReviewApp {
   stop(): void {
     document.removeEventListener('keydown', this.keyHandler);
     window.removeEventListener('resize', this.resizeHandler);
-    this.teardownPlayer();
+    this.live.stop();
+    this.detail.teardown();
   }
 
   private readonly keyHandler = (ev: KeyboardEvent) => this.onKey(ev);
-  private readonly resizeHandler = () => this.redrawWaveform();
+  private readonly resizeHandler = () => this.detail.redrawWaveform();
 
-  /** Reloads every listed state once (counts are computed client-side from the same listing). */
-  async reload(keepUuid?: string): Promise<void> {
+  /** Re-lists every listed state (counts are computed client-side from the same listing). */
+  async reload(keepUuid?: string, background = false): Promise<void> {
+    const token = this.queue.readToken();
     try {
       const { items, truncated } = await this.api.listAssets({
         states: LISTED_STATES,
         ...(this.query.media_type ? { media_type: this.query.media_type } : {}),
         ...(this.query.q ? { q: this.query.q } : {}),
-        sort: this.query.sort,
       });
-      this.all = items;
+      // Our own queued writes are newer than this listing: keep what we know for those.
+      this.model.replaceAll(
+        items.map((a) => (this.queue.isFresh(a.uuid, token) ? a : (this.model.get(a.uuid) ?? a))),
+      );
+      for (const a of items) this.queue.noteRead(a.uuid, a.revision_etag, token);
       if (truncated) toast('Showing the first 5000 assets; refine the search to see more.', 'info');
     } catch (err) {
       this.showError(err);
       return;
     }
-    this.renderTabs();
+    if (background) return this.refreshView(true);
+    this.live.start(this.model.all());
     this.selectTab(this.tab, keepUuid);
   }
 
-  private countFor(tab: Tab) {
-    return this.all.filter((a) => tab.states.includes(a.state)).length;
+  /** Live changes: update rows in place, add new ones, keep selection and scroll. */
+  private merge(items: AssetSummary[], token: number): void {
+    const fresh = items.filter((a) => this.queue.isFresh(a.uuid, token));
+    for (const a of fresh) this.queue.noteRead(a.uuid, a.revision_etag, token);
+    if (!this.model.apply(fresh)) return;
+    this.refreshView(false);
+    const cur = this.current && fresh.find((a) => a.uuid === this.current);
+    if (cur) void this.loadDetail(cur.uuid, false);
   }
 
-  private renderTabs() {
-    clear(this.els.tabs);
-    for (const tab of TABS) {
-      const btn = h(
-        'button',
-        {
-          role: 'tab',
-          class: 'tab',
-          'aria-selected': String(tab === this.tab),
-          dataset: { tab: tab.id },
-        },
-        tab.label,
-        h('span', { class: 'count' }, this.countFor(tab)),
-      );
-      btn.addEventListener('click', () => this.selectTab(tab));
-      this.els.tabs.append(btn);
-    }
-    const decided = this.all.filter(
-      (a) => a.state === 'DECIDED_KEEP' || a.state === 'DECIDED_REJECT',
-    ).length;
-    this.els.applyCount.textContent = String(decided);
-    this.els.applyBtn.toggleAttribute('disabled', decided === 0);
+  /** Re-derives the visible list from the model: existing rows stay, new matches join. */
+  private refreshView(full: boolean) {
+    const inView = new Set(this.view.map((a) => a.uuid));
+    const next = this.view.map((a) => this.model.get(a.uuid)).filter((a): a is AssetSummary => !!a);
+    const added = this.model.all().filter((a) => this.tab.matches(a) && !inView.has(a.uuid));
+    const structural = added.length > 0 || next.length !== this.view.length || full;
+    this.view = added.length ? sortAssets([...next, ...added], this.query.sort) : next;
+    this.toolbar.renderTabs(
+      TABS,
+      this.tab,
+      (t) => this.model.count(t),
+      (t) => this.selectTab(t),
+    );
+    this.toolbar.setDecided(this.model.decidedCount());
+    if (structural) this.list.render(this.view, this.current, this.selected);
+    else for (const a of this.view) this.list.update(a);
+    if (!this.current && this.view[0]) this.open(this.view[0].uuid);
   }
 
   private selectTab(tab: Tab, keepUuid?: string) {
     this.tab = tab;
-    for (const b of this.els.tabs.querySelectorAll<HTMLElement>('[role=tab]')) {
-      b.setAttribute('aria-selected', String(b.dataset.tab === tab.id));
-    }
-    this.list = this.all.filter((a) => tab.states.includes(a.state));
-    this.renderList();
-    const keep = keepUuid && this.list.find((a) => a.uuid === keepUuid);
-    const first = keep || this.list[0];
-    if (first) void this.open(first.uuid);
-    else this.renderEmpty();
-  }
-
-  private renderList() {
-    clear(this.els.list);
-    for (const a of this.list) {
-      const thumb = h('div', { class: `thumb media-${a.media_type.toLowerCase()}` });
-      if (a.thumb_url && this.media.mode === 'service-worker') {
-        thumb.append(h('img', { src: a.thumb_url, alt: '', loading: 'lazy' }));
-      } else {
-        thumb.append(
-          h('span', {}, a.media_type === 'VIDEO' ? '▶' : a.media_type === 'AUDIO' ? '♪' : '▣'),
-        );
-      }
-      const li = h(
-        'li',
-        {
-          role: 'option',
-          class: 'asset-item',
-          dataset: { uuid: a.uuid },
-          'aria-selected': String(this.current?.detail.summary.uuid === a.uuid),
-        },
-        thumb,
-        h(
-          'div',
-          { class: 'item-text' },
-          h('div', { class: 'item-name', title: a.name ?? a.uuid }, a.name ?? a.uuid),
-          h(
-            'div',
-            { class: 'item-meta' },
-            a.media_type.toLowerCase(),
-            a.duration ? ` · ${formatDuration(a.duration)}` : '',
-          ),
-        ),
-        stateBadge(a.state),
-      );
-      li.addEventListener('click', () => void this.open(a.uuid));
-      this.els.list.append(li);
-    }
-  }
-
-  private renderEmpty() {
-    this.current = null;
-    this.teardownPlayer();
-    clear(this.els.detail);
-    this.els.detail.append(
-      h(
-        'div',
-        { class: 'empty' },
-        h('div', { class: 'empty-mark' }, '✓'),
-        h('h2', {}, `Nothing in “${this.tab.label}”`),
-        h('p', {}, 'Pick another tab, or change the search and media filters.'),
-      ),
+    this.view = sortAssets(this.model.all().filter(tab.matches), this.query.sort);
+    this.selected.clear();
+    this.toolbar.renderTabs(
+      TABS,
+      tab,
+      (t) => this.model.count(t),
+      (t) => this.selectTab(t),
     );
+    this.toolbar.setDecided(this.model.decidedCount());
+    this.toolbar.setSelection(0);
+    const keep = keepUuid && this.view.find((a) => a.uuid === keepUuid);
+    this.current = null;
+    this.list.render(this.view, null, this.selected);
+    const first = keep || this.view[0];
+    if (first) this.open(first.uuid);
+    else this.detail.empty(tab.label);
   }
 
-  private teardownPlayer() {
-    this.player?.pause();
-    this.player = null;
-    this.waveform = null;
-    this.media.release();
+  /** Shows an asset at once from its summary, then its detail. */
+  open(uuid: string): void {
+    const s = this.model.get(uuid);
+    if (!s) return;
+    this.current = uuid;
+    this.loaded = null;
+    this.list.select(uuid, this.selected);
+    this.detail.shell(s);
+    void this.loadDetail(uuid, true);
   }
 
-  async open(uuid: string): Promise<void> {
-    // Fast key repeats (j/l) start several loads: only the latest one may render.
-    const seq = ++this.openSeq;
-    let loaded;
+  private async loadDetail(uuid: string, fresh: boolean) {
+    const token = this.queue.readToken();
+    let loaded: LoadedAsset;
     try {
       loaded = await this.api.getAsset(uuid);
     } catch (err) {
-      this.showError(err);
+      if (this.current === uuid) this.showError(err);
       return;
     }
-    if (seq !== this.openSeq) return;
-    this.current = loaded;
-    this.syncSummary(loaded.detail.summary);
-    for (const li of this.els.list.querySelectorAll<HTMLElement>('.asset-item')) {
-      const selected = li.dataset.uuid === uuid;
-      li.setAttribute('aria-selected', String(selected));
-      if (selected) li.scrollIntoView({ block: 'nearest' });
+    if (this.current !== uuid) return;
+    this.details.put(uuid, loaded.etag, loaded.detail);
+    if (this.queue.isFresh(uuid, token)) {
+      this.queue.noteRead(uuid, loaded.etag, token);
+      if (this.model.apply([loaded.detail.summary])) this.refreshView(false);
     }
-    await this.renderDetail(loaded.detail);
+    // A background refresh of the asset on screen must not restart its player.
+    if (!fresh && this.loaded?.etag === loaded.etag) return;
+    if (!fresh && this.detail.controls && !this.detail.controls.media.paused) return;
+    this.loaded = loaded;
+    const shown = { ...loaded.detail, summary: this.model.get(uuid) ?? loaded.detail.summary };
+    await this.detail.show(shown, folderOf(loaded.detail), await this.compareTarget(uuid));
   }
 
-  /** Keeps list/counts in step with what the server just told us about one asset. */
-  private syncSummary(summary: AssetSummary) {
-    const replace = (arr: AssetSummary[]) => {
-      const i = arr.findIndex((a) => a.uuid === summary.uuid);
-      if (i >= 0) arr[i] = summary;
-    };
-    replace(this.all);
-    replace(this.list);
-    const li = this.els.list.querySelector<HTMLElement>(
-      `[data-uuid="${CSS.escape(summary.uuid)}"]`,
-    );
-    li?.querySelector('.badge')?.replaceWith(stateBadge(summary.state));
-    this.renderTabs();
+  private async compareTarget(uuid: string): Promise<AssetDetail | null> {
+    if (!this.compare) return null;
+    const i = this.view.findIndex((a) => a.uuid === uuid);
+    const other = this.view[i + 1] ?? this.view[i - 1];
+    if (!other) return null;
+    return (await this.api.getAsset(other.uuid).catch(() => null))?.detail ?? null;
   }
 
-  private async renderDetail(d: AssetDetail) {
-    const seq = this.openSeq;
-    const stale = () => seq !== this.openSeq;
-    this.teardownPlayer();
-    const s = d.summary;
-    const state = s.state;
-    const decided = state === 'DECIDED_KEEP' ? 'keep' : state === 'DECIDED_REJECT' ? 'reject' : '';
-    const btn = (label: string, key: string, cls: string, action: () => void, enabled: boolean) => {
-      const b = h(
-        'button',
-        {
-          class: cls,
-          title: `${label} (${key})`,
-          disabled: !enabled,
-          dataset: { action: label.toLowerCase() },
-        },
-        label,
-        h('kbd', {}, key),
-      );
-      b.addEventListener('click', action);
-      return b;
-    };
-    const decidable = DECIDABLE.includes(state);
-    const decisionBar = h(
-      'div',
-      { class: 'decision-bar' },
-      btn(
-        'Keep',
-        'K',
-        `keep ${decided === 'keep' ? 'active' : ''}`,
-        () => void this.decide('DECIDED_KEEP'),
-        decidable,
-      ),
-      btn(
-        'Reject',
-        'R',
-        `reject ${decided === 'reject' ? 'active' : ''}`,
-        () => void this.decide('DECIDED_REJECT'),
-        decidable,
-      ),
-      btn('Clear', 'U', 'ghost', () => void this.decide('DECISION_PENDING'), decided !== ''),
-    );
-    const secondary = h('div', { class: 'secondary-actions' });
-    if (state === 'REVIEW_PENDING_PROFILE') {
-      decisionBar.append(
-        h(
-          'div',
-          { class: 'profile-choice', role: 'group', 'aria-label': 'Processing profile' },
-          h('span', {}, 'Audio profile:'),
-          btn('Music', 'M', 'ghost', () => void this.chooseProfile('audio_music'), true),
-          btn('Voice', 'V', 'ghost', () => void this.chooseProfile('audio_voice'), true),
-        ),
-      );
+  private activate(uuid: string, ev: MouseEvent) {
+    if (ev.shiftKey && this.anchor) return this.selectRange(this.anchor, uuid);
+    if (ev.ctrlKey || ev.metaKey) {
+      const next = new Set(this.selected);
+      if (this.current && next.size === 0) next.add(this.current);
+      if (next.has(uuid)) next.delete(uuid);
+      else next.add(uuid);
+      this.anchor = uuid;
+      return this.setSelection(next);
     }
-    if (state === 'ARCHIVED' || state === 'REJECTED') {
-      const reopen = h('button', { class: 'ghost' }, 'Reopen');
-      reopen.addEventListener('click', () => void this.mutate('reopen'));
-      secondary.append(reopen);
-    }
-    if (state === 'PROCESSED' || state === 'ARCHIVED' || state === 'REJECTED') {
-      const reprocess = h('button', { class: 'ghost' }, 'Reprocess');
-      reprocess.addEventListener('click', () => void this.mutate('reprocess'));
-      secondary.append(reprocess);
-    }
-    if (state === 'REJECTED') {
-      const purge = h('button', { class: 'danger' }, 'Purge…');
-      purge.addEventListener('click', () => void this.purge());
-      secondary.append(purge);
-    }
+    this.anchor = uuid;
+    this.setSelection(new Set());
+    this.open(uuid);
+  }
 
-    const stage = h('div', { class: 'stage' });
-    const thumbs = h('div', { class: 'thumb-strip', 'aria-label': 'Thumbnails' });
-    const wave = h('canvas', { class: 'waveform', 'aria-label': 'Waveform', role: 'img' });
-    const facts = this.factsTable(d);
-    const transcript =
-      d.transcript?.text || d.transcript?.text_preview
-        ? h(
-            'section',
-            { class: 'panel transcript' },
-            h(
-              'h3',
-              {},
-              'Transcript',
-              d.transcript.language
-                ? h('span', { class: 'muted' }, ` · ${d.transcript.language}`)
-                : '',
-            ),
-            h('p', {}, d.transcript.text ?? d.transcript.text_preview ?? ''),
-          )
-        : null;
+  private selectRange(from: string, to: string) {
+    const ids = this.view.map((a) => a.uuid);
+    const [a, b] = [ids.indexOf(from), ids.indexOf(to)].sort((x, y) => x - y);
+    if (a! < 0) return;
+    this.setSelection(new Set(ids.slice(a, b! + 1)));
+    this.open(to);
+  }
 
-    clear(this.els.detail);
-    this.els.detail.append(
-      h(
-        'div',
-        { class: 'detail-head' },
-        h(
-          'div',
-          {},
-          h('h2', { title: s.name ?? s.uuid }, s.name ?? s.uuid),
-          h(
-            'div',
-            { class: 'muted' },
-            [
-              s.media_type.toLowerCase(),
-              s.duration ? formatDuration(s.duration) : '',
-              s.captured_at ? new Date(s.captured_at).toLocaleString() : '',
-            ]
-              .filter(Boolean)
-              .join(' · '),
-          ),
-        ),
-        stateBadge(state),
-      ),
-      decisionBar,
-      stage,
-      thumbs,
-      wave,
-      h('div', { class: 'panels' }, facts, transcript),
-    );
-    if (secondary.childElementCount) decisionBar.append(secondary);
+  private setSelection(sel: Set<string>) {
+    this.selected = sel;
+    this.toolbar.setSelection(sel.size);
+    this.list.select(this.current, sel, false);
+  }
 
-    const derived = d.derived ?? {};
-    try {
-      if (derived.preview_video_url) {
-        const v = h('video', {
-          controls: true,
-          preload: 'metadata',
-          playsinline: true,
-          class: 'player',
-        });
-        v.src = await this.media.src(derived.preview_video_url);
-        if (stale()) return;
-        stage.append(v);
-        this.player = v;
-      } else if (derived.preview_audio_url) {
-        const a = h('audio', { controls: true, preload: 'metadata', class: 'player' });
-        a.src = await this.media.src(derived.preview_audio_url);
-        if (stale()) return;
-        stage.append(h('div', { class: 'audio-card' }, h('span', { class: 'audio-mark' }, '♪'), a));
-        this.player = a;
-      } else if (derived.preview_photo_url) {
-        stage.append(
-          h('img', {
-            class: 'photo',
-            alt: s.name ?? 'photo preview',
-            src: await this.media.src(derived.preview_photo_url),
-          }),
-        );
-      } else {
-        stage.append(h('div', { class: 'no-preview' }, 'No preview yet'));
+  private step(delta: number, extend = false) {
+    if (!this.view.length) return;
+    const i = this.view.findIndex((a) => a.uuid === this.current);
+    const next = Math.min(this.view.length - 1, Math.max(0, (i < 0 ? 0 : i) + delta));
+    const uuid = this.view[next]!.uuid;
+    if (extend) {
+      this.anchor ??= this.current ?? uuid;
+      return this.selectRange(this.anchor, uuid);
+    }
+    if (next !== i) this.open(uuid);
+  }
+
+  /** The assets an action applies to: the multi-selection, else the asset on screen. */
+  private targets(): AssetSummary[] {
+    const ids = this.selected.size > 1 ? [...this.selected] : this.current ? [this.current] : [];
+    return ids.map((id) => this.model.get(id)).filter((a): a is AssetSummary => !!a);
+  }
+
+  decide(target: Decision): void {
+    const targets = this.targets();
+    const bulk = targets.length > 1;
+    let queued = 0;
+    for (const s of targets) {
+      if (!DECIDABLE.includes(s.state)) {
+        if (!bulk)
+          toast(
+            s.state === 'ARCHIVED' || s.state === 'REJECTED'
+              ? `“${s.name}” is ${STATE_LABEL[s.state].toLowerCase()}: reopen it before deciding again.`
+              : s.state === 'REVIEW_PENDING_PROFILE'
+                ? `Choose the audio profile of “${s.name}” first (M or V, or Music + Keep).`
+                : `“${s.name}” is not ready for a decision yet (${STATE_LABEL[s.state]}).`,
+            'info',
+          );
+        continue;
       }
-      for (const [i, url] of (derived.thumbs ?? []).entries()) {
-        const img = h('img', {
-          alt: `Thumbnail ${i + 1}`,
-          src: await this.media.src(url),
-          tabindex: '0',
-        });
-        const n = derived.thumbs!.length;
-        img.addEventListener('click', () => {
-          if (this.player?.duration)
-            this.player.currentTime = ((i + 0.5) / n) * this.player.duration;
-        });
-        thumbs.append(img);
+      if (s.state === target) {
+        if (!bulk)
+          toast(
+            target === 'DECISION_PENDING'
+              ? 'No decision to clear.'
+              : `Already marked ${STATE_LABEL[target]}.`,
+            'info',
+          );
+        continue;
       }
-    } catch (err) {
-      this.showError(err);
-    }
-    if (!thumbs.childElementCount) thumbs.remove();
-
-    if (derived.waveform_url) {
-      try {
-        const data = await this.api.getWaveform(derived.waveform_url);
-        if (stale()) return;
-        this.waveform = { canvas: wave, data };
-        this.redrawWaveform();
-        wave.addEventListener('click', (ev) => {
-          const p = this.player;
-          if (!p) return;
-          const total = p.duration || data.duration_ms / 1000;
-          p.currentTime = waveformFraction(wave, ev) * total;
-        });
-        this.player?.addEventListener('timeupdate', () => this.redrawWaveform());
-        this.player?.addEventListener('seeked', () => this.redrawWaveform());
-      } catch {
-        wave.remove();
-      }
-    } else {
-      wave.remove();
-    }
-  }
-
-  private redrawWaveform() {
-    if (!this.waveform) return;
-    const p = this.player;
-    const total = p?.duration || this.waveform.data.duration_ms / 1000;
-    drawWaveform(this.waveform.canvas, this.waveform.data, p && total ? p.currentTime / total : 0);
-  }
-
-  private factsTable(d: AssetDetail) {
-    const rows: [string, string][] = [];
-    const s = d.summary;
-    rows.push(['Media type', s.media_type]);
-    if (d.processing?.processing_profile) rows.push(['Profile', d.processing.processing_profile]);
-    if (s.duration) rows.push(['Duration', formatDuration(s.duration)]);
-    if (s.captured_at) rows.push(['Captured', new Date(s.captured_at).toLocaleString()]);
-    for (const [k, v] of Object.entries(d.fields ?? {})) {
-      rows.push([k.replace(/_/g, ' '), Array.isArray(v) ? v.join(', ') : String(v)]);
-    }
-    if (d.gps_latitude != null && d.gps_longitude != null) {
-      rows.push(['GPS', `${d.gps_latitude.toFixed(5)}, ${d.gps_longitude.toFixed(5)}`]);
-    }
-    rows.push(['Path', d.paths.original_relative]);
-    if (d.paths.sidecars_relative?.length)
-      rows.push(['Sidecars', d.paths.sidecars_relative.join(', ')]);
-    if (s.tags?.length) rows.push(['Tags', s.tags.join(', ')]);
-    if (d.notes) rows.push(['Notes', d.notes]);
-    return h(
-      'section',
-      { class: 'panel facts' },
-      h('h3', {}, 'Facts'),
-      h(
-        'table',
-        {},
-        h(
-          'tbody',
-          {},
-          rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))),
-        ),
-      ),
-    );
-  }
-
-  private step(delta: number) {
-    if (!this.list.length) return;
-    const uuid = this.current?.detail.summary.uuid;
-    const i = this.list.findIndex((a) => a.uuid === uuid);
-    const next = Math.min(this.list.length - 1, Math.max(0, (i < 0 ? 0 : i) + delta));
-    if (next !== i) void this.open(this.list[next]!.uuid);
-  }
-
-  /** Runs one guarded mutation; on 412 reloads the asset and tells the user. */
-  private async guarded(
-    label: string,
-    fn: (uuid: string, etag: string) => Promise<unknown>,
-  ): Promise<boolean> {
-    if (!this.current || this.busy) return false;
-    const { uuid, name } = this.current.detail.summary;
-    this.busy = true;
-    try {
-      await fn(uuid, this.current.etag);
-      return true;
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 412) {
-        toast(
-          `“${name ?? uuid}” was changed by someone else. Reloaded the latest version — check it and ${label} again.`,
-          'warn',
-        );
-        await this.open(uuid);
-      } else if (err instanceof ApiError && err.status === 409) {
-        toast(`Cannot ${label}: ${err.message}`, 'error');
-        await this.open(uuid);
-      } else {
-        this.showError(err);
-      }
-      return false;
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  async decide(target: 'DECIDED_KEEP' | 'DECIDED_REJECT' | 'DECISION_PENDING'): Promise<void> {
-    if (!this.current) return;
-    const { state, uuid, name } = this.current.detail.summary;
-    if (!DECIDABLE.includes(state)) {
-      toast(
-        state === 'ARCHIVED' || state === 'REJECTED'
-          ? `“${name}” is ${STATE_LABEL[state].toLowerCase()}: reopen it before deciding again.`
-          : `“${name}” is not ready for a decision yet (${STATE_LABEL[state]}).`,
-        'info',
-      );
-      return;
-    }
-    if (state === target) {
-      toast(
-        target === 'DECISION_PENDING'
-          ? 'No decision to clear.'
-          : `Already marked ${STATE_LABEL[target]}.`,
-        'info',
-      );
-      return;
-    }
-    const label =
-      target === 'DECISION_PENDING'
-        ? 'clear the decision'
-        : target === 'DECIDED_KEEP'
+      this.optimistic({ ...s, state: target });
+      this.write(
+        s,
+        { state: target },
+        target === 'DECIDED_KEEP'
           ? 'keep'
-          : 'reject';
-    const seqBefore = this.openSeq;
-    const ok = await this.guarded(label, (id, etag) =>
-      this.api.patchAsset(id, etag, { state: target }),
-    );
-    if (!ok) return;
-    toast(
-      target === 'DECISION_PENDING'
-        ? `Cleared “${name}”`
-        : `${target === 'DECIDED_KEEP' ? 'Keep' : 'Reject'}: “${name}”`,
-      target === 'DECIDED_REJECT' ? 'warn' : 'ok',
-    );
-    const i = this.list.findIndex((a) => a.uuid === uuid);
-    if (this.openSeq !== seqBefore) {
-      // The user already moved on while the PATCH was in flight: refresh the row, stay put.
-      this.syncSummary((await this.api.getAsset(uuid)).detail.summary);
+          : target === 'DECIDED_REJECT'
+            ? 'reject'
+            : 'clear the decision',
+      );
+      queued++;
+    }
+    if (bulk) {
+      toast(
+        `${target === 'DECIDED_KEEP' ? 'Keep' : target === 'DECIDED_REJECT' ? 'Reject' : 'Cleared'}: ${queued} assets`,
+        'ok',
+      );
       return;
     }
-    await this.open(uuid);
-    // Review flow: after a decision, go straight to the next asset of the list.
-    if (target !== 'DECISION_PENDING' && i >= 0 && i < this.list.length - 1) {
-      await this.open(this.list[i + 1]!.uuid);
-    }
+    // Culling flow: after a decision, straight to the next asset of the list.
+    if (queued && target !== 'DECISION_PENDING') this.step(1);
   }
 
-  async chooseProfile(profile: 'audio_music' | 'audio_voice'): Promise<void> {
-    if (!this.current) return;
-    const { state, uuid, name } = this.current.detail.summary;
-    if (state !== 'REVIEW_PENDING_PROFILE') {
+  /** Shows a change before Core confirms it (the queue will send it, in order). */
+  private optimistic(s: AssetSummary) {
+    this.model.apply([s]);
+    this.list.update(s);
+    this.toolbar.renderTabs(
+      TABS,
+      this.tab,
+      (t) => this.model.count(t),
+      (t) => this.selectTab(t),
+    );
+    this.toolbar.setDecided(this.model.decidedCount());
+  }
+
+  private write(
+    s: AssetSummary,
+    patch: Parameters<ReviewApi['patchAsset']>[2],
+    label: string,
+    then?: (l: LoadedAsset) => void,
+  ): Promise<void> {
+    return this.queue
+      .run(s.uuid, async (etag) => {
+        const l = await this.api.patchAsset(s.uuid, etag || s.revision_etag || '', patch);
+        return { etag: l.etag, value: l };
+      })
+      .then((l) => this.confirmed(l, then))
+      .catch((err: unknown) => this.refused(s, label, err));
+  }
+
+  private confirmed(l: LoadedAsset, then?: (l: LoadedAsset) => void) {
+    const s = l.detail.summary;
+    this.details.put(s.uuid, l.etag, l.detail);
+    this.live.saw([s]);
+    if (this.model.apply([s])) this.list.update(this.model.get(s.uuid)!);
+    this.toolbar.renderTabs(
+      TABS,
+      this.tab,
+      (t) => this.model.count(t),
+      (t) => this.selectTab(t),
+    );
+    this.toolbar.setDecided(this.model.decidedCount());
+    if (this.current === s.uuid && !then) {
+      this.loaded = l;
+      void this.detail.show(l.detail, folderOf(l.detail), null);
+    }
+    then?.(l);
+  }
+
+  private async refused(s: AssetSummary, label: string, err: unknown) {
+    const name = s.name ?? s.uuid;
+    if (err instanceof ApiError && err.status === 412) {
+      const d = err.details ?? {};
+      this.queue.rebase(s.uuid, d.current_revision_etag as string | undefined);
+      const now = d.current_state
+        ? ` (now ${STATE_LABEL[d.current_state as AssetSummary['state']] ?? d.current_state})`
+        : '';
+      toast(`“${name}” was changed by someone else${now}. Check it and ${label} again.`, 'warn');
+    } else if (err instanceof ApiError && err.status === 409) {
+      toast(`Cannot ${label} “${name}”: ${err.message}`, 'error');
+    } else this.showError(err);
+    // Back to Core's truth for that asset.
+    const token = this.queue.readToken();
+    const fresh = await this.api.getAsset(s.uuid).catch(() => null);
+    if (!fresh) return;
+    this.queue.noteRead(s.uuid, fresh.etag, token);
+    this.model.apply([fresh.detail.summary]);
+    this.refreshView(false);
+    if (this.current === s.uuid) await this.detail.show(fresh.detail, folderOf(fresh.detail), null);
+  }
+
+  private patchCurrent(patch: Parameters<ReviewApi['patchAsset']>[2], label: string) {
+    for (const s of this.targets()) void this.write(s, patch, label);
+  }
+
+  private editTags(change: (tags: string[]) => string[]) {
+    for (const s of this.targets()) {
+      const tags = change(s.tags ?? []);
+      this.optimistic({ ...s, tags });
+      void this.write(s, { tags }, 'change the tags');
+    }
+    const cur = this.current && this.model.get(this.current);
+    if (cur && this.loaded)
+      void this.detail.show(
+        { ...this.loaded.detail, summary: cur },
+        folderOf(this.loaded.detail),
+        null,
+      );
+  }
+
+  chooseProfile(profile: 'audio_music' | 'audio_voice', then?: Decision): void {
+    const s = this.current ? this.model.get(this.current) : undefined;
+    if (!s || s.state !== 'REVIEW_PENDING_PROFILE') {
       toast('A profile is chosen only for audio assets waiting for one.', 'info');
       return;
     }
-    const ok = await this.guarded('choose a profile', (id, etag) =>
-      this.api.patchAsset(id, etag, { processing_profile: profile }),
-    );
-    if (!ok) return;
-    toast(`“${name}” set to ${profile === 'audio_music' ? 'music' : 'voice'}`, 'ok');
-    await this.open(uuid);
+    void this.write(s, { processing_profile: profile }, 'choose a profile', (l) => {
+      toast(`“${s.name}” set to ${profile === 'audio_music' ? 'music' : 'voice'}`, 'ok');
+      const after = l.detail.summary;
+      if (then && after.state === 'DECISION_PENDING') {
+        this.optimistic({ ...after, state: then });
+        void this.write(after, { state: then }, then === 'DECIDED_KEEP' ? 'keep' : 'reject');
+        this.step(1);
+      } else if (then) toast('Voice adds a transcript job: decide once it is processed.', 'info');
+      else if (this.current === after.uuid)
+        void this.detail.show(l.detail, folderOf(l.detail), null);
+    });
   }
 
-  private async mutate(kind: 'reopen' | 'reprocess') {
-    if (!this.current) return;
-    const { uuid, name } = this.current.detail.summary;
-    const ok = await this.guarded(kind, (id, etag) =>
-      kind === 'reopen' ? this.api.reopen(id, etag) : this.api.reprocess(id, etag),
-    );
-    if (!ok) return;
-    toast(kind === 'reopen' ? `Reopened “${name}”` : `Reprocessing “${name}”`, 'ok');
-    await this.reload(uuid);
+  private retry() {
+    const failed = this.targets().filter(isFailed);
+    if (!failed.length) return toast('Retry applies to assets whose processing failed.', 'info');
+    for (const s of failed) this.runMutation(s, 'reprocess', `Retrying “${s.name}”`);
+  }
+
+  private mutate(kind: 'reopen' | 'reprocess') {
+    const s = this.current ? this.model.get(this.current) : undefined;
+    if (s)
+      this.runMutation(
+        s,
+        kind,
+        kind === 'reopen' ? `Reopened “${s.name}”` : `Reprocessing “${s.name}”`,
+      );
+  }
+
+  private runMutation(s: AssetSummary, kind: 'reopen' | 'reprocess', done: string) {
+    void this.queue
+      .run(s.uuid, async (etag) => {
+        const tag = etag || s.revision_etag || '';
+        const l =
+          kind === 'reopen'
+            ? await this.api.reopen(s.uuid, tag)
+            : await this.api.reprocess(s.uuid, tag);
+        return { etag: l.etag, value: l };
+      })
+      .then((l) => {
+        toast(done, 'ok');
+        this.confirmed(l);
+      })
+      .catch((err: unknown) => this.refused(s, kind, err));
   }
 
   private async purge() {
-    if (!this.current) return;
-    const { uuid, name } = this.current.detail.summary;
-    let preview;
+    const s = this.current ? this.model.get(this.current) : undefined;
+    if (!s) return;
     try {
-      preview = await this.api.purgePreview(uuid);
+      const preview = await this.api.purgePreview(s.uuid);
+      if (!(await openPurgeDialog(s.name ?? s.uuid, preview))) return;
+      await this.queue.run(s.uuid, async (etag) => {
+        await this.api.purge(s.uuid, etag || s.revision_etag || '');
+        return { etag: null, value: undefined };
+      });
+      toast(`Purged “${s.name}”`, 'warn');
+      await this.reload();
     } catch (err) {
-      this.showError(err);
-      return;
+      await this.refused(s, 'purge', err);
     }
-    if (!(await openPurgeDialog(name ?? uuid, preview))) return;
-    const ok = await this.guarded('purge', (id, etag) => this.api.purge(id, etag));
-    if (!ok) return;
-    toast(`Purged “${name}”`, 'warn');
-    await this.reload();
   }
 
   async applyDecisions(): Promise<void> {
-    const done = await openApplyDialog(
-      this.api,
-      (uuid) => this.all.find((a) => a.uuid === uuid)?.name ?? uuid,
-    );
-    if (done) await this.reload(this.current?.detail.summary.uuid);
+    await this.queue.drain();
+    const done = await openApplyDialog(this.api, (uuid) => this.model.get(uuid)?.name ?? uuid);
+    if (done) await this.reload(this.current ?? undefined);
+  }
+
+  private toggleGrid() {
+    this.list.setGrid(!this.list.grid);
+    localStorage.setItem('retaia.review.grid', this.list.grid ? '1' : '0');
+    this.list.select(this.current, this.selected);
+  }
+
+  private help() {
+    openShortcutSheet(this.keymap, (id) => {
+      this.keymap = id;
+      saveKeymap(id);
+      toast(`Keymap: ${KEYMAPS[id].label}`, 'info');
+    });
   }
 
   private onKey(ev: KeyboardEvent) {
-    const action: ShortcutAction | undefined = shortcutFor(ev);
+    if (ev.key === 'Escape' && this.selected.size) return this.setSelection(new Set());
+    const action = actionFor(ev, this.keymap);
     if (!action) return;
     // Space must not also "click" a focused button or scroll the page.
     ev.preventDefault();
+    const player = this.detail.controls;
+    const rating = /^rate_(\d)$/.exec(action);
+    if (rating) return this.editTags((t) => withRating(t, Number(rating[1])));
+    const colour = LABEL_KEYS[action];
+    if (colour) {
+      const cur = this.current ? this.model.get(this.current) : undefined;
+      return this.editTags((t) => withLabel(t, labelOf(cur?.tags) === colour ? null : colour));
+    }
     switch (action) {
       case 'keep':
-        return void this.decide('DECIDED_KEEP');
+        return this.decide('DECIDED_KEEP');
       case 'reject':
-        return void this.decide('DECIDED_REJECT');
+        return this.decide('DECIDED_REJECT');
       case 'clear':
-        return void this.decide('DECISION_PENDING');
+        return this.decide('DECISION_PENDING');
       case 'previous':
-        return this.step(-1);
+        return this.step(-1, ev.shiftKey);
       case 'next':
-        return this.step(1);
+        return this.step(1, ev.shiftKey);
       case 'play':
-        if (this.player) void (this.player.paused ? this.player.play() : this.player.pause());
+        return player?.togglePlay();
+      case 'shuttle_back':
+        return player?.shuttle(-1);
+      case 'shuttle_pause':
+        return player?.pause();
+      case 'shuttle_forward':
+        return player?.shuttle(1);
+      case 'frame_back':
+        return player?.step(-1);
+      case 'frame_forward':
+        return player?.step(1);
+      case 'grid':
+        return this.toggleGrid();
+      case 'loupe':
+        return this.detail.toggleLoupe();
+      case 'compare':
+        this.compare = !this.compare;
+        if (this.current) void this.loadDetail(this.current, true);
         return;
+      case 'retry':
+        return this.retry();
       case 'profile_music':
-        return void this.chooseProfile('audio_music');
+        return this.chooseProfile('audio_music');
       case 'profile_voice':
-        return void this.chooseProfile('audio_voice');
+        return this.chooseProfile('audio_voice');
       case 'apply':
         return void this.applyDecisions();
+      case 'search':
+        return this.toolbar.focusSearch();
       case 'help':
-        this.els.legend.classList.toggle('expanded');
-        return;
+        return this.help();
     }
   }
 

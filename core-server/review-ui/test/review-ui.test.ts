@@ -260,9 +260,12 @@ test('tabs show counts per state and the list holds the to-review assets', { ski
   assert.match(list.path, /state=DECISION_PENDING%2CREVIEW_PENDING_PROFILE|state=[A-Z_,%2C]+/);
   assert.equal(list.headers.authorization, 'Bearer user-token-7f3a');
   await page.getByText('Keep', { exact: false }).first().waitFor();
-  const legend = await page.locator('#shortcut-legend').innerText();
+  await page.keyboard.press('?');
+  const legend = await page.locator('dialog.shortcut-sheet').innerText();
   for (const s of ['Keep', 'Reject', 'Clear decision', 'Previous asset', 'Next asset'])
     assert.ok(legend.includes(s), s);
+  await page.keyboard.press('Escape');
+  await page.locator('dialog.shortcut-sheet').waitFor({ state: 'detached' });
 });
 
 test(
@@ -332,7 +335,7 @@ test(
       return n / (c.width * c.height);
     });
     assert.ok(inked > 0.05, `waveform covers ${inked} of the canvas`);
-    assert.match(await page.locator('.facts').innerText(), /video codec\s+h264/i);
+    assert.match(await page.locator('.facts').innerText(), /Video\s+H264/);
     assert.match(await page.locator('.transcript').innerText(), /light over the bay/);
     await page.evaluate(() => (document.querySelector('video.player') as HTMLVideoElement).pause());
     await shot('detail-video');
@@ -342,7 +345,7 @@ test(
 test('keyboard decisions send PATCH with the current ETag in If-Match', { skip }, async () => {
   const etagOf = (uuid: string) => api.etag(api.assets.get(uuid)!);
   const before = etagOf(U.sunset);
-  await page.keyboard.press('k');
+  await page.keyboard.press('p');
   const p1 = await waitFor(() => patches(U.sunset)[0], 'keep PATCH');
   assert.deepEqual(p1.body, { state: 'DECIDED_KEEP' });
   assert.equal(p1.headers['if-match'], before);
@@ -350,7 +353,7 @@ test('keyboard decisions send PATCH with the current ETag in If-Match', { skip }
   // Auto-advance to the next asset, then reject it.
   await page.locator('.detail h2', { hasText: 'A001_C004_harbour.mp4' }).waitFor();
   const harbourEtag = etagOf(U.harbour);
-  await page.keyboard.press('r');
+  await page.keyboard.press('x');
   const p2 = await waitFor(() => patches(U.harbour)[0], 'reject PATCH');
   assert.deepEqual(p2.body, { state: 'DECIDED_REJECT' });
   assert.equal(p2.headers['if-match'], harbourEtag);
@@ -368,9 +371,9 @@ test('keyboard decisions send PATCH with the current ETag in If-Match', { skip }
     p3.headers['if-match'],
     etagOf(U.harbour).replace(/r(\d+)"$/, (_, n) => `r${Number(n) - 1}"`),
   );
-  await page.keyboard.press('j');
+  await page.keyboard.press('ArrowLeft');
   await page.locator('.detail h2', { hasText: 'A001_C003_sunset.mp4' }).waitFor();
-  await page.keyboard.press('l');
+  await page.keyboard.press('ArrowRight');
   await page.locator('.detail h2', { hasText: 'A001_C004_harbour.mp4' }).waitFor();
   assert.equal(
     (await page.locator('[data-tab="keep"]').innerText()).replace(/\s+/g, ' '),
@@ -390,7 +393,7 @@ test(
     const gets = api.requests.filter(
       (r) => r.method === 'GET' && r.path === `/api/v1/assets/${U.harbour}`,
     ).length;
-    await page.keyboard.press('r');
+    await page.keyboard.press('x');
     const p = await waitFor(() => patches(U.harbour)[n], '412 PATCH');
     assert.equal(p.headers['if-match'], stale);
     assert.equal(p.status, 412);
@@ -402,7 +405,10 @@ test(
       're-fetch',
     );
     await shot('stale-412');
-    await page.keyboard.press('r');
+    // The page moved on to the next asset (culling flow): come back and decide again.
+    await page.keyboard.press('ArrowLeft');
+    await page.locator('.detail h2', { hasText: 'A001_C004_harbour.mp4' }).waitFor();
+    await page.keyboard.press('x');
     const retry = await waitFor(() => patches(U.harbour)[n + 1], 'retry PATCH');
     assert.equal(retry.status, 200);
     assert.equal(
@@ -514,13 +520,16 @@ test('purge: preview in a confirmation dialog, typed name, files deleted', { ski
   assert.equal(existsSync(path.join(api.storage.root, 'REJECTS/2025-05/blurry.jpg')), false);
 });
 
-test('dark theme and the expanded shortcut legend', { skip }, async () => {
+test('dark theme and the shortcut sheet', { skip }, async () => {
   await page.locator('[data-tab="archived"]').click();
   await page.locator('.asset-item', { hasText: 'A001_C003_sunset.mp4' }).click();
   await page.locator('.detail h2', { hasText: 'A001_C003_sunset.mp4' }).waitFor();
   await page.getByRole('button', { name: 'Toggle theme' }).click();
   await page.keyboard.press('?');
-  await page.locator('#shortcut-legend.expanded').waitFor();
+  await page.locator('dialog.shortcut-sheet').waitFor();
+  await shot('shortcut-sheet');
+  await page.keyboard.press('Escape');
+  await page.locator('dialog.shortcut-sheet').waitFor({ state: 'detached' });
   await page.waitForFunction(() =>
     [...document.querySelectorAll('.thumb-strip img')].every(
       (i) => (i as HTMLImageElement).complete,
@@ -530,7 +539,7 @@ test('dark theme and the expanded shortcut legend', { skip }, async () => {
   await shot('dark');
   // Deciding an archived asset is refused client-side with guidance (no PATCH sent).
   const n = patches().length;
-  await page.keyboard.press('k');
+  await page.keyboard.press('p');
   await page.getByText('reopen it before deciding again').waitFor();
   assert.equal(patches().length, n);
 });
