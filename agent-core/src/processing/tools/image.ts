@@ -1,10 +1,11 @@
 // The one module that owns sharp (libvips). Processors call these functions; nothing else
 // imports sharp. sharp is loaded lazily so a broken native install degrades capabilities
 // (detectMediaCapabilities reports it) instead of crashing the daemon at import time.
-import { open, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Sharp, SharpOptions } from 'sharp';
 import { ProcessingAbortedError, ProcessingError } from '../processor.js';
+import type { EmbeddedJpegResult, HeifDecodeResult } from './image-worker-protocol.js';
+import { imageWorkers } from './image-worker-pool.js';
 
 type SharpFactory = (input?: string | Buffer | SharpOptions, options?: SharpOptions) => Sharp;
 let sharpPromise: Promise<SharpFactory> | undefined;
@@ -140,7 +141,23 @@ export interface WebpRenderOptions {
   signal?: AbortSignal;
   /** Raw pixel input description when `input` is a raw RGB buffer. */
   raw?: { width: number; height: number; channels: 3 | 4 };
+  /**
+   * EXIF orientation (2..8) to apply instead of the input's own tag: for a RAW's embedded
+   * preview, which usually carries none, the orientation comes from the RAW's metadata.
+   */
+  orientation?: number;
 }
+
+/** EXIF orientation → clockwise rotation then optional left↔right mirror (as sharp applies). */
+const ORIENTATION_OPS: Record<number, { rotate: number; flop: boolean }> = {
+  2: { rotate: 0, flop: true },
+  3: { rotate: 180, flop: false },
+  4: { rotate: 180, flop: true },
+  5: { rotate: 90, flop: true },
+  6: { rotate: 90, flop: false },
+  7: { rotate: 270, flop: true },
+  8: { rotate: 270, flop: false },
+};
 
 /**
  * Renders `input` to an sRGB WebP: EXIF orientation applied, 16-bit/CMYK/ICC converted to
@@ -153,9 +170,14 @@ export async function renderWebp(
   if (opts.signal?.aborted) throw new ProcessingAbortedError(opts.signal.reason);
   const sharp = await loadSharp();
   try {
-    let img = sharp(input, opts.raw ? { raw: opts.raw } : INPUT_OPTIONS)
-      .timeout({ seconds: PIPELINE_TIMEOUT_S })
-      .autoOrient();
+    let img = sharp(input, opts.raw ? { raw: opts.raw } : INPUT_OPTIONS).timeout({
+      seconds: PIPELINE_TIMEOUT_S,
+    });
+    const forced = opts.orientation ? ORIENTATION_OPS[opts.orientation] : undefined;
+    if (forced) {
+      if (forced.rotate) img = img.rotate(forced.rotate);
+      if (forced.flop) img = img.flop();
+    } else img = img.autoOrient();
     if (opts.maxLongEdge) {
       img = img.resize({
         width: opts.maxLongEdge,
@@ -181,118 +203,49 @@ export async function renderWebp(
 /**
  * The largest embedded JPEG inside a camera RAW (or any container), or undefined. Camera RAWs
  * (CR2, NEF, ARW, DNG, RAF, ORF…) carry a full-size or large JPEG preview; libvips cannot
- * demosaic RAW data, so the preview is what we publish. We scan for SOI markers and follow
- * the JPEG segment structure to its EOI, keeping the biggest well-formed one.
+ * demosaic RAW data, so the preview is what we publish. The scan reads the whole file and runs
+ * in the image worker pool (embedded-jpeg.ts), off the daemon's event loop.
  */
 export async function extractLargestEmbeddedJpeg(
   path: string,
-  maxFileBytes = 512 * 1024 * 1024,
+  opts: { signal?: AbortSignal; maxFileBytes?: number } = {},
 ): Promise<Buffer | undefined> {
-  const fh = await open(path, 'r');
-  try {
-    const size = (await fh.stat()).size;
-    if (size > maxFileBytes) return undefined;
-    const buf = Buffer.allocUnsafe(size);
-    await fh.read(buf, 0, size, 0);
-    let best: { start: number; end: number } | undefined;
-    for (let i = buf.indexOf(0xff); i >= 0 && i < size - 3; i = buf.indexOf(0xff, i + 1)) {
-      if (buf[i + 1] !== 0xd8 || buf[i + 2] !== 0xff) continue;
-      const end = jpegEnd(buf, i);
-      if (end && (!best || end - i > best.end - best.start)) best = { start: i, end };
-      if (end) i = end - 1;
-    }
-    return best && best.end - best.start > 1024
-      ? Buffer.from(buf.subarray(best.start, best.end))
-      : undefined;
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Index just past the EOI of the JPEG starting at `soi`, or undefined when malformed. */
-function jpegEnd(buf: Buffer, soi: number): number | undefined {
-  let p = soi + 2;
-  while (p + 4 <= buf.length) {
-    if (buf[p] !== 0xff) return undefined;
-    const marker = buf[p + 1]!;
-    if (marker === 0xff) {
-      p++;
-      continue;
-    }
-    if (marker === 0xd9) return p + 2;
-    if (marker >= 0xd0 && marker <= 0xd7) {
-      p += 2;
-      continue;
-    }
-    const len = buf.readUInt16BE(p + 2);
-    if (len < 2) return undefined;
-    p += 2 + len;
-    if (marker === 0xda) {
-      // Entropy-coded data: skip to the next marker that is not stuffing (FF00) or RSTn.
-      while (p + 1 < buf.length) {
-        if (buf[p] === 0xff) {
-          const m = buf[p + 1]!;
-          if (m !== 0x00 && !(m >= 0xd0 && m <= 0xd7) && m !== 0xff) break;
-        }
-        p++;
-      }
-    }
-  }
-  return undefined;
+  const r = await imageWorkers().run<EmbeddedJpegResult>(
+    { op: 'embedded-jpeg', path, maxFileBytes: opts.maxFileBytes ?? 512 * 1024 * 1024 },
+    opts.signal,
+  );
+  return r.jpeg ? Buffer.from(r.jpeg) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
 // HEIC/HEIF: sharp's prebuilt libvips ships libheif without an HEVC decoder (patents), so iPhone
-// photos are decoded by libheif compiled to WebAssembly (npm `heic-decode` → `libheif-js`),
-// loaded only when a HEIC file shows up. libheif applies the container's rotation/mirror
-// (irot/imir), so the pixels come out display-oriented.
+// photos are decoded by libheif compiled to WebAssembly (npm `libheif-js`), in the image worker
+// pool. libheif applies the container's rotation/mirror (irot/imir), so the pixels come out
+// display-oriented.
 
-type HeicDecode = (input: { buffer: Buffer | Uint8Array }) => Promise<{
-  width: number;
-  height: number;
-  data: Uint8ClampedArray;
-}>;
-let heicDecode: HeicDecode | undefined;
-
-/** Files above this are refused rather than decoded whole in memory (WASM heap). */
-const MAX_HEIF_BYTES = 200 * 1024 * 1024;
-
+/** Decodes the primary image of a HEIC/HEIF file to display-oriented RGBA. */
 export async function decodeHeif(
   path: string,
+  opts: { signal?: AbortSignal } = {},
 ): Promise<{ width: number; height: number; rgba: Buffer }> {
-  const size = (await stat(path)).size;
-  if (size > MAX_HEIF_BYTES) {
-    throw new ProcessingError(
-      'UNSUPPORTED_MEDIA',
-      `HEIF file too large to decode (${size} bytes): ${path}`,
-      false,
-    );
-  }
-  try {
-    heicDecode ??= createRequire(import.meta.url)('heic-decode') as HeicDecode;
-  } catch (err) {
-    throw new ProcessingError(
-      'IMAGE_TOOL_UNAVAILABLE',
-      `HEIC decoder (heic-decode) failed to load: ${(err as Error).message}`,
-      true,
-      { cause: err },
-    );
-  }
-  try {
-    const img = await heicDecode({ buffer: await readFile(path) });
-    if (!img.width || !img.height || img.data.length !== img.width * img.height * 4)
-      throw new Error('decoder returned no pixels');
-    return {
-      width: img.width,
-      height: img.height,
-      rgba: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length),
-    };
-  } catch (err) {
-    throw new ProcessingError(
-      'IMAGE_UNREADABLE',
-      `HEIC/HEIF image cannot be decoded (${(err as Error).message}): ${path}`,
-      false,
-      { cause: err },
-    );
-  }
+  const r = await imageWorkers().run<HeifDecodeResult>(
+    { op: 'heif-decode', path, pixels: true },
+    opts.signal,
+  );
+  return { width: r.width, height: r.height, rgba: Buffer.from(r.rgba!) };
+}
+
+/**
+ * Proves the primary image of a HEIC/HEIF decodes (a full decode in a worker; pixels are not
+ * sent back) and returns its display size and the number of top-level images.
+ */
+export async function verifyHeifDecodes(
+  path: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<{ width: number; height: number; imageCount: number; hasAlpha: boolean }> {
+  const { width, height, imageCount, hasAlpha } = await imageWorkers().run<HeifDecodeResult>(
+    { op: 'heif-decode', path, pixels: false },
+    opts.signal,
+  );
+  return { width, height, imageCount, hasAlpha };
 }
