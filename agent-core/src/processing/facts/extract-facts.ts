@@ -34,7 +34,7 @@ export class ExtractFactsProcessor implements Processor {
     const warnings: string[] = [];
 
     if (mediaType === 'PHOTO') {
-      const photo = await photoFacts(ctx.sourcePath);
+      const photo = await photoFacts(ctx.sourcePath, { signal: ctx.signal });
       facts = photo.facts;
       warnings.push(...photo.warnings);
     } else {
@@ -58,7 +58,7 @@ export class ExtractFactsProcessor implements Processor {
       mediaType = probed;
       facts =
         mediaType === 'PHOTO'
-          ? (await photoFacts(ctx.sourcePath)).facts
+          ? (await photoFacts(ctx.sourcePath, { signal: ctx.signal })).facts
           : factsFromProbe(probe, ctx.sourcePath);
       if (
         mediaType === 'AUDIO' &&

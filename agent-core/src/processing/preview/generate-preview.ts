@@ -2,14 +2,9 @@
 //   video → MP4 H.264 High yuv420p ≤720p + AAC-LC, faststart
 //   audio → M4A AAC-LC
 //   photo → WebP q75 sRGB, long edge ≤ 2048
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import type { MediaType } from '@retaia/protocol';
-import {
-  HEIF_EXTENSIONS,
-  RAW_EXTENSIONS,
-  mediaTypeFromExtension,
-  mediaTypeFromProbe,
-} from '../media-kind.js';
+import { mediaTypeFromExtension, mediaTypeFromProbe } from '../media-kind.js';
 import {
   ProcessingAbortedError,
   ProcessingError,
@@ -24,7 +19,7 @@ import {
   runFfmpeg,
   type ProbeResult,
 } from '../tools/ffmpeg.js';
-import { decodeHeif, extractLargestEmbeddedJpeg, renderWebp } from '../tools/image.js';
+import { renderPhotoPreview } from './photo-preview.js';
 import { aacArgs, videoPreviewArgs } from './video-preview-args.js';
 import {
   detectVideoEncoder,
@@ -33,7 +28,7 @@ import {
   type VideoEncoderMode,
 } from './video-encoder.js';
 
-export const PHOTO_PREVIEW_PROFILE = { maxLongEdge: 2048, quality: 75 } as const;
+export { PHOTO_PREVIEW_PROFILE } from './photo-preview.js';
 
 export interface PreviewOptions extends MediaProcessorOptions {
   /** x264 preset override (tests only; users get VIDEO_PREVIEW_PROFILE.preset). */
@@ -190,56 +185,7 @@ export class GeneratePreviewProcessor implements Processor {
     ctx.logger.info({ elapsed_ms: Date.now() - t0, duration_ms: durationMs }, 'preview encoded');
   }
 
-  private async photo(ctx: ProcessorContext, started: number): Promise<ProcessorOutput> {
-    const ext = extname(ctx.sourcePath).toLowerCase();
-    const output = join(ctx.workDir, 'preview.webp');
-    ctx.onProgress({ stage: 'rendering', percent: 0 });
-    let input: string | Buffer = ctx.sourcePath;
-    const warnings: string[] = [];
-    if (RAW_EXTENSIONS.has(ext)) {
-      const jpeg = await extractLargestEmbeddedJpeg(ctx.sourcePath);
-      if (!jpeg) {
-        throw new ProcessingError(
-          'UNSUPPORTED_MEDIA',
-          `camera RAW without an embedded JPEG preview cannot be rendered by this agent: ${ctx.sourcePath}`,
-          false,
-        );
-      }
-      input = jpeg;
-      warnings.push('preview rendered from the embedded JPEG of the RAW file');
-    } else if (HEIF_EXTENSIONS.has(ext)) {
-      const img = await decodeHeif(ctx.sourcePath);
-      const dims = await renderWebp(img.rgba, {
-        output,
-        quality: PHOTO_PREVIEW_PROFILE.quality,
-        maxLongEdge: PHOTO_PREVIEW_PROFILE.maxLongEdge,
-        signal: ctx.signal,
-        raw: { width: img.width, height: img.height, channels: 4 },
-      });
-      ctx.onProgress({ stage: 'rendering', percent: 100 });
-      return photoOutput(output, dims, started, warnings);
-    }
-    const dims = await renderWebp(input, {
-      output,
-      quality: PHOTO_PREVIEW_PROFILE.quality,
-      maxLongEdge: PHOTO_PREVIEW_PROFILE.maxLongEdge,
-      signal: ctx.signal,
-    });
-    ctx.onProgress({ stage: 'rendering', percent: 100 });
-    return photoOutput(output, dims, started, warnings);
+  private photo(ctx: ProcessorContext, started: number): Promise<ProcessorOutput> {
+    return renderPhotoPreview(ctx, started);
   }
-}
-
-function photoOutput(
-  output: string,
-  dims: { width: number; height: number },
-  started: number,
-  warnings: string[],
-): ProcessorOutput {
-  return {
-    type: 'derived',
-    files: [{ kind: 'preview_photo', path: output, contentType: 'image/webp' }],
-    metrics: { elapsed_ms: Date.now() - started, width: dims.width, height: dims.height },
-    ...(warnings.length ? { warnings } : {}),
-  };
 }
