@@ -148,14 +148,18 @@ export interface WebpRenderOptions {
   orientation?: number;
 }
 
-/** EXIF orientation → clockwise rotation then optional left↔right mirror (as sharp applies). */
+/**
+ * EXIF orientation → sharp operations. sharp mirrors (flop) before it rotates, so the transposed
+ * orientations 5 and 7 pair the mirror with 270° and 90° (checked against libvips' own autoOrient
+ * in photo-preview.test.ts).
+ */
 const ORIENTATION_OPS: Record<number, { rotate: number; flop: boolean }> = {
   2: { rotate: 0, flop: true },
   3: { rotate: 180, flop: false },
   4: { rotate: 180, flop: true },
-  5: { rotate: 90, flop: true },
+  5: { rotate: 270, flop: true },
   6: { rotate: 90, flop: false },
-  7: { rotate: 270, flop: true },
+  7: { rotate: 90, flop: true },
   8: { rotate: 270, flop: false },
 };
 
