@@ -38,6 +38,7 @@ async function main() {
     console.log(`created ${N} files in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const server = await startCoreServer({
       storageRoot: root,
+      initStorage: true,
       storageId: 'bench',
       dataDir: path.join(base, 'data'),
       port: 0,

@@ -6,10 +6,16 @@ import { parseArgs } from 'node:util';
 import { loadCliConfig } from '../core-server/src/config/load-cli-config.js';
 import { startCoreServer } from '../core-server/src/index.js';
 
-const { values } = parseArgs({ options: { config: { type: 'string' } } });
-if (!values.config) throw new Error('usage: demo-core.ts --config FILE');
+const { values } = parseArgs({
+  options: { config: { type: 'string' }, 'init-storage': { type: 'boolean', default: false } },
+});
+if (!values.config) throw new Error('usage: demo-core.ts --config FILE [--init-storage]');
 const options = loadCliConfig({ config: values.config });
-const server = await startCoreServer({ ...options, demoAutoApproveDeviceFlow: true });
+const server = await startCoreServer({
+  ...options,
+  demoAutoApproveDeviceFlow: true,
+  initStorage: values['init-storage'],
+});
 process.stdout.write(
   `core-server (demo, auto-approving local agents) listening on ${server.apiUrl}\n`,
 );

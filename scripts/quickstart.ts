@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
     home: { type: 'string', default: join(repo, '.retaia-demo') },
     'storage-root': { type: 'string' },
     'storage-id': { type: 'string', default: 'demo' },
+    'init-storage': { type: 'boolean', default: false },
     port: { type: 'string', default: process.env.PORT ?? '8080' },
     'no-desktop': { type: 'boolean', default: false },
     transcribe: { type: 'boolean', default: false },
@@ -34,6 +35,7 @@ if (args.help) {
   --home DIR           where the demo keeps its data (default .retaia-demo/)
   --storage-root DIR   use your own media folder as Core's storage root (INBOX/ inside it)
   --storage-id ID      storage id written to the .retaia marker (default "demo")
+  --init-storage       make --storage-root a new storage root when it has no .retaia marker yet
   --port N             core-server port (default 8080; a busy port falls back to a free one)
   --no-desktop         do not open the desktop app
   --transcribe         turn on features.ai.transcribe_audio (needs a whisper model: retaia-agent models)
@@ -44,6 +46,9 @@ if (args.help) {
 const home = resolve(args.home);
 const storageRoot = resolve(args['storage-root'] ?? join(home, 'storage'));
 const storageId = args['storage-id'];
+// The demo's own root is created freely; a root you pass must exist (an unmounted NAS volume is
+// never recreated on the system disk) unless you ask for --init-storage.
+const ownDemoRoot = !args['storage-root'];
 const demoUser = { email: 'demo@retaia.local', password: 'retaia-demo' };
 const paths = {
   coreData: join(home, 'core'),
@@ -131,6 +136,7 @@ async function startCore(port: number) {
     demoCore,
     '--config',
     paths.coreConfig,
+    ...(ownDemoRoot || args['init-storage'] ? ['--init-storage'] : []),
   ]);
   const m = await waitForLine(core, /listening on (\S+)/, 'core-server');
   return m[1]!.replace(/\/api\/v1\/?$/, '');
@@ -290,15 +296,14 @@ async function main() {
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
   await mkdir(paths.logs, { recursive: true });
-  await mkdir(join(storageRoot, 'INBOX'), { recursive: true });
+  if (ownDemoRoot) await mkdir(join(storageRoot, 'INBOX'), { recursive: true });
 
   if (spawnSync('ffmpeg', ['-version']).status !== 0 && !process.env.FFMPEG_PATH) {
     say(
       'ffmpeg not found: media jobs will not be offered to this agent (install ffmpeg or set FFMPEG_PATH).',
     );
   }
-  const inboxEntries = await readdir(join(storageRoot, 'INBOX'));
-  if (inboxEntries.length === 0 && !args['storage-root']) {
+  if (ownDemoRoot && (await readdir(join(storageRoot, 'INBOX'))).length === 0) {
     say('generating sample media in the demo INBOX…');
     await createDemoLibrary(join(storageRoot, 'INBOX'));
   }

@@ -302,6 +302,7 @@ test(
     const pino = (await import('pino')).default;
     const slowCore = await startCoreServer({
       storageRoot: join(root, 'nas'),
+      initStorage: true,
       storageId: 's',
       dataDir: join(root, 'd'),
       port: 0,

@@ -22,6 +22,7 @@ const exists = (p: string) =>
 async function start(base: string, crashAt?: MoveHookPoint): Promise<RunningCoreServer> {
   return startCoreServer({
     storageRoot: path.join(base, 'storage'),
+    initStorage: true,
     storageId: 'nas-test',
     dataDir: path.join(base, 'data'),
     port: 0,

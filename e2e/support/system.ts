@@ -83,6 +83,7 @@ export class System {
   private async startServer() {
     this.server = await startCoreServer({
       storageRoot: this.storageRoot,
+      initStorage: true,
       storageId: STORAGE_ID,
       dataDir: join(this.root, 'core'),
       port: this.port,

@@ -43,6 +43,7 @@ describe('desktop UI ↔ real daemon ↔ real core-server', { skip }, () => {
     const silent = pino({ level: 'silent' });
     core = await startCoreServer({
       storageRoot,
+      initStorage: true,
       storageId: 'nas-main',
       dataDir: join(root, 'core-data'),
       port: 0,

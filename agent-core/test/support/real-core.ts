@@ -34,6 +34,7 @@ export async function startRealCore(
   const storage = join(root, 'nas');
   const core = await startCoreServer({
     storageRoot: storage,
+    initStorage: true,
     storageId: 'nas-main',
     dataDir: join(root, 'core-data'),
     port: 0,

@@ -8,7 +8,8 @@ import { hashPassword } from '../auth/secret-hash.js';
 import { loadCliConfig } from '../config/load-cli-config.js';
 import { promptPassword, readPasswordFromStdin } from './read-password.js';
 import { startCoreServer } from '../server/start-core-server.js';
-import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
+import { withExistingStore } from './existing-store.js';
+import { describeAssetStory, loadAssetStory } from './explain-asset.js';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -25,7 +26,14 @@ program
     '--storage-root <dir>',
     'storage root (holds INBOX/, ARCHIVE/, REJECTS/, .derived/, .retaia)',
   )
-  .option('--storage-id <id>', 'storage id written to the .retaia marker')
+  .option(
+    '--storage-id <id>',
+    'storage id written to the .retaia marker (default: the one already in the marker)',
+  )
+  .option(
+    '--init-storage',
+    'create the storage root if missing and write its .retaia marker (first start of a new library only)',
+  )
   .option('--data-dir <dir>', 'directory of the SQLite database (default ./retaia-core-data)')
   .option('--host <host>', 'listen address (default 127.0.0.1)')
   .option('--port <port>', 'listen port (default 8080, 0 = random)', int)
@@ -46,7 +54,7 @@ program
     const tls = o.tlsCert
       ? { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') }
       : options.tls;
-    const server = await startCoreServer({ ...options, tls });
+    const server = await startCoreServer({ ...options, tls, initStorage: o.initStorage === true });
     process.stdout.write(`core-server listening on ${server.apiUrl}\n`);
     const stop = () => void server.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
@@ -60,18 +68,6 @@ const dataDirOption = (c: Command) =>
     process.env.RETAIA_CORE_DATA_DIR ?? 'retaia-core-data',
   );
 
-async function withStore(
-  dataDir: string,
-  fn: (s: SqliteCoreStore) => Promise<void>,
-): Promise<void> {
-  const store = new SqliteCoreStore(path.resolve(dataDir));
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
 const print = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
 const clients = program
@@ -80,20 +76,20 @@ const clients = program
 dataDirOption(
   clients.command('approve <user_code>').description('approve a pending device flow'),
 ).action((code: string, o) =>
-  withStore(o.dataDir, async (s) => {
+  withExistingStore(o.dataDir, async (s) => {
     const flow = await s.approveDeviceFlow(code, OPERATOR_USER_ID, Date.now());
     print({ approved: true, user_code: flow.user_code, client_id: flow.client_id });
   }),
 );
 dataDirOption(clients.command('deny <user_code>').description('deny a pending device flow')).action(
   (code: string, o) =>
-    withStore(o.dataDir, async (s) => {
+    withExistingStore(o.dataDir, async (s) => {
       await s.denyDeviceFlow(code);
       print({ denied: true, user_code: code.toUpperCase() });
     }),
 );
 dataDirOption(clients.command('list').description('list approved clients')).action((o) =>
-  withStore(o.dataDir, async (s) =>
+  withExistingStore(o.dataDir, async (s) =>
     print((await s.listClients()).map(({ secret_hash: _s, ...c }) => c)),
   ),
 );
@@ -101,13 +97,14 @@ dataDirOption(clients.command('list').description('list approved clients')).acti
 dataDirOption(
   program.command('agents').command('list').description('list registered agents'),
 ).action((o) =>
-  withStore(o.dataDir, async (s) =>
+  withExistingStore(o.dataDir, async (s) =>
     print((await s.listAgents()).map(({ public_key: _k, ...a }) => a)),
   ),
 );
 
-dataDirOption(program.command('assets').command('list').description('list assets')).action((o) =>
-  withStore(o.dataDir, async (s) =>
+const assets = program.command('assets').description('assets and why they are where they are');
+dataDirOption(assets.command('list').description('list assets')).action((o) =>
+  withExistingStore(o.dataDir, async (s) =>
     print(
       (await s.listAssets({ limit: 1_000_000, offset: 0 })).map((a) => ({
         uuid: a.uuid,
@@ -118,6 +115,20 @@ dataDirOption(program.command('assets').command('list').description('list assets
       })),
     ),
   ),
+);
+dataDirOption(
+  assets
+    .command('show <uuid>')
+    .description('one asset: state and why, jobs, attempts, failures, locks, file operations')
+    .option('--json', 'print the raw details as JSON')
+    .option('--max-attempts <n>', "the server's maxAttempts (for the attempts column)", int, 3),
+).action((uuid: string, o) =>
+  withExistingStore(o.dataDir, async (s) => {
+    const story = await loadAssetStory(s, uuid, o.maxAttempts);
+    if (!story) throw new Error(`no asset ${uuid} in this database (see \`assets list\`)`);
+    if (o.json) print(story);
+    else process.stdout.write(`${describeAssetStory(story).join('\n')}\n`);
+  }),
 );
 
 dataDirOption(
@@ -138,7 +149,7 @@ dataDirOption(
     ? await readPasswordFromStdin()
     : await promptPassword(`password for ${o.email}: `);
   if (password.length < 8) throw new Error('password must have at least 8 characters');
-  await withStore(o.dataDir, async (s) => {
+  await withExistingStore(o.dataDir, async (s) => {
     const u = await s.addUser(o.email, await hashPassword(password));
     print({ user_id: u.user_id, email: u.email });
   });

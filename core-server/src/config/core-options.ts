@@ -97,6 +97,12 @@ export type CoreOptionsInput = z.input<typeof coreOptionsSchema> & {
    * loopback address, so only a program starting Core on its own machine can use it.
    */
   demoAutoApproveDeviceFlow?: boolean;
+  /**
+   * Create a missing storage root and make a folder without `.retaia` marker a storage root.
+   * Off by default, and on purpose not a config key: a long-lived setting would recreate the
+   * tree on the system disk whenever the NAS volume is not mounted (docs/storage-safety.md).
+   */
+  initStorage?: boolean;
   /** Fault injection between move/purge steps (tests only; see MoveContext.hooks). */
   moveHooks?: MoveContext['hooks'];
 };

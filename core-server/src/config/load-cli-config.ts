@@ -1,7 +1,9 @@
 // Server options from, in order of precedence: command-line flags, RETAIA_CORE_* environment
 // variables, a JSON config file (--config or RETAIA_CORE_CONFIG), defaults.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
+import { storageIdFromMarkerSync } from '../storage/storage-marker.js';
 import { coreOptionsSchema, type CoreOptions } from './core-options.js';
 
 const ENV: Record<
@@ -67,6 +69,31 @@ function fromFile(file: string | undefined): Record<string, unknown> {
   }
 }
 
+/**
+ * The two settings every Core needs, explained in words instead of a schema message; the storage
+ * id of an existing storage root defaults to the one in its `.retaia` marker.
+ */
+function requireStorage(merged: Record<string, unknown>): void {
+  const root = merged.storageRoot;
+  if (typeof root !== 'string' || root === '') {
+    throw new ConfigError(
+      'no storage root given: pass --storage-root /path/to/library (the folder that holds INBOX/, ARCHIVE/, REJECTS/ and the .retaia marker), or set RETAIA_CORE_STORAGE_ROOT, or "storageRoot" in the --config file. For a new, empty library add --init-storage and --storage-id NAME the first time.',
+    );
+  }
+  if (merged.storageId !== undefined) return;
+  const fromMarker = storageIdFromMarkerSync(path.resolve(root));
+  if (fromMarker) {
+    merged.storageId = fromMarker;
+    return;
+  }
+  const why = existsSync(root)
+    ? `${root} has no .retaia marker to read it from`
+    : `${root} does not exist (if it is a NAS volume or an external disk, mount it first)`;
+  throw new ConfigError(
+    `no storage id given and ${why}: for a new library pass --storage-id NAME (letters, digits, . _ -; it names this library for the agents' storage_mounts) with --init-storage, or set RETAIA_CORE_STORAGE_ID, or "storageId" in the --config file`,
+  );
+}
+
 export function loadCliConfig(
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
@@ -86,6 +113,7 @@ export function loadCliConfig(
     ...fromEnv(env),
     ...definedFlags,
   };
+  requireStorage(merged);
   const parsed = coreOptionsSchema.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(

@@ -53,7 +53,13 @@ export interface RunningCoreServer {
 }
 
 export async function startCoreServer(input: CoreOptionsInput): Promise<RunningCoreServer> {
-  const { logger: givenLogger, moveHooks, demoAutoApproveDeviceFlow = false, ...rest } = input;
+  const {
+    logger: givenLogger,
+    moveHooks,
+    demoAutoApproveDeviceFlow = false,
+    initStorage = false,
+    ...rest
+  } = input;
   const options = coreOptionsSchema.parse({
     ...rest,
     storageRoot: path.resolve(rest.storageRoot),
@@ -65,7 +71,7 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
     );
   }
   const logger = givenLogger ?? pino({ name: 'core-server' });
-  await prepareStorageRoot(options.storageRoot, options.storageId);
+  await prepareStorageRoot(options.storageRoot, options.storageId, { init: initStorage });
   const store = new SqliteCoreStore(options.dataDir);
   const flags: FeatureFlags = { ...DEFAULT_FEATURE_FLAGS, ...options.featureFlags };
   const clock = () => Date.now();

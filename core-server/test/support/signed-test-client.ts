@@ -300,6 +300,7 @@ export async function startTestCore(opts: Partial<StartCoreServerOptions> = {}):
     stabilityWindowMs: 0,
     deviceFlowIntervalSeconds: 0,
     logger,
+    initStorage: true,
     ...opts,
   });
   return {
