@@ -162,6 +162,7 @@ async function main(jobCount: number) {
   for (let i = 0; i < jobCount; i++) await writeFile(path.join(root, 'INBOX', `p${i}.jpg`), 'x');
   const server = await startCoreServer({
     storageRoot: root,
+    initStorage: true,
     storageId: 'bench',
     dataDir: path.join(base, 'data'),
     port: 0,
