@@ -208,7 +208,7 @@ test(
 );
 
 test(
-  'pro tools: grid + shift-select bulk keep, stars and labels as tags, loupe, facts in human terms, sheet, dark',
+  'pro tools: grid + Ctrl-click multi-select bulk keep, stars and labels as tags, loupe, facts in human terms, sheet, dark',
   { skip },
   async () => {
     const ids = await drop(lib, lib.media.jpeg, ['cardD/a.jpg', 'cardD/b.jpg', 'cardD/c.jpg']);

@@ -134,7 +134,7 @@ const PLAYER_OWNS = new Set(['←', '→', '↑', '↓', 'Space']);
  */
 export function actionFor(ev: KeyboardEvent, keymap: KeymapId): Action | undefined {
   if (ev.ctrlKey || ev.metaKey || ev.altKey) return undefined;
-  const target = ev.target as HTMLElement | null;
+  const target = ev.target instanceof Element ? ev.target : null;
   if (target?.closest('input, textarea, select, [contenteditable], dialog[open]')) return undefined;
   const key = KEY_NAME[ev.key] ?? (ev.key.length === 1 ? ev.key.toLowerCase() : ev.key);
   if (target?.closest('video, audio') && PLAYER_OWNS.has(key)) return undefined;
