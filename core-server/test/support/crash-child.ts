@@ -21,6 +21,7 @@ process.once('message', async (plan: CrashChildPlan) => {
   const server = await startCoreServer({
     storageRoot: plan.storageRoot,
     storageId: 'crash',
+    initStorage: true,
     dataDir: plan.dataDir,
     port: 0,
     scanIntervalMs: 0,

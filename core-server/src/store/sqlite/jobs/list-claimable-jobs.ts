@@ -5,15 +5,15 @@
 // append the asset's uuid to `job_queue_changes` in the same transaction as every insert or
 // delete of a job, every change of its queue fields, and every change of an asset's path or
 // sidecars (the parts of a poll answer that come from the asset). Each poll first reads the log
-// past the last entry it applied and re-reads those assets' pending jobs, all in one read
-// transaction; then it filters in memory. Because the triggers run inside every writer's
+// past the last entry it applied and re-reads those assets' pending jobs; then it filters in
+// memory. Because the triggers run inside every writer's
 // transaction — this process, the operator CLI, a second process — nothing committed is missed.
 // The log has no gaps (one writer at a time, AUTOINCREMENT): a gap means entries were pruned
 // before this index read them, and the index rebuilds from the jobs table, as it does at start.
 //
 // Matching rules (unchanged): capabilities as hasAllCapabilities, the feature flag (if any) must
 // be on, no live move/purge lock on the asset (SPEC §6 locks), oldest (created_at, job_id) first.
-import { hasAllCapabilities, type FeatureFlags } from '@retaia/protocol';
+import type { FeatureFlags } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
 import type { AssetRecord, JobRecord } from '../../records.js';
 import { mapAsset, mapJob } from '../row-mappers.js';
@@ -38,9 +38,34 @@ const PRUNE_AFTER = 2000;
 const before = (a: JobRecord, b: JobRecord) =>
   a.created_at < b.created_at || (a.created_at === b.created_at && a.job_id < b.job_id);
 
+/**
+ * Pending jobs with the same requirements (capabilities + feature flag), oldest first. A poll
+ * looks only at the groups the agent matches, so a backlog of jobs it cannot take (say
+ * thousands of previews for a facts-only agent) costs it nothing.
+ */
+interface Group {
+  capabilities: readonly string[];
+  flag: string | null;
+  jobs: ClaimableJob[];
+}
+
+const groupKey = (job: JobRecord) =>
+  `${job.feature_flag ?? ''}\n${[...job.required_capabilities].sort().join('\n')}`;
+
+/** First position in `jobs` whose job does not sort before `job` (binary search). */
+function insertionPoint(jobs: ClaimableJob[], job: JobRecord): number {
+  let lo = 0;
+  let hi = jobs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (before(jobs[mid]!.job, job)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class ClaimableIndex {
-  /** Pending jobs, oldest first. */
-  private pending: ClaimableJob[] = [];
+  private groups = new Map<string, Group>();
   private byAsset = new Map<string, ClaimableJob[]>();
   /** Last change-log entry applied; undefined until the first build. */
   private appliedSeq: number | undefined;
@@ -57,33 +82,40 @@ export class ClaimableIndex {
           .all(input.nowMs) as { asset_uuid: string }[]
       ).map((r) => r.asset_uuid),
     );
-    const out: ClaimableJob[] = [];
-    for (const entry of this.pending) {
-      if (out.length >= input.limit) break;
-      const { job } = entry;
-      if (job.feature_flag && input.flags[job.feature_flag] !== true) continue;
-      if (!hasAllCapabilities(input.effectiveCapabilities, job.required_capabilities)) continue;
-      if (locked.has(job.asset_uuid)) continue;
-      out.push(entry);
+    // hasAllCapabilities' rule, with the agent's set built once per poll.
+    const offered = new Set(input.effectiveCapabilities);
+    const candidates: ClaimableJob[] = [];
+    for (const group of this.groups.values()) {
+      if (group.flag && input.flags[group.flag] !== true) continue;
+      if (!group.capabilities.every((c) => offered.has(c))) continue;
+      let taken = 0;
+      for (const entry of group.jobs) {
+        if (taken >= input.limit) break;
+        if (locked.has(entry.job.asset_uuid)) continue;
+        candidates.push(entry);
+        taken++;
+      }
     }
-    return out;
+    return candidates.sort((a, b) => (before(a.job, b.job) ? -1 : 1)).slice(0, input.limit);
   }
 
-  /** Applies what was committed since the last poll (or builds the index the first time). */
+  /**
+   * Applies what was committed since the last poll (or builds the index the first time). No
+   * transaction needed: the log is read before the rows, so a commit landing in between is both
+   * seen in the rows now and applied again (idempotently) at the next poll.
+   */
   private catchUp(): void {
-    this.db.transaction(() => {
-      if (this.appliedSeq === undefined) return this.rebuild();
-      const changes = this.db
-        .prepare('SELECT seq, asset_uuid FROM job_queue_changes WHERE seq > ? ORDER BY seq')
-        .all(this.appliedSeq) as { seq: number; asset_uuid: string }[];
-      if (changes.length === 0) return;
-      if (changes[0]!.seq !== this.appliedSeq + 1) return this.rebuild();
-      for (const uuid of new Set(changes.map((c) => c.asset_uuid))) this.refreshAsset(uuid);
-      this.appliedSeq = changes.at(-1)!.seq;
-    })();
-    if (this.appliedSeq! - this.prunedUpTo > PRUNE_AFTER) {
+    if (this.appliedSeq === undefined) return this.rebuild();
+    const changes = this.db
+      .prepare('SELECT seq, asset_uuid FROM job_queue_changes WHERE seq > ? ORDER BY seq')
+      .all(this.appliedSeq) as { seq: number; asset_uuid: string }[];
+    if (changes.length === 0) return;
+    if (changes[0]!.seq !== this.appliedSeq + 1) return this.rebuild();
+    for (const uuid of new Set(changes.map((c) => c.asset_uuid))) this.refreshAsset(uuid);
+    this.appliedSeq = changes.at(-1)!.seq;
+    if (this.appliedSeq - this.prunedUpTo > PRUNE_AFTER) {
       this.db.prepare('DELETE FROM job_queue_changes WHERE seq <= ?').run(this.appliedSeq);
-      this.prunedUpTo = this.appliedSeq!;
+      this.prunedUpTo = this.appliedSeq;
     }
   }
 
@@ -103,13 +135,13 @@ export class ClaimableIndex {
     const jobs = this.db
       .prepare(`SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_at, job_id`)
       .all() as Row[];
-    this.pending = [];
+    this.groups.clear();
     this.byAsset.clear();
     for (const row of jobs) {
       const asset = assets.get(row.asset_uuid as string);
       if (!asset) continue;
       const entry = { job: Object.freeze(mapJob(row)), asset };
-      this.pending.push(entry);
+      this.groupOf(entry.job).jobs.push(entry); // rows come oldest first
       this.entriesOf(asset.uuid).push(entry);
     }
     this.appliedSeq = seq?.seq ?? 0;
@@ -117,45 +149,44 @@ export class ClaimableIndex {
 
   /** Replaces the asset's entries by its pending jobs as the database has them now. */
   private refreshAsset(uuid: string): void {
-    for (const old of this.byAsset.get(uuid) ?? []) this.pending.splice(this.indexOf(old.job), 1);
+    for (const old of this.byAsset.get(uuid) ?? []) {
+      const group = this.groupOf(old.job);
+      const at = insertionPoint(group.jobs, old.job);
+      if (group.jobs[at] !== old) throw new Error('claimable index out of order');
+      group.jobs.splice(at, 1);
+    }
     this.byAsset.delete(uuid);
-    const jobs = this.db
-      .prepare(`SELECT * FROM jobs WHERE asset_uuid = ? AND status = 'pending'`)
-      .all(uuid) as Row[];
+    // By asset only: with `AND status = 'pending'` SQLite picks the status index and walks
+    // every pending job instead of the asset's few.
+    const jobs = (
+      this.db.prepare('SELECT * FROM jobs WHERE asset_uuid = ?').all(uuid) as Row[]
+    ).filter((r) => r.status === 'pending');
     if (jobs.length === 0) return;
     const row = this.db.prepare('SELECT * FROM assets WHERE uuid = ?').get(uuid) as Row | undefined;
     if (!row) return;
     const asset = Object.freeze(mapAsset(row));
     for (const jobRow of jobs) {
       const entry = { job: Object.freeze(mapJob(jobRow)), asset };
-      this.pending.splice(this.insertionPoint(entry.job), 0, entry);
+      const group = this.groupOf(entry.job);
+      group.jobs.splice(insertionPoint(group.jobs, entry.job), 0, entry);
       this.entriesOf(uuid).push(entry);
     }
+  }
+
+  private groupOf(job: JobRecord): Group {
+    const key = groupKey(job);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { capabilities: job.required_capabilities, flag: job.feature_flag, jobs: [] };
+      this.groups.set(key, group);
+    }
+    return group;
   }
 
   private entriesOf(uuid: string): ClaimableJob[] {
     let list = this.byAsset.get(uuid);
     if (!list) this.byAsset.set(uuid, (list = []));
     return list;
-  }
-
-  /** First position whose job does not sort before `job` (binary search). */
-  private insertionPoint(job: JobRecord): number {
-    let lo = 0;
-    let hi = this.pending.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (before(this.pending[mid]!.job, job)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private indexOf(job: JobRecord): number {
-    const at = this.insertionPoint(job);
-    if (this.pending[at]?.job.job_id !== job.job_id)
-      throw new Error('claimable index out of order');
-    return at;
   }
 }
 
