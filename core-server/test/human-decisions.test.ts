@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ASSET_STATES, type AssetState } from '@retaia/protocol';
 import { loadContractValidator } from '@retaia/protocol/contract-validator';
+import { openDatabase } from '../src/store/sqlite/open-database.js';
 import type { SqliteCoreStore } from '../src/store/sqlite/sqlite-core-store.js';
 import { TestAgent, http, startTestCore, type TestCore } from './support/signed-test-client.js';
 
@@ -561,4 +562,30 @@ test('GET /assets?sort=-updated_at lists the most recently changed asset first (
   const bad = await user('GET', '/assets?sort=size');
   assert.equal(bad.status, 422);
   assert.match(bad.body.message, /sort must be one of/);
+});
+
+test('an asset stuck in PROCESSING_REVIEW by an older Core (failed job, nothing running) is settled when the database opens', async () => {
+  const uuid = (await discover('stuck/old.jpg'))['INBOX/stuck/old.jpg']!;
+  for (const job of ((await agent.get('/jobs')).body as any[]).filter(
+    (j) => j.asset_uuid === uuid,
+  )) {
+    const c = await agent.claim(job.job_id);
+    await agent.fail(job.job_id, {
+      lock_token: c.body.lock_token,
+      fencing_token: c.body.fencing_token,
+      error_code: 'EMPTY_FILE',
+      message: 'Empty file (0 bytes)',
+      retryable: false,
+    });
+  }
+  // What an older Core left behind: still processing, no failure tag.
+  db()
+    .prepare(`UPDATE assets SET state = 'PROCESSING_REVIEW', tags = '[]' WHERE uuid = ?`)
+    .run(uuid);
+  const second = openDatabase(core.dataDir);
+  second.close();
+  const d = await user('GET', `/assets/${uuid}`);
+  assert.equal(d.body.summary.state, 'DECISION_PENDING');
+  assert.deepEqual(d.body.summary.tags, ['retaia:processing-failed']);
+  assert.equal(d.body.fields.processing_failure, 'Empty file (0 bytes)');
 });

@@ -167,3 +167,24 @@ export function returnToReadyIfIdle(db: Database, assetUuid: string, now: string
     .get(assetUuid);
   if (!busy) setAssetState(db, asset, 'READY', 'processing_replanned', now);
 }
+
+/**
+ * Databases written before failed assets moved on can hold assets stuck in PROCESSING_REVIEW
+ * with a failed job and nothing running. Run at open: settles them by the rule above (one
+ * indexed query when there is nothing to do).
+ */
+export function settleStalledAssets(db: Database): number {
+  const stuck = db
+    .prepare(
+      `SELECT a.uuid FROM assets a WHERE a.state = 'PROCESSING_REVIEW'
+         AND EXISTS (SELECT 1 FROM jobs j WHERE j.asset_uuid = a.uuid AND j.status = 'failed')
+         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.asset_uuid = a.uuid
+                          AND j.status IN ('pending', 'claimed'))`,
+    )
+    .all() as { uuid: string }[];
+  const now = new Date().toISOString();
+  db.transaction(() => {
+    for (const { uuid } of stuck) settleAfterPermanentFailure(db, uuid, now);
+  })();
+  return stuck.length;
+}

@@ -3,6 +3,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { settleStalledAssets } from './asset-lifecycle.js';
 import { runMigrations } from './migrations.js';
 
 export const DATABASE_FILE = 'core.sqlite';
@@ -17,6 +18,7 @@ export function openDatabase(dataDir: string): Database.Database {
   db.pragma('foreign_keys = ON');
   runMigrations(db);
   cacheStatements(db);
+  settleStalledAssets(db);
   return db;
 }
 
