@@ -134,6 +134,23 @@ test('another agent can neither add parts to, complete nor publish my upload', a
   });
   assert.equal(sub.status, 404, JSON.stringify(sub.body));
   assert.deepEqual((await bob.get(`/assets/${uuid}/derived`)).body.thumbs, []);
+
+  // His own upload publishes, and the bytes are served with nosniff (never guessed as HTML).
+  const own = await bob.upload(uuid, 'thumb', 'image/webp', Buffer.from('<html>not webp</html>'));
+  const ok = await bob.submit(bobThumbs.job_id, {
+    lock_token: bobThumbs.lock_token,
+    fencing_token: bobThumbs.fencing_token,
+    job_type: 'generate_thumbnails',
+    result: { derived_patch: { derived_manifest: [{ kind: 'thumb', ref: own }] } },
+  });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  const [thumbUrl] = (await bob.get(`/assets/${uuid}/derived`)).body.thumbs;
+  const served = await fetch(`${core.server.url}${thumbUrl}`, {
+    headers: { authorization: `Bearer ${bob.token}` },
+  });
+  assert.equal(served.status, 200);
+  assert.equal(served.headers.get('content-type'), 'image/webp');
+  assert.equal(served.headers.get('x-content-type-options'), 'nosniff');
 });
 
 /** Sends a signed part in two pieces, letting the test look at the disk in between. */
