@@ -15,6 +15,7 @@ function setup() {
     openExternal: async (u) => void opened.push(u),
     getPreferences: () => DEFAULT_PREFERENCES,
     setPreferences: async () => DEFAULT_PREFERENCES,
+    restartDaemon: async () => undefined,
   });
   return { daemon, handlers, opened, clipboard };
 }

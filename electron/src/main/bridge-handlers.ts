@@ -16,6 +16,8 @@ export interface ShellServices {
   openExternal(url: string): Promise<void>;
   getPreferences(): AppPreferences;
   setPreferences(patch: unknown): Promise<AppPreferences>;
+  /** Attaches to the daemon again, starting one when none answers. */
+  restartDaemon(): Promise<void>;
 }
 
 export class BridgeInputError extends Error {
@@ -106,6 +108,7 @@ export function createBridgeHandlers(
     getEnrol: async () => daemon().getEnrol(),
     openEnrolPage,
     getDiagnostics: async () => daemon().diagnostics(),
+    restartDaemon: () => shell.restartDaemon(),
     copyToClipboard: async (text) => {
       if (typeof text !== 'string') throw new BridgeInputError('clipboard text must be a string');
       if (text.length > MAX_CLIPBOARD_CHARS)

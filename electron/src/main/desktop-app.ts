@@ -17,8 +17,9 @@ import { NotificationGate } from './notification-gate.js';
 import { Notifier } from './notifier.js';
 import { PowerController } from './power-controller.js';
 import { type PowerPrefs, powerPrefsFromConfig } from './power-policy.js';
+import { resolveLanguage } from '../../../renderer/src/i18n/translate.js';
 import { TrayController } from './tray-controller.js';
-import type { TrayAction } from './tray-menu.js';
+import { type TrayAction, reviewPageUrl } from './tray-menu.js';
 
 export interface DesktopAppOptions {
   /** Folder holding main.cjs, preload.cjs and renderer/. */
@@ -118,7 +119,13 @@ export async function startDesktopApp(
   });
 
   const tray = new TrayController(api, opts.assetsDir, (action) => void runTrayAction(action));
-  const refreshTray = () => tray.update({ status, linkError, pausedBy: power.pausedBy });
+  const refreshTray = () =>
+    tray.update({
+      status,
+      linkError,
+      pausedBy: power.pausedBy,
+      lang: resolveLanguage(prefsStore.get().language, api.app.getLocale()),
+    });
 
   const shell = {
     pickFolder: async () => {
@@ -133,10 +140,12 @@ export async function startDesktopApp(
     copyToClipboard: async (text: string) => api.writeClipboardText(text),
     openExternal: (url: string) => api.openExternal(url),
     getPreferences: () => prefsStore.get(),
+    restartDaemon: () => restartDaemon(),
     setPreferences: async (patch: unknown): Promise<AppPreferences> => {
       const next = await prefsStore.update(patch);
       applyLoginItem(api, next.openAtLogin);
       window.send({ type: 'preferences', preferences: next });
+      refreshTray();
       void power.evaluate();
       return next;
     },
@@ -168,7 +177,12 @@ export async function startDesktopApp(
       else if (action === 'pause') status = await requireDaemon().pause('user');
       else if (action === 'resume') status = await requireDaemon().resume('user');
       else if (action === 'refresh') status = await requireDaemon().refresh();
-      else if (action === 'quit') await quit();
+      else if (action === 'restart') await restartDaemon();
+      else if (action === 'review') {
+        // Core's own page, derived from the configured core_url (never from a Core answer).
+        const url = reviewPageUrl(status?.coreUrl);
+        if (url) await api.openExternal(url);
+      } else if (action === 'quit') await quit();
       refreshTray();
     } catch (err) {
       log('tray action failed', { action, err: String(err) });
@@ -189,21 +203,43 @@ export async function startDesktopApp(
   refreshTray();
   if (!opts.hidden) window.show();
 
-  try {
-    const attached = await attachOrStartDaemon(opts.launcher);
-    control = attached.control;
-    startedByApp = attached.startedByApp;
-    log('daemon attached', { startedByApp });
-  } catch (err) {
-    linkError = err instanceof Error ? err.message : String(err);
-    refreshTray();
-    notifier.notify({ kind: 'disconnected', title: 'Retaia Agent', body: linkError });
+  /** Attaches to the daemon (starting one if none answers) and follows it. */
+  async function connectDaemon(): Promise<void> {
+    try {
+      const attached = await attachOrStartDaemon(opts.launcher);
+      control = attached.control;
+      startedByApp = attached.startedByApp;
+      linkError = undefined;
+      log('daemon attached', { startedByApp });
+    } catch (err) {
+      linkError = err instanceof Error ? err.message : String(err);
+      window.send({ type: 'daemon_link', state: 'disconnected', message: linkError });
+      refreshTray();
+      notifier.notify({ kind: 'disconnected', title: 'Retaia Agent', body: linkError });
+      return;
+    }
+    followDaemon(control);
   }
 
-  if (control) {
+  /** "Daemon unreachable" → Restart: drop the old link, then attach or start a daemon again. */
+  let restarting: Promise<void> | undefined;
+  function restartDaemon(): Promise<void> {
+    restarting ??= (async () => {
+      await link?.stop();
+      link = undefined;
+      control = undefined;
+      await connectDaemon();
+    })().finally(() => {
+      restarting = undefined;
+    });
+    return restarting;
+  }
+
+  let powerStarted = false;
+  function followDaemon(daemon: DaemonControl): void {
     let lastAuth: string | undefined;
     link = new DaemonLink(
-      control,
+      daemon,
       {
         onStatus: (next) => {
           status = next;
@@ -249,8 +285,12 @@ export async function startDesktopApp(
       { retryMs: opts.linkRetryMs },
     );
     link.start();
-    power.start();
+    // Once per app: a restart must not stack power listeners and timers.
+    if (!powerStarted) power.start();
+    powerStarted = true;
   }
+
+  await connectDaemon();
 
   return {
     primary: true,

@@ -2,6 +2,7 @@
 // pure `trayMenuModel` and dispatches the chosen action.
 import { join } from 'node:path';
 import type { StatusSnapshot } from '@retaia/agent-core/runtime/control-protocol.js';
+import type { Language } from '../../../renderer/src/i18n/messages.js';
 import type { PowerPauseReason } from '../shared/bridge-api.js';
 import type { ElectronApi, TrayLike } from './electron-api.js';
 import { type TrayAction, trayMenuModel } from './tray-menu.js';
@@ -9,6 +10,8 @@ import { type TrayState, trayStateOf, trayTooltip } from './tray-state.js';
 
 export interface TrayView {
   status: StatusSnapshot | undefined;
+  /** The window's language, so the menu matches it. */
+  lang?: Language;
   linkError?: string;
   pausedBy?: PowerPauseReason;
 }
@@ -46,7 +49,7 @@ export class TrayController {
       this.shownState = state;
     }
     this.tray.setToolTip(trayTooltip(view));
-    const template = trayMenuModel(view.status).map((item) => {
+    const template = trayMenuModel(view.status, view.lang).map((item) => {
       if (item.kind === 'separator') return { type: 'separator' as const };
       if (item.kind === 'status') return { label: item.label, enabled: false };
       return { label: item.label, enabled: item.enabled, click: () => this.onAction(item.id) };

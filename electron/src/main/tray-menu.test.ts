@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StatusSnapshot } from '@retaia/agent-core/runtime/control-protocol.js';
-import { trayMenuModel } from './tray-menu.js';
+import { reviewPageUrl, trayMenuModel } from './tray-menu.js';
 import { trayStateOf, trayTooltip } from './tray-state.js';
 import { trayIconPath } from './tray-controller.js';
 
@@ -41,24 +41,59 @@ test('tray state: idle, working, paused, error', () => {
   assert.equal(trayStateOf(undefined), 'error');
 });
 
-test('menu: open, status, pause or resume, refresh, preferences, quit', () => {
-  const labels = (s?: StatusSnapshot) =>
-    trayMenuModel(s).map((i) => (i.kind === 'separator' ? '---' : i.label));
-  assert.deepEqual(labels(status({ currentJobs: [job] })), [
+test('menu: open, status, job progress, review page, pause or resume, refresh, preferences, quit', () => {
+  const labels = (s?: StatusSnapshot, lang?: 'en' | 'fr') =>
+    trayMenuModel(s, lang).map((i) => (i.kind === 'separator' ? '---' : i.label));
+  const working = status({
+    coreUrl: 'https://nas.local:8443/api/v1',
+    currentJobs: [
+      { ...job, sourceName: 'INBOX/day1/interview.mov', stage: 'encoding', percent: 41.6 },
+    ],
+  });
+  assert.deepEqual(labels(working), [
     'Open Retaia Agent',
     'Status: Working (1 job)',
+    'interview.mov — encoding 42 %',
     '---',
+    'Open review page',
     'Pause',
     'Refresh now',
     'Preferences…',
     '---',
     'Quit',
   ]);
+  assert.deepEqual(labels(working, 'fr'), [
+    'Ouvrir Retaia Agent',
+    'État : Au travail (1 tâche)',
+    'interview.mov — encoding 42 %',
+    '---',
+    'Ouvrir la page de revue',
+    'Pause',
+    'Actualiser maintenant',
+    'Préférences…',
+    '---',
+    'Quitter',
+  ]);
   assert.ok(labels(status({ state: 'paused' })).includes('Resume'));
+  assert.ok(labels(status({ state: 'paused' }), 'fr').includes('Reprendre'));
+  const review = trayMenuModel(status()).find((i) => i.kind === 'action' && i.id === 'review');
+  assert.equal(review?.kind === 'action' && review.enabled, false, 'no Core URL, no review page');
   const down = trayMenuModel(undefined);
   assert.equal(down[1]?.kind === 'status' && down[1].label, 'Status: daemon unreachable');
   const pause = down.find((i) => i.kind === 'action' && i.id === 'pause');
   assert.equal(pause?.kind === 'action' && pause.enabled, false, 'no pause without a daemon');
+  assert.ok(down.some((i) => i.kind === 'action' && i.id === 'restart' && i.enabled));
+  assert.ok(labels(undefined, 'fr').includes('Redémarrer le démon'));
+});
+
+test('review page URL sits next to the API on the configured Core', () => {
+  assert.equal(reviewPageUrl('https://nas.local:8443/api/v1'), 'https://nas.local:8443/review/');
+  assert.equal(
+    reviewPageUrl('http://127.0.0.1:8080/retaia/api/v1'),
+    'http://127.0.0.1:8080/retaia/review/',
+  );
+  assert.equal(reviewPageUrl('file:///etc/passwd'), undefined);
+  assert.equal(reviewPageUrl(undefined), undefined);
 });
 
 test('tooltip names the reason work is paused', () => {

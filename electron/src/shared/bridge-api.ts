@@ -82,6 +82,8 @@ export interface RetaiaBridge {
   /** Re-opens the enrolment page in the default browser (only the daemon-provided URL). */
   openEnrolPage(): Promise<void>;
   getDiagnostics(): Promise<string>;
+  /** Attaches to the daemon again, starting it when none answers ("Daemon unreachable"). */
+  restartDaemon(): Promise<void>;
   copyToClipboard(text: string): Promise<void>;
   getPreferences(): Promise<AppPreferences>;
   setPreferences(patch: Partial<AppPreferences>): Promise<AppPreferences>;

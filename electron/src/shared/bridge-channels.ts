@@ -20,6 +20,7 @@ export const BRIDGE_METHODS = [
   'getEnrol',
   'openEnrolPage',
   'getDiagnostics',
+  'restartDaemon',
   'copyToClipboard',
   'getPreferences',
   'setPreferences',

@@ -26,6 +26,8 @@ export interface TestBridge {
   pickQueue: string[];
   clipboard: string[];
   opened: string[];
+  /** How many times the page asked to restart the daemon. */
+  restarts(): number;
   push(event: BridgeEvent): void;
   close(): Promise<void>;
 }
@@ -33,11 +35,14 @@ export interface TestBridge {
 export async function startTestBridge(opts: {
   rendererDir: string;
   daemon: DaemonControl;
+  /** What "Restart" does in this harness (e.g. bring a fake daemon back up). */
+  onRestart?: () => void | Promise<void>;
 }): Promise<TestBridge> {
   let prefs: AppPreferences = { ...DEFAULT_PREFERENCES, language: 'en' };
   const pickQueue: string[] = [];
   const clipboard: string[] = [];
   const opened: string[] = [];
+  let restarts = 0;
   const streams = new Set<ServerResponse>();
   const push = (event: BridgeEvent) => {
     for (const res of streams) res.write(`data: ${JSON.stringify(event)}\n\n`);
@@ -55,6 +60,10 @@ export async function startTestBridge(opts: {
       prefs = { ...prefs, ...(patch as Partial<AppPreferences>) };
       push({ type: 'preferences', preferences: prefs });
       return prefs;
+    },
+    restartDaemon: async () => {
+      restarts += 1;
+      await opts.onRestart?.();
     },
   });
 
@@ -124,6 +133,7 @@ export async function startTestBridge(opts: {
     pickQueue,
     clipboard,
     opened,
+    restarts: () => restarts,
     push,
     close: async () => {
       await link.stop();
