@@ -16,23 +16,29 @@ before(async () => {
 });
 after(() => rm(base, { recursive: true, force: true }));
 
-test('an unmounted volume (missing root) is refused and nothing is created', async () => {
-  const volume = path.join(base, 'volume1', 'rushes');
+/** `serve` on `root` (without --init-storage), which must exit 1 before listening. */
+async function refusedServe(root: string, dataDir: string) {
   const r = await runCli(
     [
       'serve',
       '--storage-root',
-      volume,
+      root,
       '--storage-id',
       'nas-main',
       '--data-dir',
-      path.join(base, 'd1'),
+      path.join(base, dataDir),
       '--port',
       '0',
     ],
     { cwd: base },
   );
   assert.equal(r.code, 1, r.stdout + r.stderr);
+  return r;
+}
+
+test('an unmounted volume (missing root) is refused and nothing is created', async () => {
+  const volume = path.join(base, 'volume1', 'rushes');
+  const r = await refusedServe(volume, 'd1');
   assert.match(r.stderr, /does not exist/);
   assert.match(r.stderr, /mount/);
   assert.match(r.stderr, /--init-storage/);
@@ -42,21 +48,7 @@ test('an unmounted volume (missing root) is refused and nothing is created', asy
 test('an empty mount point (folder without .retaia) is refused and left empty', async () => {
   const mountPoint = path.join(base, 'mnt-empty');
   await mkdir(mountPoint);
-  const r = await runCli(
-    [
-      'serve',
-      '--storage-root',
-      mountPoint,
-      '--storage-id',
-      'nas-main',
-      '--data-dir',
-      path.join(base, 'd2'),
-      '--port',
-      '0',
-    ],
-    { cwd: base },
-  );
-  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const r = await refusedServe(mountPoint, 'd2');
   assert.match(r.stderr, /no \.retaia marker/);
   assert.match(r.stderr, /mounted/);
   assert.deepEqual(await readdir(mountPoint), [], 'nothing written into it');

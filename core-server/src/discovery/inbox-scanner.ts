@@ -7,7 +7,7 @@
 // single owner only (./sidecar-ownership.ts, docs/storage-safety.md).
 import { randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { relativePathProblem } from '@retaia/protocol';
 import type { CoreContext } from '../server/core-context.js';
@@ -220,11 +220,11 @@ export class InboxScanner {
     for (let i = 0; i < mediaFiles.length; i += STAT_BATCH) {
       const batch = mediaFiles.slice(i, i + STAT_BATCH);
       const stats = await Promise.all(
-        batch.map((f) => stat(path.join(absDir, f.name)).catch(() => undefined)),
+        batch.map((f) => lstat(path.join(absDir, f.name)).catch(() => undefined)),
       );
       batch.forEach((f, j) => {
         const st = stats[j];
-        if (!st) return;
+        if (!st?.isFile()) return; // gone, or swapped for a link since readdir
         report.files_seen++;
         const mediaType = mediaTypeOf(f.name)!;
         const base = baseNameOf(f.name).toLowerCase();

@@ -7,7 +7,7 @@
 // back) an operation interrupted by a crash; a state is published only after the filesystem was
 // checked to show it.
 import { randomUUID } from 'node:crypto';
-import { link, lstat, rename, unlink } from 'node:fs/promises';
+import { link, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { AssetState } from '@retaia/protocol';
 import { assertTransition } from './asset-transitions.js';
@@ -32,6 +32,7 @@ import {
   assertStorageRelative,
   ensureDirInsideRoot,
   joinRelative,
+  lstatOrUndefined,
   resolveFolderInsideRoot,
   resolveInsideRoot,
   type StorageLayout,
@@ -133,15 +134,7 @@ function sidecarSuffix(sidecarName: string, parentStem: string): string {
   return path.posix.extname(sidecarName);
 }
 
-async function exists(abs: string): Promise<boolean> {
-  try {
-    await lstat(abs);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
+const exists = async (abs: string) => (await lstatOrUndefined(abs)) !== undefined;
 
 /**
  * Plans one asset's move against the current filesystem. `reserved` holds target paths already
@@ -351,7 +344,7 @@ class MoveRunner {
   ): Promise<'moved' | 'pending' | 'half_linked' | 'conflict' | 'missing'> {
     const from = await this.abs(file.from);
     const to = await this.abs(file.to);
-    const [a, b] = await Promise.all([lstatOrNull(from), lstatOrNull(to)]);
+    const [a, b] = await Promise.all([lstatOrUndefined(from), lstatOrUndefined(to)]);
     if (!a && b) return 'moved';
     if (a && !b) return 'pending';
     if (a && b) return a.ino === b.ino && a.dev === b.dev ? 'half_linked' : 'conflict';
@@ -441,15 +434,6 @@ class MoveRunner {
       at: this.now().toISOString(),
       details: { files: op.files },
     });
-  }
-}
-
-async function lstatOrNull(abs: string) {
-  try {
-    return await lstat(abs);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
   }
 }
 

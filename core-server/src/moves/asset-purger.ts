@@ -3,7 +3,7 @@
 // publishes PURGED. Idempotent: purging a PURGED asset answers ALREADY_PURGED without touching
 // anything. Same journal discipline as moves: lock → PLANNED → delete → audit → release → state.
 import { randomUUID } from 'node:crypto';
-import { lstat, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { AssetState } from '@retaia/protocol';
 import { assertTransition } from './asset-transitions.js';
@@ -20,6 +20,7 @@ import {
   assertOwnFile,
   assertStorageRelative,
   derivedDirRelative,
+  lstatOrUndefined,
   resolveFolderInsideRoot,
   resolveInsideRoot,
 } from './storage-root.js';
@@ -61,13 +62,8 @@ function purgeTargets(asset: MovableAsset): PurgeTarget[] {
 }
 
 async function sizeOf(abs: string): Promise<{ exists: boolean; size: number }> {
-  try {
-    const st = await lstat(abs);
-    return { exists: true, size: st.isFile() ? st.size : 0 };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, size: 0 };
-    throw err;
-  }
+  const st = await lstatOrUndefined(abs);
+  return { exists: st !== undefined, size: st?.isFile() ? st.size : 0 };
 }
 
 /** Files under a directory (recursive, symlinks listed as entries, never followed). */

@@ -45,7 +45,8 @@ async function realRoot(root: string): Promise<string> {
   return realpath(root);
 }
 
-async function lstatOrUndefined(abs: string) {
+/** lstat (never follows a link), or undefined when the entry does not exist. */
+export async function lstatOrUndefined(abs: string) {
   try {
     return await lstat(abs);
   } catch (err) {
