@@ -26,7 +26,7 @@ let staging: string;
 before(async () => {
   core = await startTestCore({
     maxPartSizeBytes: 2 * MiB,
-    maxOpenUploadsPerAgent: 4,
+    maxOpenUploadsPerAgent: 6,
     maxStagedBytesPerAgent: 8 * MiB,
   });
   staging = path.join(core.root, '.derived', '.uploads');
@@ -225,11 +225,18 @@ test('open uploads and staged bytes are capped per agent', async () => {
   assert.equal(big.status, 429, 'one upload declaring more than the staging budget');
   assert.equal(big.body.code, 'TOO_MANY_ATTEMPTS');
   const accepted = [];
-  for (let i = 0; i < 4; i++) accepted.push((await init(fresh, MiB)).status);
-  assert.deepEqual(accepted, [200, 200, 200, 200]);
-  const fifth = await init(fresh, 1);
-  assert.equal(fifth.status, 429, JSON.stringify(fifth.body));
-  assert.match(fifth.body.message, /open uploads/);
+  for (let i = 0; i < 5; i++) accepted.push((await init(fresh, MiB)).status);
+  assert.deepEqual(accepted, [200, 200, 200, 200, 200]);
+  // A completed upload that is never submitted still occupies staging: it counts too.
+  const small = await init(fresh, 3);
+  assert.equal(
+    (await fresh.uploadPart(uuid, small.body.upload_id, 1, Buffer.from('abc'))).status,
+    200,
+  );
+  assert.equal((await complete(fresh, small.body.upload_id)).status, 200);
+  const seventh = await init(fresh, 1);
+  assert.equal(seventh.status, 429, JSON.stringify(seventh.body));
+  assert.match(seventh.body.message, /6 unpublished uploads/);
   // Others are not affected by this agent's quota.
   assert.equal((await init(alice, 1)).status, 200);
 });

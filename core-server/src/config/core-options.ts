@@ -69,9 +69,9 @@ export const coreOptionsSchema = z.object({
   requestTimeoutMs: z.number().int().positive().default(120_000),
   /** Request headers must arrive within this time. */
   headersTimeoutMs: z.number().int().positive().default(20_000),
-  /** Open (not yet completed) derived uploads one agent may hold at once. */
+  /** Unpublished (open, or completed but not submitted) derived uploads one agent may hold. */
   maxOpenUploadsPerAgent: z.number().int().positive().default(32),
-  /** Sum of declared sizes of one agent's open uploads (bytes staged on the NAS). */
+  /** Sum of declared sizes of one agent's unpublished uploads (bytes staged on the NAS). */
   maxStagedBytesPerAgent: z
     .number()
     .int()

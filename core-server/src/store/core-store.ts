@@ -175,7 +175,7 @@ export interface CoreStore {
   markUploadCompleted(uploadId: string, sha256: string, expiresAtMs: number): Promise<void>;
   listExpiredUploads(nowMs: number): Promise<UploadRecord[]>;
   markUploadExpired(uploadId: string): Promise<void>;
-  /** Open uploads of one agent and their declared bytes (quota at init). */
+  /** Unpublished uploads of one agent and their declared bytes (quota at init). */
   agentUploadUsage(agentId: string, nowMs: number): Promise<AgentUploadUsage>;
 
   /** Ports of the moves domain (journal, locks, audit, asset paths/state). */

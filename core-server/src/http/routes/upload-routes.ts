@@ -107,15 +107,15 @@ export function registerUploadRoutes(api: FastifyInstance, ctx: CoreContext): vo
     const usage = await ctx.store.agentUploadUsage(agentId, ctx.clock());
     const problem =
       usage.open_uploads >= o.maxOpenUploadsPerAgent
-        ? `${usage.open_uploads} open uploads (at most ${o.maxOpenUploadsPerAgent})`
+        ? `${usage.open_uploads} unpublished uploads (at most ${o.maxOpenUploadsPerAgent})`
         : usage.declared_bytes + sizeBytes > o.maxStagedBytesPerAgent
-          ? `${usage.declared_bytes} bytes already declared in open uploads; ${sizeBytes} more would pass the ${o.maxStagedBytesPerAgent}-byte limit`
+          ? `${usage.declared_bytes} bytes already declared in unpublished uploads; ${sizeBytes} more would pass the ${o.maxStagedBytesPerAgent}-byte limit`
           : undefined;
     if (problem) {
       throw new CoreError(
         'TOO_MANY_ATTEMPTS',
         429,
-        `agent ${agentId} has ${problem}; complete or abandon uploads first (open uploads expire after ${o.uploadTtlSeconds} s)`,
+        `agent ${agentId} has ${problem}; submit or abandon uploads first (open uploads expire after ${o.uploadTtlSeconds} s, completed ones after 24 h)`,
         true,
         { open_uploads: usage.open_uploads, declared_bytes: usage.declared_bytes },
         { 'retry-after': String(Math.min(o.uploadTtlSeconds, 60)) },

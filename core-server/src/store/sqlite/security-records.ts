@@ -54,12 +54,15 @@ export interface AgentUploadUsage {
   declared_bytes: number;
 }
 
-/** What one agent holds in staging: OPEN, unexpired uploads and the sum of their declared sizes. */
+/**
+ * What one agent holds in staging: its unexpired uploads that are not published yet (OPEN, or
+ * COMPLETED and waiting for a submit) and the sum of their declared sizes.
+ */
 export function agentUploadUsage(db: Database, agentId: string, nowMs: number): AgentUploadUsage {
   const row = db
     .prepare(
       `SELECT COUNT(*) AS n, COALESCE(SUM(size_bytes), 0) AS bytes FROM uploads
-       WHERE agent_id = ? AND status = 'OPEN' AND expires_at_ms >= ?`,
+       WHERE agent_id = ? AND status IN ('OPEN', 'COMPLETED') AND expires_at_ms >= ?`,
     )
     .get(agentId, nowMs) as { n: number; bytes: number };
   return { open_uploads: row.n, declared_bytes: row.bytes };
