@@ -191,7 +191,28 @@ test(
     await page.locator(`.asset-item[data-uuid="${fresh}"]`).click();
     await shown(fresh!).waitFor();
     await page.locator('.processing-status').waitFor();
+    // An agent takes the facts job: the page says so without a reload.
+    const jobs = (await lib.agent.get('/jobs?limit=500')).body as {
+      job_id: string;
+      asset_uuid: string;
+      job_type: string;
+    }[];
+    const job = jobs.find((j) => j.asset_uuid === fresh && j.job_type === 'extract_facts')!;
+    const claim = await lib.agent.claim(job.job_id);
+    await page
+      .locator('.processing-status', { hasText: /0 of 2 jobs done · running: extract facts/ })
+      .waitFor({ timeout: 15_000 });
     await shot('live-processing');
+    const submitted = await lib.agent.submit(job.job_id, {
+      lock_token: claim.body.lock_token,
+      fencing_token: claim.body.fencing_token,
+      job_type: 'extract_facts',
+      result: { facts_patch: photoFacts() },
+    });
+    assert.equal(submitted.status, 200);
+    await page
+      .locator('.processing-status', { hasText: /1 of 2 jobs done/ })
+      .waitFor({ timeout: 15_000 });
     await processAssets(lib, [fresh!], photoFacts);
     await page.waitForFunction(
       (n) => Number(document.querySelector('[data-tab="review"] .count')?.textContent) === n + 1,
@@ -269,6 +290,11 @@ test(
     assert.equal(natural[0], natural[1], 'loupe shows the preview at 100 %');
     await shot('loupe');
     await page.keyboard.press('z');
+    await page.keyboard.press('c');
+    await page.locator('.stage.compare .compare-other img').waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('.stage.compare img.photo').count(), 2);
+    await shot('compare');
+    await page.keyboard.press('c');
     await page.keyboard.press('?');
     await page.locator('dialog.shortcut-sheet').waitFor();
     assert.match(await page.locator('dialog.shortcut-sheet').innerText(), /Keep \(pick\)/);
@@ -322,5 +348,54 @@ test(
       'arrow stayed in the player',
     );
     await shot('video-timecode');
+  },
+);
+
+test(
+  'audio waiting for a profile: the choice is explained, and "Music + Keep" picks and decides in one go',
+  { skip },
+  async () => {
+    const [take] = await drop(lib, lib.media.m4a, ['cardF/interview.m4a']);
+    await processAssets(lib, [take!], () => ({
+      media_format: 'mp4',
+      duration_ms: 3000,
+      audio_codec: 'aac',
+      channel_count: 1,
+      sample_rate_hz: 48000,
+    }));
+    assert.equal(await stateOf(lib, take!), 'REVIEW_PENDING_PROFILE');
+    await tab('profile').click();
+    await page.locator(`.asset-item[data-uuid="${take}"]`).click({ timeout: 15_000 });
+    await shown(take!).waitFor();
+    const panel = page.locator('.profile-choice');
+    assert.match(await panel.innerText(), /Voice also transcribes the speech/);
+    assert.match(await page.locator('.facts').innerText(), /AAC · mono · 48 kHz/);
+    await page.locator('audio.player').waitFor();
+    await shot('audio-profile');
+    await panel.getByRole('button', { name: /Music \+ Keep/ }).click();
+    for (let i = 0; i < 50 && (await stateOf(lib, take!)) !== 'DECIDED_KEEP'; i++)
+      await page.waitForTimeout(100);
+    assert.equal(await stateOf(lib, take!), 'DECIDED_KEEP');
+    const asset = (await lib.core.server.operator.listAssets()).find((a) => a.uuid === take)!;
+    assert.equal(asset.profile, 'audio_music');
+  },
+);
+
+test(
+  'screens: sign-in page and the empty state, light and dark, at 1280×720',
+  { skip },
+  async () => {
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await fresh.goto(`${lib.core.server.url}/`);
+    await fresh.getByLabel('Email').waitFor();
+    await fresh.screenshot({ path: path.join(SHOTS, 'review-pro-login.png') });
+    await fresh.close();
+    await tab('profile').click();
+    await page.locator('.detail .empty').waitFor();
+    await shot('empty');
+    await page.getByRole('button', { name: 'Toggle theme' }).click();
+    await tab('review').click();
+    await shot('review-dark');
+    await page.getByRole('button', { name: 'Toggle theme' }).click();
   },
 );

@@ -17,6 +17,8 @@ export class LiveSync {
     private readonly readToken: () => number,
     private readonly onChanged: (items: AssetSummary[], token: number) => void,
     private readonly onFullRefresh: () => Promise<void>,
+    /** Each tick, for what revisions do not show (e.g. which job an agent is running now). */
+    private readonly onTick: () => void = () => {},
     private readonly intervalMs = 2000,
     private readonly fullEveryMs = 60_000,
   ) {}
@@ -42,6 +44,7 @@ export class LiveSync {
   async tick(): Promise<void> {
     if (this.running || document.hidden) return;
     this.running = true;
+    this.onTick();
     try {
       if (Date.now() - this.lastFull > this.fullEveryMs) {
         this.lastFull = Date.now();

@@ -46,6 +46,7 @@ import { toast } from './toast.js';
 import { WriteQueue } from './write-queue.js';
 
 const DECIDABLE = ['DECISION_PENDING', 'DECIDED_KEEP', 'DECIDED_REJECT'];
+const PROCESSING = ['DISCOVERED', 'READY', 'PROCESSING_REVIEW', 'PROCESSED'];
 const LABEL_KEYS: Partial<Record<Action, LabelColour>> = {
   label_red: 'red',
   label_yellow: 'yellow',
@@ -120,6 +121,11 @@ export class ReviewApp {
       () => this.queue.readToken(),
       (items, token) => this.merge(items, token),
       () => this.reload(this.current ?? undefined, true),
+      () => {
+        // A claimed job does not change the asset's revision: re-read the one on screen.
+        const s = this.current ? this.model.get(this.current) : undefined;
+        if (s && PROCESSING.includes(s.state)) void this.loadDetail(s.uuid, false);
+      },
     );
   }
 
@@ -241,7 +247,7 @@ export class ReviewApp {
     try {
       loaded = await this.api.getAsset(uuid);
     } catch (err) {
-      if (this.current === uuid) this.showError(err);
+      if (this.current === uuid && fresh) this.showError(err);
       return;
     }
     if (this.current !== uuid) return;
@@ -251,7 +257,10 @@ export class ReviewApp {
       if (this.model.apply([loaded.detail.summary])) this.refreshView(false);
     }
     // A background refresh of the asset on screen must not restart its player.
-    if (!fresh && this.loaded?.etag === loaded.etag) return;
+    const same = (a: LoadedAsset | null) =>
+      a?.etag === loaded.etag &&
+      JSON.stringify(a.detail.fields) === JSON.stringify(loaded.detail.fields);
+    if (!fresh && same(this.loaded)) return;
     if (!fresh && this.detail.controls && !this.detail.controls.media.paused) return;
     this.loaded = loaded;
     const shown = { ...loaded.detail, summary: this.model.get(uuid) ?? loaded.detail.summary };

@@ -16,7 +16,7 @@ export const USER = { email: 'op@example.test', password: 'correct horse battery
 export interface ReviewLibrary {
   core: TestCore;
   agent: TestAgent;
-  media: { jpeg: string; webp: string; mp4: string };
+  media: { jpeg: string; webp: string; mp4: string; m4a: string };
   uuids: Map<string, string>;
   dispose(): Promise<void>;
 }
@@ -31,7 +31,9 @@ export async function startReviewLibrary(): Promise<ReviewLibrary> {
     jpeg: path.join(tmp, 'src.jpg'),
     webp: path.join(tmp, 'preview.webp'),
     mp4: path.join(tmp, 'preview.mp4'),
+    m4a: path.join(tmp, 'preview.m4a'),
   };
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=3', '-c:a', 'aac', media.m4a]);
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=640x426:rate=1', '-frames:v', '1', media.jpeg]);
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1600x1066:rate=1', '-frames:v', '1', media.webp]);
   ffmpeg([
@@ -90,7 +92,12 @@ export async function process(
   const previews = {
     PHOTO: ['preview_photo', 'image/webp', await readFile(lib.media.webp)],
     VIDEO: ['preview_video', 'video/mp4', await readFile(lib.media.mp4)],
+    AUDIO: ['preview_audio', 'audio/mp4', await readFile(lib.media.m4a)],
   } as const;
+  const samples = Array.from({ length: 100 }, (_, i) => Math.abs(Math.sin(i / 7)));
+  const waveform = Buffer.from(
+    JSON.stringify({ duration_ms: 3000, bucket_count: samples.length, samples }),
+  );
   const run = async (job: any) => {
     const claim = await lib.agent.claim(job.job_id);
     if (claim.status !== 200) throw new Error(`claim ${JSON.stringify(claim.body)}`);
@@ -98,21 +105,16 @@ export async function process(
     let result: unknown;
     if (job.job_type === 'extract_facts') result = { facts_patch: facts(job.asset_uuid) };
     else {
-      const type = job.source.original_relative.endsWith('.mp4') ? 'VIDEO' : 'PHOTO';
-      const [kind, ct, bytes] = previews[type];
-      if (job.job_type !== 'generate_preview') {
-        const ref = await lib.agent.upload(
-          job.asset_uuid,
-          'thumb',
-          'image/webp',
-          await readFile(lib.media.webp),
-          1 << 20,
-        );
-        result = { derived_patch: { derived_manifest: [{ kind: 'thumb', ref }] } };
-      } else {
-        const ref = await lib.agent.upload(job.asset_uuid, kind, ct, bytes, 4 << 20);
-        result = { derived_patch: { derived_manifest: [{ kind, ref }] } };
-      }
+      const rel: string = job.source.original_relative;
+      const type = rel.endsWith('.mp4') ? 'VIDEO' : rel.endsWith('.m4a') ? 'AUDIO' : 'PHOTO';
+      const [kind, ct, bytes] =
+        job.job_type === 'generate_thumbnails'
+          ? (['thumb', 'image/webp', await readFile(lib.media.webp)] as const)
+          : job.job_type === 'generate_audio_waveform'
+            ? (['waveform', 'application/json', waveform] as const)
+            : previews[type];
+      const ref = await lib.agent.upload(job.asset_uuid, kind, ct, bytes, 4 << 20);
+      result = { derived_patch: { derived_manifest: [{ kind, ref }] } };
     }
     const s = await lib.agent.submit(job.job_id, { ...lease, job_type: job.job_type, result });
     if (s.status !== 200) throw new Error(`submit ${job.job_type} ${JSON.stringify(s.body)}`);
