@@ -18,8 +18,13 @@ import {
 } from '../tools/ffmpeg.js';
 import type { ModelStore } from './model-store.js';
 import { textPreview } from './text-preview.js';
+import { TranscriptStitcher, wordsFromTokens, type TimedWord } from './transcript-stitcher.js';
 import { TranscriberCache } from './transcriber-cache.js';
-import { WHISPER_SAMPLE_RATE, type TranscriberOptions } from './transcriber.js';
+import {
+  WHISPER_SAMPLE_RATE,
+  type TranscribeResult,
+  type TranscriberOptions,
+} from './transcriber.js';
 
 export interface TranscriptionProcessorOptions {
   modelStore: ModelStore;
@@ -30,6 +35,8 @@ export interface TranscriptionProcessorOptions {
   threads?: number;
   /** Audio per whisper call; whisper's own context is 30 s, so keep it ≤ 30 000. */
   windowMs?: number;
+  /** How much consecutive windows share, so words cut by a window edge are heard whole. */
+  overlapMs?: number;
   ffmpeg?: FfmpegPathOptions;
   now?: () => Date;
   loadAddon?: TranscriberOptions['loadAddon'];
@@ -42,6 +49,7 @@ export interface TranscriptionProcessor extends Processor {
 }
 
 const DEFAULT_WINDOW_MS = 30_000;
+const DEFAULT_OVERLAP_MS = 5_000;
 /** Below this, whisper.cpp refuses the input ("input is too short"); trailing crumbs are skipped. */
 const MIN_TAIL_SAMPLES = WHISPER_SAMPLE_RATE / 10;
 /** Whisper's prompt is capped at half its 448-token text context; ~200 chars stays well under. */
@@ -59,6 +67,9 @@ export function createTranscriptionProcessor(
     });
   const windowMs = Math.min(30_000, Math.max(1_000, opts.windowMs ?? DEFAULT_WINDOW_MS));
   const windowSamples = Math.round((windowMs / 1000) * WHISPER_SAMPLE_RATE);
+  const overlapMs = Math.min(windowMs / 2, Math.max(0, opts.overlapMs ?? DEFAULT_OVERLAP_MS));
+  const overlapSamples = Math.round((overlapMs / 1000) * WHISPER_SAMPLE_RATE);
+  const msAt = (sample: number) => (sample / WHISPER_SAMPLE_RATE) * 1000;
   const now = opts.now ?? (() => new Date());
 
   async function run(ctx: ProcessorContext): Promise<ProcessorOutput> {
@@ -88,7 +99,7 @@ export function createTranscriptionProcessor(
 
     ctx.onProgress({ stage: 'transcribing', percent: 0 });
     let language = opts.language && opts.language !== 'auto' ? opts.language : undefined;
-    const pieces: string[] = [];
+    const stitcher = new TranscriptStitcher();
     let doneSamples = 0;
     let windows = 0;
     let lastPercent = -1;
@@ -103,26 +114,31 @@ export function createTranscriptionProcessor(
         ctx.onProgress({ stage: 'transcribing', percent });
       }
     };
+    // The window slides by (window - overlap): `windowStart` is the absolute sample index of
+    // window[0], `fresh` the samples no earlier window has heard.
     const window = new Float32Array(windowSamples);
+    let windowStart = 0;
     let fill = 0;
+    let fresh = 0;
     const flush = async () => {
-      if (fill < MIN_TAIL_SAMPLES) return;
-      const samples = fill;
-      const tail = pieces.join(' ').slice(-PROMPT_CHARS);
-      const result = await transcriber.transcribe(window.subarray(0, samples), {
+      if (fresh < MIN_TAIL_SAMPLES) return;
+      const span = { startMs: msAt(windowStart), endMs: msAt(windowStart + fill) };
+      const inFlight = fresh;
+      const prompt = stitcher.text(span.startMs).slice(-PROMPT_CHARS);
+      const result = await transcriber.transcribe(window.subarray(0, fill), {
         language: language ?? 'auto',
         signal,
-        ...(tail ? { prompt: tail } : {}),
-        onProgress: (f) => report(samples, f),
+        wordTimestamps: true,
+        ...(prompt ? { prompt } : {}),
+        onProgress: (f) => report(inFlight, f),
       });
       windows++;
-      if (result.text) {
-        pieces.push(result.text);
-        // Lock the language once speech was heard: later windows (music, silence) would
-        // otherwise flip it, and skipping detection saves one encoder pass per window.
-        language ??= result.language;
-      }
-      doneSamples += samples;
+      stitcher.add(span, wordsOf(result, span));
+      // Lock the language once speech was heard: later windows (music, silence) would otherwise
+      // flip it, and skipping detection saves one encoder pass per window.
+      if (result.text) language ??= result.language;
+      doneSamples += inFlight;
+      fresh = 0;
       report(0, 0);
     };
 
@@ -138,10 +154,13 @@ export function createTranscriptionProcessor(
           const n = Math.min(windowSamples - fill, chunk.length - offset);
           window.set(chunk.subarray(offset, offset + n), fill);
           fill += n;
+          fresh += n;
           offset += n;
           if (fill === windowSamples) {
             await flush();
-            fill = 0;
+            window.copyWithin(0, windowSamples - overlapSamples, windowSamples);
+            windowStart += windowSamples - overlapSamples;
+            fill = overlapSamples;
           }
         }
       }
@@ -152,7 +171,7 @@ export function createTranscriptionProcessor(
       throw err;
     }
 
-    const text = pieces.join(' ').replace(/\s+/g, ' ').trim();
+    const text = stitcher.text().replace(/\s+/g, ' ').trim();
     const patch: TranscriptPatch = {
       status: 'DONE',
       text,
@@ -162,8 +181,7 @@ export function createTranscriptionProcessor(
     };
     ctx.onProgress({ stage: 'transcribing', percent: 100 });
     const elapsedMs = performance.now() - started;
-    const audioMs =
-      ((doneSamples + (fill < MIN_TAIL_SAMPLES ? fill : 0)) / WHISPER_SAMPLE_RATE) * 1000;
+    const audioMs = msAt(doneSamples + fresh);
     ctx.logger.info(
       {
         windows,
@@ -194,4 +212,19 @@ export function createTranscriptionProcessor(
     run,
     close: () => transcribers.close(),
   };
+}
+
+/**
+ * The window's words with absolute times. Engines that return no token timings get their words
+ * spread evenly over the window (the stitcher then still avoids doubling whole words).
+ */
+function wordsOf(result: TranscribeResult, span: { startMs: number; endMs: number }): TimedWord[] {
+  if (result.segments?.length) return wordsFromTokens(result.segments, span.startMs);
+  const texts = result.text.split(/\s+/).filter(Boolean);
+  const step = (span.endMs - span.startMs) / Math.max(1, texts.length);
+  return texts.map((text, i) => ({
+    text,
+    startMs: span.startMs + i * step,
+    endMs: span.startMs + (i + 1) * step,
+  }));
 }

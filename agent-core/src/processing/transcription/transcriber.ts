@@ -12,7 +12,9 @@ import {
   type WhisperAddonLoad,
   type WhisperJob,
   type WhisperNativeContext,
+  type WhisperTranscribeResult,
 } from './whisper-addon.js';
+import type { WhisperTokenSegment } from './transcript-stitcher.js';
 
 export const WHISPER_SAMPLE_RATE = 16_000;
 
@@ -40,12 +42,16 @@ export interface TranscribeOptions {
   signal?: AbortSignal;
   /** 0..1 within this call. */
   onProgress?: (fraction: number) => void;
+  /** Ask for token-level segments with times (for stitching overlapping windows). */
+  wordTimestamps?: boolean;
 }
 
 export interface TranscribeResult {
   text: string;
   /** Detected (auto) or requested language code; undefined when whisper did not say. */
   language?: string;
+  /** Token segments with times in ms from the start of the buffer (with `wordTimestamps`). */
+  segments?: WhisperTokenSegment[];
 }
 
 const LANGUAGE_RE = /^(auto|[a-z]{2,3})$/;
@@ -158,6 +164,7 @@ export class Transcriber {
         language,
         maxThreads: this.threads,
         ...(opts.prompt ? { prompt: opts.prompt } : {}),
+        ...(opts.wordTimestamps ? { maxLen: 1, tokenTimestamps: true } : {}),
         ...(opts.onProgress
           ? { onProgress: (p: number) => opts.onProgress?.(Math.min(1, Math.max(0, p / 100))) }
           : {}),
@@ -208,12 +215,13 @@ export class Transcriber {
     );
   }
 
-  private finish(
-    result: { result: string; language?: string; isAborted: boolean },
-    language: string,
-  ): TranscribeResult {
+  private finish(result: WhisperTranscribeResult, language: string): TranscribeResult {
     const detected = result.language || (language !== 'auto' ? language : undefined);
-    return { text: result.result.trim(), ...(detected ? { language: detected } : {}) };
+    return {
+      text: result.result.trim(),
+      ...(detected ? { language: detected } : {}),
+      ...(result.segments?.length ? { segments: result.segments } : {}),
+    };
   }
 
   /** Waits for any running call, then frees the model. Idempotent. */

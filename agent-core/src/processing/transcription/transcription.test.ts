@@ -133,6 +133,7 @@ describe('transcription', () => {
         modelStore: store,
         threads: 2,
         windowMs: 5_000,
+        overlapMs: 1_000,
         now: () => new Date('2026-01-02T03:04:05.000Z'),
       });
       try {
@@ -147,7 +148,7 @@ describe('transcription', () => {
         assert.equal(typeof patch.text, 'string');
         assert.ok((patch.text_preview ?? '').length <= 200);
         assert.ok(patch.language === null || /^[a-z]{2,3}$/.test(patch.language ?? ''));
-        // jfk.wav is 11 s: three 5 s windows (the espeak/sine fallback is shorter: at least 1).
+        // jfk.wav is 11 s: three 5 s windows sliding by 4 s (the espeak/sine fallback is shorter).
         assert.ok(Number(out.metrics?.windows) >= (speechPath.endsWith('jfk.wav') ? 3 : 1));
         const stageNames = [...new Set(ctx.stages.map((s) => s.stage))];
         assert.deepEqual(stageNames, ['probing', 'loading_model', 'transcribing']);

@@ -9,6 +9,9 @@ export interface WhisperTranscribeOptions {
   maxThreads?: number;
   prompt?: string;
   temperatureInc?: number;
+  /** 1 with tokenTimestamps: one segment per token, each with its own times. */
+  maxLen?: number;
+  tokenTimestamps?: boolean;
   onProgress?: (progress: number) => void;
 }
 
