@@ -46,6 +46,9 @@ test('twin.mp4 + twin.mov + twin.srt: the subtitle belongs to neither, is report
     },
   ]);
 
+  const warnings = () => core.logLines.filter((l) => l.includes('owned by none')).length;
+  assert.equal(warnings(), 1, 'warned once, not on every rescan of the same state');
+
   // Keep the mp4 first: once it has left, the subtitle is not handed to the mov either.
   await decideAndApply(mp4, 'DECIDED_KEEP');
   const rescan = await core.server.scanNow();

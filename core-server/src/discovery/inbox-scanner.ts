@@ -57,6 +57,7 @@ const STAT_BATCH = 64;
 
 export class InboxScanner {
   private running: Promise<ScanReport> | undefined;
+  private lastProblems = JSON.stringify([[], []]);
 
   constructor(private readonly ctx: CoreContext) {}
 
@@ -156,16 +157,14 @@ export class InboxScanner {
     }
     await this.ctx.store.applyScan(changes, this.ctx.flags, now);
     report.duration_ms = Math.round(performance.now() - started);
-    if (
-      report.new_assets ||
-      report.became_ready ||
-      report.unsafe_names ||
-      report.ignored_symlinks ||
-      report.ambiguous_sidecars.length
-    ) {
+    // Skipped entries and ambiguous sidecars are logged when they change, not on every scan.
+    const problems = JSON.stringify([report.skipped, report.ambiguous_sidecars]);
+    const newProblems = problems !== this.lastProblems;
+    this.lastProblems = problems;
+    if (report.new_assets || report.became_ready || newProblems) {
       this.ctx.logger.info({ scan: report }, 'inbox scan');
     }
-    if (report.ambiguous_sidecars.length) {
+    if (newProblems && report.ambiguous_sidecars.length) {
       this.ctx.logger.warn(
         { ambiguous_sidecars: report.ambiguous_sidecars.slice(0, MAX_SKIPPED_LISTED) },
         'sidecars claimed by several media files of the same name are left in place, owned by none (rename one of the media files or the sidecar to pair them)',
