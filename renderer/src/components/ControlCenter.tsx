@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import type {
   JobHistoryEntry,
   StatusSnapshot,
@@ -6,6 +7,8 @@ import { useTranslate } from '../i18n/use-translate.js';
 import type { MessageKey } from '../i18n/messages.js';
 import type { Translate } from '../i18n/translate.js';
 import { isUserPaused, useAppStore } from '../state/app-store.js';
+import { EnrolPanel } from './EnrolPanel.js';
+import { problemsFor } from '../state/config-draft.js';
 import { formatDuration, formatTime, jobLabel } from './format.js';
 
 type Tone = 'ok' | 'busy' | 'paused' | 'bad';
@@ -37,13 +40,22 @@ function StatusHero() {
   const togglePause = useAppStore((s) => s.togglePause);
   const refreshNow = useAppStore((s) => s.refreshNow);
   const copyDiagnostics = useAppStore((s) => s.copyDiagnostics);
+  const restartDaemon = useAppStore((s) => s.restartDaemon);
   const shown = link === 'disconnected' ? undefined : status;
   const { label, tone } = headline(shown, t);
 
   let detail: string;
   const pauseText = (reasons: string[]) =>
     reasons.map((r) => t(`reason.${r}` as MessageKey)).join(' · ');
-  if (!shown) detail = linkMessage ?? '';
+  const authHint: Partial<Record<StatusSnapshot['auth']['state'], MessageKey>> = {
+    not_enrolled: 'enrol.needed',
+    enrolling: 'enrol.approveInBrowser',
+    reauth_required: 'enrol.again',
+  };
+  const authKey = shown ? authHint[shown.auth.state] : undefined;
+  if (!shown) detail = [t('state.unreachableHelp'), linkMessage].filter(Boolean).join(' — ');
+  // The daemon's own reason names the CLI; the window has the Enrol button instead.
+  else if (authKey) detail = t(authKey);
   else if (shown.state === 'paused') {
     const reasons = [...new Set([...shown.pauseReasons, ...(pausedBy ? [pausedBy] : [])])];
     detail = reasons.length > 0 ? pauseText(reasons) : (shown.reason ?? '');
@@ -80,15 +92,27 @@ function StatusHero() {
         >
           {t('action.refresh')}
         </button>
-        <button
-          type="button"
-          className="primary"
-          data-testid="pause-toggle"
-          onClick={() => void togglePause()}
-          disabled={!shown || busy}
-        >
-          {shown && isUserPaused(shown) ? t('action.resume') : t('action.pause')}
-        </button>
+        {shown ? (
+          <button
+            type="button"
+            className="primary"
+            data-testid="pause-toggle"
+            onClick={() => void togglePause()}
+            disabled={busy}
+          >
+            {isUserPaused(shown) ? t('action.resume') : t('action.pause')}
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="primary"
+            data-testid="restart-daemon"
+            onClick={() => void restartDaemon()}
+            disabled={busy}
+          >
+            {t('action.restartDaemon')}
+          </button>
+        )}
       </div>
     </section>
   );
@@ -172,7 +196,7 @@ function History() {
             </tr>
           </thead>
           <tbody>
-            {history.slice(0, 20).map((h) => (
+            {history.slice(0, 20).flatMap((h) => [
               <tr key={`${h.jobId}-${h.finishedAt}`} data-testid="history-row">
                 <td className="ellipsis" title={h.sourceName}>
                   {h.sourceName}
@@ -188,8 +212,17 @@ function History() {
                 </td>
                 <td className="num">{formatDuration(h.durationMs)}</td>
                 <td className="num muted">{formatTime(h.finishedAt, lang)}</td>
-              </tr>
-            ))}
+              </tr>,
+              // Why a job did not complete, in plain sight rather than in a tooltip.
+              h.outcome !== 'completed' && (h.message ?? h.errorCode) ? (
+                <tr key={`${h.jobId}-${h.finishedAt}-reason`} className="history-reason">
+                  <td colSpan={5} data-testid="history-reason">
+                    <span className="label">{t('jobs.reason')}:</span>{' '}
+                    {[h.errorCode, h.message].filter(Boolean).join(' — ')}
+                  </td>
+                </tr>
+              ) : null,
+            ])}
           </tbody>
         </table>
       )}
@@ -242,10 +275,60 @@ function Connection() {
   );
 }
 
+/** First run (or lost credentials): Core URL if missing, then the pairing flow, in the window. */
+function EnrolCard() {
+  const { t } = useTranslate();
+  const status = useAppStore((s) => s.status);
+  const link = useAppStore((s) => s.link);
+  const enrolState = useAppStore((s) => s.enrol?.state);
+  const problems = useAppStore((s) => s.problems);
+  const saveCoreUrl = useAppStore((s) => s.saveCoreUrl);
+  const [url, setUrl] = useState('');
+  if (!status || link === 'disconnected') return null;
+  const needed = status.auth.state !== 'enrolled' || enrolState === 'pending';
+  if (!needed) return null;
+  return (
+    <section className="card enrol-card" data-testid="enrol-card">
+      <h2>{t('enrol.title')}</h2>
+      <p className="muted hint">{t('enrol.intro')}</p>
+      {!status.coreUrl ? (
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void saveCoreUrl(url);
+          }}
+        >
+          <label className="field grow">
+            <span className="label">{t('prefs.coreUrl')}</span>
+            <input
+              type="url"
+              data-testid="first-core-url"
+              placeholder="https://nas.local:8443"
+              value={url}
+              onChange={(e) => setUrl(e.target.value)}
+            />
+            {problemsFor(problems, 'core_url').map((m) => (
+              <span key={m} className="field-error" role="alert">
+                {m}
+              </span>
+            ))}
+          </label>
+          <button type="submit" className="secondary" data-testid="first-core-url-save">
+            {t('enrol.saveUrl')}
+          </button>
+        </form>
+      ) : null}
+      <EnrolPanel />
+    </section>
+  );
+}
+
 export function ControlCenter() {
   return (
     <div className="page">
       <StatusHero />
+      <EnrolCard />
       <div className="grid">
         <div className="col-main">
           <CurrentJobs />

@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import type { MessageKey } from '../i18n/messages.js';
 import { useTranslate } from '../i18n/use-translate.js';
+import { EnrolPanel } from './EnrolPanel.js';
 import { formatBytes } from './format.js';
 import { type MountCheck, useAppStore } from '../state/app-store.js';
 import { type MountRow, problemsFor } from '../state/config-draft.js';
@@ -46,77 +47,6 @@ function Toggle(props: {
       <span className="toggle-track" aria-hidden />
       <span>{props.label}</span>
     </label>
-  );
-}
-
-function EnrolPanel() {
-  const { t } = useTranslate();
-  const enrol = useAppStore((s) => s.enrol);
-  const auth = useAppStore((s) => s.status?.auth.state);
-  const savedUrl = useAppStore((s) => s.status?.coreUrl);
-  const startEnrol = useAppStore((s) => s.startEnrol);
-  const cancelEnrol = useAppStore((s) => s.cancelEnrol);
-  const openEnrolPage = useAppStore((s) => s.openEnrolPage);
-  const pending = enrol?.state === 'pending';
-  const outcome: Partial<Record<NonNullable<typeof enrol>['state'], MessageKey>> = {
-    approved: 'prefs.enrolApproved',
-    denied: 'prefs.enrolDenied',
-    expired: 'prefs.enrolExpired',
-    canceled: 'prefs.enrolCanceled',
-  };
-  const outcomeKey = enrol ? outcome[enrol.state] : undefined;
-  return (
-    <div className="enrol" data-testid="enrol-panel">
-      <div className="row spread">
-        <div>
-          <div className="label">{t('prefs.enrolment')}</div>
-          <span
-            className={`badge tone-${auth === 'enrolled' ? 'ok' : auth === 'enrolling' ? 'paused' : 'bad'}`}
-            data-testid="enrol-auth"
-          >
-            {auth ? t(`auth.${auth}` as MessageKey) : '—'}
-          </span>
-        </div>
-        {pending ? (
-          <button type="button" className="secondary" onClick={() => void cancelEnrol()}>
-            {t('action.cancel')}
-          </button>
-        ) : (
-          <button
-            type="button"
-            className="primary"
-            data-testid="enrol-start"
-            disabled={!savedUrl}
-            onClick={() => void startEnrol()}
-          >
-            {auth === 'enrolled' ? t('action.reenrol') : t('action.enrol')}
-          </button>
-        )}
-      </div>
-      {!savedUrl ? <p className="muted hint">{t('prefs.enrolHint')}</p> : null}
-      {pending && enrol?.userCode ? (
-        <div className="user-code-box">
-          <div className="muted small">{t('prefs.userCode')}</div>
-          <div className="user-code" data-testid="user-code">
-            {enrol.userCode}
-          </div>
-          <div className="muted small">{t('prefs.enrolWaiting')}</div>
-          <button type="button" className="link" onClick={() => void openEnrolPage()}>
-            {t('action.openPage')}
-          </button>
-        </div>
-      ) : null}
-      {outcomeKey ? (
-        <p
-          className={enrol?.state === 'approved' ? 'ok-text' : 'field-error'}
-          data-testid="enrol-outcome"
-        >
-          {t(outcomeKey)}
-          {enrol?.message && enrol.state !== 'approved' ? ` ${enrol.message}` : ''}
-        </p>
-      ) : null}
-      {enrol?.state === 'error' ? <p className="field-error">{enrol.message}</p> : null}
-    </div>
   );
 }
 
@@ -342,6 +272,20 @@ export function Preferences() {
           />
           <FieldErrors messages={problemsFor(problems, 'core_url')} testId="core-url-error" />
           <span className="muted small">{t('prefs.coreUrlHint')}</span>
+        </label>
+        <label className="field">
+          <span className="label">{t('prefs.coreCaFile')}</span>
+          <input
+            data-testid="core-ca-file"
+            placeholder="/etc/retaia/nas-certificate.pem"
+            value={draft.coreCaFile}
+            onChange={(e) => editDraft({ coreCaFile: e.target.value })}
+          />
+          <FieldErrors
+            messages={problemsFor(problems, 'core_ca_file')}
+            testId="core-ca-file-error"
+          />
+          <span className="muted small">{t('prefs.coreCaFileHint')}</span>
         </label>
         <label className="field">
           <span className="label">{t('prefs.agentName')}</span>

@@ -70,6 +70,10 @@ export interface AppActions {
   startEnrol(): Promise<void>;
   cancelEnrol(): Promise<void>;
   openEnrolPage(): Promise<void>;
+  /** First run: saves just the Core URL (the rest of the config untouched). */
+  saveCoreUrl(url: string): Promise<void>;
+  /** "Daemon unreachable" → attach again, starting the daemon if none answers. */
+  restartDaemon(): Promise<void>;
   setPreferences(patch: Partial<AppPreferences>): Promise<void>;
   dismissNotice(): void;
 }
@@ -376,6 +380,26 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
 
     async openEnrolPage() {
       await bridge().openEnrolPage().catch(fail);
+    },
+
+    async saveCoreUrl(url) {
+      const draft = get().draft;
+      if (!draft) return;
+      // Goes through the same draft, validation and save as the Preferences form.
+      get().editDraft({ coreUrl: url });
+      await get().saveDraft();
+    },
+
+    async restartDaemon() {
+      set({ busy: true });
+      try {
+        await bridge().restartDaemon();
+        set({ busy: false });
+        await get().refreshAll();
+        await loadConfig().catch(() => undefined);
+      } catch (err) {
+        fail(err);
+      }
     },
 
     async setPreferences(patch) {

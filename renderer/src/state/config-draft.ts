@@ -17,6 +17,8 @@ export interface ConfigDraft {
   /** Fields the form does not edit are carried through untouched. */
   base: Record<string, unknown>;
   coreUrl: string;
+  /** PEM file trusted for Core's HTTPS certificate (core_ca_file), '' for none. */
+  coreCaFile: string;
   agentName: string;
   mounts: MountRow[];
   maxParallelJobs: number;
@@ -42,6 +44,7 @@ export function draftFromConfig(config: unknown): ConfigDraft {
   return {
     base: c,
     coreUrl: typeof c.core_url === 'string' ? c.core_url : '',
+    coreCaFile: typeof c.core_ca_file === 'string' ? c.core_ca_file : '',
     agentName: typeof c.agent_name === 'string' ? c.agent_name : '',
     mounts: Object.entries(asRecord(c.storage_mounts)).map(([id, p]) => newMountRow(id, String(p))),
     maxParallelJobs:
@@ -68,6 +71,8 @@ export function configFromDraft(d: ConfigDraft): Record<string, unknown> {
   const out: Record<string, unknown> = { ...d.base };
   if (d.coreUrl.trim()) out.core_url = d.coreUrl.trim();
   else delete out.core_url;
+  if (d.coreCaFile.trim()) out.core_ca_file = d.coreCaFile.trim();
+  else delete out.core_ca_file;
   if (d.agentName.trim()) out.agent_name = d.agentName;
   else delete out.agent_name;
   const mounts: Record<string, string> = {};
