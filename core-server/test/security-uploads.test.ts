@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { API_PREFIX } from '@retaia/protocol';
 import {
   TestAgent,
+  http,
   multipartPartBody,
   startTestCore,
   type TestCore,
@@ -203,8 +204,8 @@ test('bytes for an upload that is not the caller’s never reach the disk; a bad
   const { body, contentType } = multipartPartBody(id, 1, randomBytes(1000));
   const p = `/assets/${uuid}/derived/upload/part`;
   const sig = await alice.signer.headersFor('POST', `${API_PREFIX}${p}`, body);
-  body[body.length - 100] ^= 0xff;
-  const forged = await fetch(`${core.server.apiUrl}${p}`, {
+  body.writeUInt8(body.readUInt8(body.length - 100) ^ 0xff, body.length - 100);
+  const forged = await http(`${core.server.apiUrl}${p}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${alice.token}`, ...sig, 'content-type': contentType },
     body,
