@@ -3,7 +3,18 @@
 // archived file into REJECTS; purge deleted whatever a link pointed to). Everything here goes
 // through the real HTTP API on a real temporary storage tree; see docs/storage-safety.md.
 import assert from 'node:assert/strict';
-import { lstat, mkdir, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import {
+  link,
+  lstat,
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { HumanSession } from './support/human-session.js';
@@ -161,5 +172,30 @@ test('purge never deletes through a link: not a linked derived folder, not a lin
   const done = await human.purge(uuid);
   assert.equal(done.status, 200, JSON.stringify(done.body));
   assert.deepEqual(done.body.deleted.sort(), ['REJECTS/p/gone.jpg', 'REJECTS/p/gone.xmp']);
+  await assertPreciousIntact(dir);
+});
+
+test('a hard link to an archived file is its own entry: reject + purge leave the archived name intact; a FIFO is skipped', async () => {
+  const dir = 'ARCHIVE/2028';
+  await preciousFile(dir);
+  await mkdir(abs('INBOX/hard'), { recursive: true });
+  await link(abs(`${dir}/precious.jpg`), abs('INBOX/hard/copy.jpg'));
+  const fifo = spawnSync('mkfifo', [abs('INBOX/hard/pipe.mp4')]);
+  const report = await core.server.scanNow();
+  await core.server.scanNow();
+  if (fifo.status === 0) {
+    assert.match(
+      report.skipped.find((s) => s.path === 'INBOX/hard/pipe.mp4')?.reason ?? '',
+      /not a regular file/,
+    );
+    assert.equal(await assetAt('INBOX/hard/pipe.mp4'), undefined);
+  } else {
+    console.log('# FIFO part skipped: mkfifo is not available here');
+  }
+  const copy = (await assetAt('INBOX/hard/copy.jpg'))!;
+  human.forceState(copy.uuid, 'DECISION_PENDING');
+  assert.equal((await human.decide(copy.uuid, 'DECIDED_REJECT')).status, 200);
+  assert.equal((await human.applyDecisions([copy.uuid], false)).body.moved, 1);
+  assert.equal((await human.purge(copy.uuid)).status, 200);
   await assertPreciousIntact(dir);
 });

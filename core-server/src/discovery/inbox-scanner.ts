@@ -208,6 +208,7 @@ export class InboxScanner {
       }
       if (e.isDirectory()) subdirs.push(relative);
       else if (e.isFile()) files.push({ name: e.name, relative });
+      else this.skip(report, relative, 'not a regular file or folder (FIFO, socket or device)');
     }
 
     const namesByLower = new Map(files.map((f) => [f.name.toLowerCase(), f.relative]));
