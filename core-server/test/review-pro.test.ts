@@ -338,6 +338,27 @@ test(
       undefined,
       { timeout: 5000 },
     );
+    // Timecode-accurate seek: type a source timecode.
+    await page.locator('.tc-input').fill('01:00:02:10');
+    await page.locator('.tc-input').press('Enter');
+    await page.waitForFunction(
+      () => document.querySelector('.timecode')?.textContent === '01:00:02:10',
+      undefined,
+      { timeout: 5000 },
+    );
+    // J/K/L shuttle: L twice = 2×, K stops.
+    await page.locator('.asset-list').focus();
+    await page.keyboard.press('l');
+    await page.keyboard.press('l');
+    assert.equal(
+      await page.locator('video.player').evaluate((v) => (v as HTMLVideoElement).playbackRate),
+      2,
+    );
+    await page.keyboard.press('k');
+    assert.equal(
+      await page.locator('video.player').evaluate((v) => (v as HTMLVideoElement).paused),
+      true,
+    );
     assert.match(await page.locator('.facts').innerText(), /10-bit/);
     assert.match(await page.locator('.facts').innerText(), /HLG/);
     await page.locator('video.player').focus();

@@ -155,7 +155,7 @@ export class DetailView {
           video
             ? el
             : h('div', { class: 'audio-card' }, h('span', { class: 'audio-mark' }, '♪'), el),
-          h('div', { class: 'transport' }, this.controls.readout),
+          h('div', { class: 'transport' }, this.controls.goTo, this.controls.readout),
         );
       } else if (derived.preview_photo_url) {
         const img = h('img', {

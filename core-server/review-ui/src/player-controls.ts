@@ -12,6 +12,8 @@ export class PlayerControls {
   private reverseTimer: number | undefined;
   private readonly start: Timecode | null;
   readonly readout: HTMLElement;
+  /** Type a source timecode, Enter: the proxy seeks to that frame. */
+  readonly goTo: HTMLInputElement;
 
   constructor(
     readonly media: HTMLMediaElement,
@@ -29,6 +31,34 @@ export class PlayerControls {
     media.addEventListener('seeked', update);
     media.addEventListener('loadedmetadata', update);
     update();
+    this.goTo = h('input', {
+      class: 'tc-input',
+      'aria-label': 'Go to timecode',
+      placeholder: 'Go to HH:MM:SS:FF',
+      inputmode: 'numeric',
+      size: '14',
+    });
+    this.goTo.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') {
+        const ok = this.seekToTimecode(this.goTo.value);
+        this.goTo.setCustomValidity(ok ? '' : 'Use HH:MM:SS:FF within the clip');
+        this.goTo.reportValidity();
+        if (ok) this.goTo.blur();
+      } else if (ev.key === 'Escape') this.goTo.blur();
+    });
+  }
+
+  /** Seeks to the middle of the frame that source timecode `text` names; false when outside. */
+  seekToTimecode(text: string): boolean {
+    const fps = this.fps || 25;
+    const target = parseTimecode(text, fps);
+    if (!target) return false;
+    const frame = target.frames - (this.start?.frames ?? 0);
+    const seconds = (frame + 0.5) / fps;
+    if (frame < 0 || (this.media.duration && seconds > this.media.duration)) return false;
+    this.pause();
+    this.media.currentTime = seconds;
+    return true;
   }
 
   get hasSourceTimecode(): boolean {
