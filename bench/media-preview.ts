@@ -3,7 +3,7 @@
 //  2. all review jobs of one 1080p video (facts + preview + thumbnails + waveform) ÷ preview alone
 // Run: npx tsx bench/media-preview.ts   (BENCH_SECONDS=20 sets the generated clip length)
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProcessors } from '../agent-core/src/processing/registry.js';
@@ -81,12 +81,15 @@ function ctx(src: string, jobType: JobType): ProcessorContext {
   };
 }
 
-function bareFfmpeg(args: string[]): Promise<void> {
+/** The same command as the agent's, source handed as descriptor 3 like the agent does. */
+function bareFfmpeg(args: string[], src: string): Promise<void> {
   const { ffmpeg } = resolveFfmpegBinaries();
   return new Promise((resolve, reject) => {
+    const fd = openSync(src, 'r');
     const c = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', ...args], {
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'ignore', fd],
     });
+    closeSync(fd);
     c.on('error', reject);
     c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exit ${code}`))));
   });
@@ -109,7 +112,7 @@ try {
   const bareMs: number[] = [];
   for (let i = 0; i < runs; i++) {
     // Interleave so thermal/other-load drift hits both sides alike.
-    bareMs.push(await time(() => bareFfmpeg(bareArgs)));
+    bareMs.push(await time(() => bareFfmpeg(bareArgs, src)));
     agentMs.push(
       await time(() => processors.get('generate_preview')!.run(ctx(src, 'generate_preview'))),
     );

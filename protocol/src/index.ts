@@ -4,3 +4,4 @@ export * from './capabilities.js';
 export * from './signing.js';
 export * from './relative-path.js';
 export * from './media-extensions.js';
+export * from './media-input-safety.js';

@@ -1,6 +1,6 @@
 // zod mirror of the contract's FactsPatch / TranscriptPatch / DerivedPatch (strict: unknown
 // fields are refused, like the contract's additionalProperties: false).
-import { DERIVED_KINDS } from '@retaia/protocol';
+import { DERIVED_KINDS, isRefusedMediaFormat } from '@retaia/protocol';
 import { z } from 'zod';
 
 const int = z.number().int();
@@ -10,7 +10,13 @@ const str = z.string().max(1000);
 export const factsPatchSchema = z
   .object({
     duration_ms: int.min(0),
-    media_format: str,
+    // A playlist or other indirection format is never an asset's media: an agent that read
+    // one may have read files outside the storage (docs/media-input-safety.md).
+    media_format: str.refine((v) => !isRefusedMediaFormat(v), {
+      error: (issue) =>
+        `refused: ${JSON.stringify(issue.input)} is a playlist or indirection format ` +
+        '(it points at other files), not the media of an asset; the agent must fail the job instead',
+    }),
     video_codec: str,
     audio_codec: str,
     width: int.min(0),

@@ -9,10 +9,10 @@ import {
   type ProcessorOutput,
 } from '../processor.js';
 import { binariesFor, type MediaProcessorOptions } from '../processor-options.js';
-import { assertReadableMediaFile, probeMedia } from '../tools/ffmpeg.js';
+import { assertReadableMediaFile, measureReadableDurationMs, probeMedia } from '../tools/ffmpeg.js';
 import { readBwfMetadata } from './bwf-metadata.js';
 import { photoFacts } from './photo-facts.js';
-import { factsFromProbe, normalizeDate } from './probe-facts.js';
+import { factsFromProbe, formatClock, looksTruncated, normalizeDate } from './probe-facts.js';
 
 /** SPEC §5 minimum facts per media type. */
 const REQUIRED: Record<MediaType, (keyof FactsPatch)[]> = {
@@ -28,7 +28,7 @@ export class ExtractFactsProcessor implements Processor {
   async run(ctx: ProcessorContext): Promise<ProcessorOutput> {
     const started = Date.now();
     ctx.onProgress({ stage: 'probing', percent: 0 });
-    assertReadableMediaFile(ctx.sourcePath);
+    const { sizeBytes } = assertReadableMediaFile(ctx.sourcePath);
     let mediaType = ctx.mediaType ?? mediaTypeFromExtension(ctx.sourcePath);
     let facts: FactsPatch;
     const warnings: string[] = [];
@@ -60,6 +60,9 @@ export class ExtractFactsProcessor implements Processor {
         mediaType === 'PHOTO'
           ? (await photoFacts(ctx.sourcePath, { signal: ctx.signal })).facts
           : factsFromProbe(probe, ctx.sourcePath);
+      if (mediaType !== 'PHOTO' && looksTruncated(probe, sizeBytes)) {
+        await useReadableDuration(ctx, this.opts, facts, warnings);
+      }
       if (
         mediaType === 'AUDIO' &&
         ['.wav', '.bwf'].includes(extname(ctx.sourcePath).toLowerCase())
@@ -84,6 +87,29 @@ export class ExtractFactsProcessor implements Processor {
       metrics: { media_type: mediaType, elapsed_ms: Date.now() - started },
     };
   }
+}
+
+/**
+ * A truncated file still announces its header's duration; report what can really be read
+ * (a truncated MP3 says 3:37 when 12.5 s play) and say so in a warning.
+ */
+async function useReadableDuration(
+  ctx: ProcessorContext,
+  opts: MediaProcessorOptions,
+  facts: FactsPatch,
+  warnings: string[],
+): Promise<void> {
+  const announced = facts.duration_ms;
+  const readable = await measureReadableDurationMs(ctx.sourcePath, {
+    signal: ctx.signal,
+    binaries: binariesFor(opts),
+  });
+  if (!announced || readable <= 0 || readable >= announced * 0.98) return;
+  facts.duration_ms = readable;
+  warnings.push(
+    `Truncated file: its header announces ${formatClock(announced)} but only ` +
+      `${formatClock(readable)} can be played; duration_ms reports what plays.`,
+  );
 }
 
 async function addBwfFacts(path: string, facts: FactsPatch): Promise<void> {

@@ -144,3 +144,29 @@ export function factsFromProbe(probe: ProbeResult, path: string): FactsPatch {
   }
   return f;
 }
+
+/**
+ * True when the file holds clearly fewer bytes than its streams need for the announced
+ * duration: a truncated copy whose header (MP3 Xing/VBRI frame count, MP4 index) still
+ * announces the full length. Streams without a known bit rate never trigger it.
+ */
+export function looksTruncated(probe: ProbeResult, sizeBytes: number): boolean {
+  const duration = probe.format.duration;
+  if (!duration || !Number.isFinite(duration) || duration <= 0) return false;
+  const rates = probe.streams
+    .filter((s) => s.codec_type === 'audio' || s.codec_type === 'video')
+    .map((s) => s.bit_rate);
+  if (!rates.length || rates.some((r) => !r || !Number.isFinite(r))) return false;
+  const neededBytes = (rates.reduce((a, r) => a! + r!, 0)! * duration) / 8;
+  return sizeBytes < neededBytes * 0.9;
+}
+
+/** 217_000 → "3:37", 12_500 → "0:12.5", 122_122 → "2:02.1". */
+export function formatClock(ms: number): string {
+  const tenths = Math.round(ms / 100);
+  const m = Math.floor(tenths / 600);
+  const rest = tenths - m * 600;
+  const s =
+    rest % 10 === 0 ? String(rest / 10).padStart(2, '0') : (rest / 10).toFixed(1).padStart(4, '0');
+  return `${m}:${s}`;
+}

@@ -17,6 +17,7 @@ import {
   assertReadableMediaFile,
   probeMedia,
   runFfmpeg,
+  sourceInputArgs,
   type ProbeResult,
 } from '../tools/ffmpeg.js';
 import { renderPhotoPreview } from './photo-preview.js';
@@ -133,8 +134,7 @@ export class GeneratePreviewProcessor implements Processor {
     const a = probe.streams.find((s) => s.codec_type === 'audio')!;
     const output = join(ctx.workDir, 'preview.m4a');
     const args = [
-      '-i',
-      ctx.sourcePath,
+      ...sourceInputArgs(ctx.sourcePath),
       '-map',
       '0:a:0',
       '-vn',
@@ -168,6 +168,7 @@ export class GeneratePreviewProcessor implements Processor {
     const t0 = Date.now();
     let lastPercent = -1;
     await runFfmpeg(args, {
+      source: ctx.sourcePath,
       signal: ctx.signal,
       binaries: binariesFor(this.opts),
       ...(durationMs ? { durationMs } : {}),

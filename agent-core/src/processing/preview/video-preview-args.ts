@@ -2,7 +2,7 @@
 // function so the bench can run the very same encode with bare ffmpeg.
 import { parseRate } from '../facts/probe-facts.js';
 import { isMotionVideo } from '../media-kind.js';
-import type { ProbeResult } from '../tools/ffmpeg.js';
+import { sourceInputArgs, type ProbeResult } from '../tools/ffmpeg.js';
 import { encoderArgs, type VideoEncoderName } from './video-encoder.js';
 
 export const VIDEO_PREVIEW_PROFILE = {
@@ -81,7 +81,7 @@ export function videoPreviewArgs(
   });
   filters.push(...encoder.filterTail);
 
-  const args = [...encoder.inputArgs, '-i', source, '-map', '0:v:0'];
+  const args = [...encoder.inputArgs, ...sourceInputArgs(source), '-map', '0:v:0'];
   if (audio) args.push('-map', '0:a:0');
   args.push(
     '-map_metadata',

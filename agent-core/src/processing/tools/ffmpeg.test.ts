@@ -1,21 +1,41 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessingAbortedError, ProcessingError } from '../processor.js';
 import {
   decodePcm,
+  describeFfmpeg,
+  formatFfmpegInfo,
   listFfmpegEncoders,
   probeMedia,
   resolveFfmpegBinaries,
   runFfmpeg,
 } from './ffmpeg.js';
+import { packageBinary } from './ffmpeg-binaries.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'retaia-ffmpeg-test-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-/** PIDs of live ffmpeg processes whose command line contains `marker`. */
+/** The file a process holds as descriptor 3 (how the agent hands ffmpeg its source). */
+function sourceFdOf(pid: string): string {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/3`);
+  } catch {
+    return '';
+  }
+}
+
+/** PIDs of live processes whose command line contains `marker`, or that read it as their source. */
 function ffmpegPidsWith(marker: string): number[] {
   const pids: number[] = [];
   for (const d of readdirSync('/proc')) {
@@ -23,7 +43,8 @@ function ffmpegPidsWith(marker: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (cmd.includes(marker) && !/\) Z /.test(stat)) pids.push(Number(d));
+      const matches = cmd.includes(marker) || sourceFdOf(d) === marker;
+      if (matches && !/\) Z /.test(stat)) pids.push(Number(d));
     } catch {
       /* process vanished */
     }
@@ -31,46 +52,106 @@ function ffmpegPidsWith(marker: string): number[] {
   return pids;
 }
 
-test('resolveFfmpegBinaries: configured beats env beats PATH; bad configured path is a clear error', () => {
-  const fake = join(tmp, 'my-ffmpeg');
-  writeFileSync(fake, '#!/bin/sh\nexit 0\n');
-  chmodSync(fake, 0o755);
-  const saved = { ...process.env };
-  try {
-    delete process.env.FFMPEG_PATH;
-    delete process.env.FFPROBE_PATH;
-    const fromPath = resolveFfmpegBinaries();
-    assert.equal(fromPath.source, 'path');
-    assert.match(fromPath.ffmpeg, /ffmpeg$/);
-    assert.match(fromPath.ffprobe, /ffprobe$/);
+test('resolveFfmpegBinaries: configured > env > ffmpeg-static > PATH > bundled; a bad explicit path is a clear error', () => {
+  const exe = (name: string) => {
+    const p = join(tmp, name);
+    writeFileSync(p, '#!/bin/sh\nexit 0\n');
+    chmodSync(p, 0o755);
+    return p;
+  };
+  const [cfg, envFf, envProbe, legacy, stat, onPath, bundledFf, bundledProbe] = [
+    'cfg-ffmpeg',
+    'env-ffmpeg',
+    'env-ffprobe',
+    'legacy-ffmpeg',
+    'static-ffmpeg',
+    'path-tool',
+    'bundled-ffmpeg',
+    'bundled-ffprobe',
+  ].map(exe);
+  // A machine where every candidate exists; each step removes the winner.
+  const machine = {
+    env: {} as NodeJS.ProcessEnv,
+    packages: {
+      'ffmpeg-static': stat,
+      '@ffmpeg-installer/ffmpeg': bundledFf,
+      '@ffprobe-installer/ffprobe': bundledProbe,
+    } as Record<string, string | undefined>,
+    path: true,
+  };
+  const look = () => ({
+    env: machine.env,
+    packageBinary: (pkg: string) => machine.packages[pkg],
+    onPath: () => (machine.path ? onPath : undefined),
+  });
+  machine.env = { RETAIA_FFMPEG_PATH: envFf, FFMPEG_PATH: legacy, RETAIA_FFPROBE_PATH: envProbe };
+  const configured = resolveFfmpegBinaries({ ffmpegPath: cfg }, look());
+  assert.deepEqual(
+    [configured.ffmpeg, configured.source, configured.ffprobe, configured.ffprobeSource],
+    [cfg, 'configured', envProbe, 'env'],
+  );
+  const env = resolveFfmpegBinaries({}, look());
+  assert.deepEqual([env.ffmpeg, env.source], [envFf, 'env']);
+  machine.env = { FFMPEG_PATH: legacy };
+  assert.equal(
+    resolveFfmpegBinaries({}, look()).ffmpeg,
+    legacy,
+    'the older FFMPEG_PATH still works',
+  );
+  machine.env = {};
+  const fromStatic = resolveFfmpegBinaries({}, look());
+  assert.deepEqual(
+    [fromStatic.ffmpeg, fromStatic.source, fromStatic.ffprobe, fromStatic.ffprobeSource],
+    [stat, 'ffmpeg-static', onPath, 'path'],
+    'ffmpeg-static has no ffprobe: the next source provides it',
+  );
+  machine.packages['ffmpeg-static'] = undefined;
+  const fromPath = resolveFfmpegBinaries({}, look());
+  assert.deepEqual([fromPath.ffmpeg, fromPath.source], [onPath, 'path']);
+  machine.path = false;
+  const bundled = resolveFfmpegBinaries({}, look());
+  assert.deepEqual(
+    [bundled.ffmpeg, bundled.source, bundled.ffprobe, bundled.ffprobeSource],
+    [bundledFf, 'bundled', bundledProbe, 'bundled'],
+  );
 
-    process.env.FFMPEG_PATH = fake;
-    const fromEnv = resolveFfmpegBinaries();
-    assert.equal(fromEnv.source, 'env');
-    assert.equal(fromEnv.ffmpeg, fake);
+  const isUnavailable = (pattern: RegExp) => (e: unknown) =>
+    e instanceof ProcessingError &&
+    e.code === 'FFMPEG_UNAVAILABLE' &&
+    e.retryable &&
+    pattern.test(e.message);
+  assert.throws(
+    () => resolveFfmpegBinaries({ ffmpegPath: join(tmp, 'nope') }, look()),
+    isUnavailable(/configured path .*nope is not an executable/),
+  );
+  machine.env = { RETAIA_FFPROBE_PATH: join(tmp, 'nope') };
+  assert.throws(
+    () => resolveFfmpegBinaries({}, look()),
+    isUnavailable(/RETAIA_FFPROBE_PATH=.*nope is not an executable/),
+  );
+  machine.env = {};
+  machine.packages = {};
+  assert.throws(() => resolveFfmpegBinaries({}, look()), isUnavailable(/Install ffmpeg/));
+});
 
-    const configured = resolveFfmpegBinaries({ ffmpegPath: '/usr/bin/ffmpeg', ffprobePath: fake });
-    assert.equal(configured.source, 'configured');
-    assert.equal(configured.ffprobe, fake);
-
-    assert.throws(
-      () => resolveFfmpegBinaries({ ffmpegPath: join(tmp, 'nope') }),
-      (e: unknown) =>
-        e instanceof ProcessingError && e.retryable && /not an executable/.test(e.message),
-    );
-    delete process.env.FFMPEG_PATH;
-    process.env.PATH = tmp; // nothing called ffmpeg there
-    assert.throws(
-      () => resolveFfmpegBinaries(),
-      (e: unknown) =>
-        e instanceof ProcessingError &&
-        e.code === 'FFMPEG_UNAVAILABLE' &&
-        e.retryable &&
-        /Install ffmpeg/.test(e.message),
-    );
-  } finally {
-    process.env = saved;
-  }
+test('the bundled npm builds are installed, runnable and described with their version', async () => {
+  const ffmpeg = packageBinary('@ffmpeg-installer/ffmpeg');
+  const ffprobe = packageBinary('@ffprobe-installer/ffprobe');
+  assert.ok(
+    ffmpeg && ffprobe,
+    'agent-core depends on @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe',
+  );
+  const info = await describeFfmpeg({
+    binaries: { ffmpeg, ffprobe, source: 'bundled', ffprobeSource: 'bundled' },
+  });
+  assert.equal(info.path, ffmpeg);
+  assert.match(info.version, /^ffmpeg version \S+/);
+  assert.match(info.ffprobe.version, /^ffprobe version \S+/);
+  assert.match(formatFfmpegInfo(info), /\[bundled\]/);
+  // And the machine's own resolution is described the same way (what diagnostics print).
+  const here = await describeFfmpeg();
+  assert.ok(['configured', 'env', 'ffmpeg-static', 'path', 'bundled'].includes(here.source));
+  assert.match(here.version, /^ffmpeg version/);
 });
 
 test('runFfmpeg reports progress as percent of durationMs', async () => {

@@ -12,7 +12,13 @@ import {
   type ProcessorOutput,
 } from '../processor.js';
 import { binariesFor, type MediaProcessorOptions } from '../processor-options.js';
-import { assertReadableMediaFile, decodePcm, probeMedia } from '../tools/ffmpeg.js';
+import { looksTruncated } from '../facts/probe-facts.js';
+import {
+  assertReadableMediaFile,
+  decodePcm,
+  measureReadableDurationMs,
+  probeMedia,
+} from '../tools/ffmpeg.js';
 import { PeakWaveformBuilder } from './peak-waveform-builder.js';
 
 export const WAVEFORM_PROFILE = { bucketCount: 1000, maxDecodeRateHz: 48_000 } as const;
@@ -23,7 +29,7 @@ export class GenerateWaveformProcessor implements Processor {
 
   async run(ctx: ProcessorContext): Promise<ProcessorOutput> {
     const started = Date.now();
-    assertReadableMediaFile(ctx.sourcePath);
+    const { sizeBytes } = assertReadableMediaFile(ctx.sourcePath);
     const binaries = binariesFor(this.opts);
     ctx.onProgress({ stage: 'probing' });
     const probe = await probeMedia(ctx.sourcePath, { signal: ctx.signal, binaries });
@@ -35,7 +41,16 @@ export class GenerateWaveformProcessor implements Processor {
         false,
       );
     }
-    const durationS = probe.format.duration ?? audio.duration;
+    let durationS = probe.format.duration ?? audio.duration;
+    // A truncated file announces its header's length; draw over what really plays, so the
+    // waveform and the facts' duration agree.
+    if (looksTruncated(probe, sizeBytes)) {
+      const readableMs = await measureReadableDurationMs(ctx.sourcePath, {
+        signal: ctx.signal,
+        binaries,
+      });
+      if (readableMs > 0) durationS = Math.min(durationS ?? Infinity, readableMs / 1000);
+    }
     if (!durationS || durationS <= 0) {
       throw new ProcessingError(
         'MEDIA_UNREADABLE',
