@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadContractValidator } from '@retaia/protocol/contract-validator';
 import { pathScrubber } from '../src/http/scrub-paths.js';
+import { SqliteCoreStore } from '../src/store/sqlite/sqlite-core-store.js';
 import { http, startTestCore, type TestCore } from './support/signed-test-client.js';
 
 const contract = loadContractValidator();
@@ -18,7 +19,11 @@ let core: TestCore;
 let token: string;
 
 before(async () => {
-  core = await startTestCore({ requestTimeoutMs: 1500, headersTimeoutMs: 1000 });
+  core = await startTestCore({
+    requestTimeoutMs: 1500,
+    headersTimeoutMs: 1000,
+    connectionIdleTimeoutMs: 2000,
+  });
   await core.server.operator.addUser('op@example.com', PASSWORD);
   token = await login();
 });
@@ -126,6 +131,11 @@ test('headers trickled one byte at a time are cut by the headers timeout', async
   assert.ok(r.closedAfterMs !== undefined, 'the connection was still open after 15 s');
 });
 
+test('a connection that never sends anything is closed', async () => {
+  const r = await trickle('', '', 1000, 15_000);
+  assert.ok(r.closedAfterMs !== undefined, 'the idle connection was still open after 15 s');
+});
+
 test('malformed query parameters are 422, never 500', async () => {
   for (const q of [
     'q=%00',
@@ -180,6 +190,7 @@ test('users add never takes the password from argv; stdin and the rules still wo
   const cli = path.resolve(import.meta.dirname, '../bin/core-server.js');
   const base = await mkdtemp(path.join(os.tmpdir(), 'core-cli-'));
   try {
+    await new SqliteCoreStore(base).close(); // operator commands work on an existing database
     const run = (args: string[], input?: string) =>
       spawnSync(process.execPath, [cli, 'users', 'add', '--data-dir', base, ...args], {
         input,

@@ -69,6 +69,11 @@ export const coreOptionsSchema = z.object({
   requestTimeoutMs: z.number().int().positive().default(120_000),
   /** Request headers must arrive within this time. */
   headersTimeoutMs: z.number().int().positive().default(20_000),
+  /**
+   * A connection on which nothing moves for this long is closed (idle sockets opened to hold
+   * server resources; a paused video download simply re-requests its range).
+   */
+  connectionIdleTimeoutMs: z.number().int().positive().default(120_000),
   /** Unpublished (open, or completed but not submitted) derived uploads one agent may hold. */
   maxOpenUploadsPerAgent: z.number().int().positive().default(32),
   /** Sum of declared sizes of one agent's unpublished uploads (bytes staged on the NAS). */

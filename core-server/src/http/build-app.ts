@@ -48,6 +48,7 @@ export function buildApp(ctx: CoreContext, https?: { cert: string; key: string }
     genReqId: () => randomUUID(),
     bodyLimit: 4 * 1024 * 1024,
     requestTimeout: o.requestTimeoutMs,
+    connectionTimeout: o.connectionIdleTimeoutMs,
     // X-Forwarded-For is believed only from the configured reverse proxies (per-IP budgets).
     trustProxy: o.trustedProxies.length > 0 ? o.trustedProxies : false,
     // Agents keep connections alive; close() must not wait for them.
