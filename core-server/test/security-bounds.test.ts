@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { AttemptLimiter } from '../src/auth/attempt-limiter.js';
 import { startTestCore } from './support/signed-test-client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,4 +70,17 @@ test('a flood of device starts and bad secrets leaves bounded tables and maps', 
   } finally {
     await core.dispose();
   }
+});
+
+test('the attempt counters hold at most maxKeys keys, evicting the oldest', () => {
+  let now = 0;
+  const limiter = new AttemptLimiter(() => now, 100);
+  const budget = { max: 5, windowMs: 60_000 };
+  for (let i = 0; i < 1000; i++) {
+    now++;
+    limiter.reserve([{ key: `ip:${i}`, budget }]);
+  }
+  assert.equal(limiter.size, 100);
+  assert.equal(limiter.count('ip:999', budget.windowMs), 1, 'the newest keys are kept');
+  assert.equal(limiter.count('ip:0', budget.windowMs), 0, 'the oldest went first');
 });
