@@ -104,6 +104,8 @@ export interface AssetMovePlan {
   collision_attempt: number;
   /** Stems found taken in the target folder before the chosen one. */
   collisions: string[];
+  /** Sidecars the record lists that no longer exist: not moved, dropped from the asset's paths. */
+  missing_sidecars: string[];
 }
 
 export interface PlanError {
@@ -186,8 +188,14 @@ export async function planAssetMove(
       original_relative: original,
     });
   }
-  for (const { rel } of sidecars)
-    await assertOwnFile(await resolveInsideRoot(storage.root, rel), rel);
+  // A sidecar deleted since the last scan is left out of the plan (and of the asset's paths)
+  // rather than failing the move half-way: the dry run then shows exactly what will move.
+  const present: typeof sidecars = [];
+  const missingSidecars: string[] = [];
+  for (const s of sidecars) {
+    if (await assertOwnFile(await resolveInsideRoot(storage.root, s.rel), s.rel)) present.push(s);
+    else missingSidecars.push(s.rel);
+  }
 
   const base = {
     asset_uuid: asset.uuid,
@@ -195,6 +203,7 @@ export async function planAssetMove(
     from_state: asset.state,
     to_state: target.to,
     target_dir: targetDir,
+    missing_sidecars: missingSidecars,
   };
   if (currentTop === storage.paths[target.top]) {
     // Re-decided to the folder it already sits in: only the state transition remains.
@@ -204,13 +213,13 @@ export async function planAssetMove(
   const targetDirAbs = await resolveFolderInsideRoot(storage.root, targetDir);
   const namesFor = (candidate: string) => [
     candidate + ext,
-    ...sidecars.map((s) => candidate + s.suffix),
+    ...present.map((s) => candidate + s.suffix),
   ];
   const free = await findFreeStem({
     assetUuid: asset.uuid,
     targetDir,
     stem,
-    suffixes: [ext, ...sidecars.map((s) => s.suffix)],
+    suffixes: [ext, ...present.map((s) => s.suffix)],
     isTaken: async (candidate) => {
       for (const name of namesFor(candidate)) {
         if (reserved.has(joinRelative(targetDir, name))) return true;
@@ -223,7 +232,7 @@ export async function planAssetMove(
   const renamed = free.attempt > 0;
   const files: PlannedFile[] = [
     { from: original, to: joinRelative(targetDir, free.stem + ext), role: 'original', renamed },
-    ...sidecars.map((s): PlannedFile => ({
+    ...present.map((s): PlannedFile => ({
       from: s.rel,
       to: joinRelative(targetDir, free.stem + s.suffix),
       role: 'sidecar',

@@ -325,3 +325,24 @@ test('a source outside INBOX or a missing original is refused before anything mo
   });
   await assert.rejects(applyDecision(B, fx.ctx()), /missing/);
 });
+
+test('a sidecar deleted since the scan: the dry run says so, apply moves the rest and drops it from the paths', async () => {
+  await fx.addAsset(A, 'DECIDED_REJECT', 'INBOX/s/clip.mp4', [
+    'INBOX/s/clip.srt',
+    'INBOX/s/clip.lrf',
+  ]);
+  await rm(path.join(fx.storage.root, 'INBOX/s/clip.lrf'));
+  const plan = await planMoves([fx.assets.assets.get(A)!], fx.storage);
+  assert.deepEqual(plan.errors, []);
+  assert.deepEqual(plan.moves[0]!.missing_sidecars, ['INBOX/s/clip.lrf']);
+  const planned = plan.moves[0]!.files.map((f) => f.to);
+  const r = await applyDecision(A, fx.ctx());
+  assert.equal(r.status, 'MOVED');
+  assert.deepEqual(
+    r.files.map((f) => f.to),
+    planned,
+    'apply did what the dry run showed',
+  );
+  assert.deepEqual(await fx.tree(), ['REJECTS/s/clip.mp4', 'REJECTS/s/clip.srt']);
+  assert.deepEqual(fx.assets.assets.get(A)!.paths.sidecars_relative, ['REJECTS/s/clip.srt']);
+});
