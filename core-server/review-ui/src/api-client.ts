@@ -36,7 +36,7 @@ export interface LoadedAsset {
   etag: string;
 }
 
-type AssetPatch = Partial<{
+export type AssetPatch = Partial<{
   state: AssetState;
   processing_profile: string;
   tags: string[];

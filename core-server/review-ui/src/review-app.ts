@@ -5,9 +5,10 @@
 // from the list summary before its detail arrives); decisions are optimistic and queued in
 // keystroke order, each PATCH carrying the ETag our previous write returned; live polling merges
 // other people's and the agents' changes in place. Views live in asset-list-view / detail-view.
-import { ApiError, type LoadedAsset, type ReviewApi } from './api-client.js';
+import { ApiError, type AssetPatch, type LoadedAsset, type ReviewApi } from './api-client.js';
 import { openApplyDialog } from './apply-dialog.js';
 import { AssetListView, folderOf } from './asset-list-view.js';
+import { AssetWrites } from './asset-writes.js';
 import { DetailCache } from './detail-cache.js';
 import { DetailView, type Decision } from './detail-view.js';
 import { h } from './dom-builder.js';
@@ -21,7 +22,6 @@ import {
 } from './keymap.js';
 import { LiveSync } from './live-sync.js';
 import type { MediaAuth } from './media-auth.js';
-import { openPurgeDialog } from './purge-dialog.js';
 import {
   AssetModel,
   isFailed,
@@ -72,6 +72,7 @@ export class ReviewApp {
   private readonly detail: DetailView;
   private readonly toolbar: Toolbar;
   private readonly live: LiveSync;
+  private readonly writes: AssetWrites;
 
   constructor(
     private readonly root: HTMLElement,
@@ -114,6 +115,11 @@ export class ReviewApp {
       onSignOut: () => this.onSignOut(),
       onBulk: (t) => this.decide(t),
       onClearSelection: () => this.setSelection(new Set()),
+    });
+    this.writes = new AssetWrites(api, this.queue, {
+      landed: (l, then) => this.confirmed(l, then),
+      resync: (uuid) => this.resync(uuid),
+      showError: (err) => this.showError(err),
     });
     this.live = new LiveSync(
       api,
@@ -198,6 +204,13 @@ export class ReviewApp {
     const added = this.model.all().filter((a) => this.tab.matches(a) && !inView.has(a.uuid));
     const structural = added.length > 0 || next.length !== this.view.length || full;
     this.view = added.length ? sortAssets([...next, ...added], this.query.sort) : next;
+    this.updateCounts();
+    if (structural) this.list.render(this.view, this.current, this.selected);
+    else for (const a of this.view) this.list.update(a);
+    if (!this.current && this.view[0]) this.open(this.view[0].uuid);
+  }
+
+  private updateCounts() {
     this.toolbar.renderTabs(
       TABS,
       this.tab,
@@ -205,22 +218,13 @@ export class ReviewApp {
       (t) => this.selectTab(t),
     );
     this.toolbar.setDecided(this.model.decidedCount());
-    if (structural) this.list.render(this.view, this.current, this.selected);
-    else for (const a of this.view) this.list.update(a);
-    if (!this.current && this.view[0]) this.open(this.view[0].uuid);
   }
 
   private selectTab(tab: Tab, keepUuid?: string) {
     this.tab = tab;
     this.view = sortAssets(this.model.all().filter(tab.matches), this.query.sort);
     this.selected.clear();
-    this.toolbar.renderTabs(
-      TABS,
-      tab,
-      (t) => this.model.count(t),
-      (t) => this.selectTab(t),
-    );
-    this.toolbar.setDecided(this.model.decidedCount());
+    this.updateCounts();
     this.toolbar.setSelection(0);
     const keep = keepUuid && this.view.find((a) => a.uuid === keepUuid);
     this.current = null;
@@ -350,7 +354,7 @@ export class ReviewApp {
         continue;
       }
       this.optimistic({ ...s, state: target });
-      this.write(
+      void this.writes.patch(
         s,
         { state: target },
         target === 'DECIDED_KEEP'
@@ -376,28 +380,7 @@ export class ReviewApp {
   private optimistic(s: AssetSummary) {
     this.model.apply([s]);
     this.list.update(s);
-    this.toolbar.renderTabs(
-      TABS,
-      this.tab,
-      (t) => this.model.count(t),
-      (t) => this.selectTab(t),
-    );
-    this.toolbar.setDecided(this.model.decidedCount());
-  }
-
-  private write(
-    s: AssetSummary,
-    patch: Parameters<ReviewApi['patchAsset']>[2],
-    label: string,
-    then?: (l: LoadedAsset) => void,
-  ): Promise<void> {
-    return this.queue
-      .run(s.uuid, async (etag) => {
-        const l = await this.api.patchAsset(s.uuid, etag || s.revision_etag || '', patch);
-        return { etag: l.etag, value: l };
-      })
-      .then((l) => this.confirmed(l, then))
-      .catch((err: unknown) => this.refused(s, label, err));
+    this.updateCounts();
   }
 
   private confirmed(l: LoadedAsset, then?: (l: LoadedAsset) => void) {
@@ -405,13 +388,7 @@ export class ReviewApp {
     this.details.put(s.uuid, l.etag, l.detail);
     this.live.saw([s]);
     if (this.model.apply([s])) this.list.update(this.model.get(s.uuid)!);
-    this.toolbar.renderTabs(
-      TABS,
-      this.tab,
-      (t) => this.model.count(t),
-      (t) => this.selectTab(t),
-    );
-    this.toolbar.setDecided(this.model.decidedCount());
+    this.updateCounts();
     if (this.current === s.uuid && !then) {
       this.loaded = l;
       void this.detail.show(l.detail, folderOf(l.detail), null);
@@ -419,37 +396,31 @@ export class ReviewApp {
     then?.(l);
   }
 
-  private async refused(s: AssetSummary, label: string, err: unknown) {
-    const name = s.name ?? s.uuid;
-    if (err instanceof ApiError && err.status === 412) {
-      const d = err.details ?? {};
-      this.queue.rebase(s.uuid, d.current_revision_etag as string | undefined);
-      const now = d.current_state
-        ? ` (now ${STATE_LABEL[d.current_state as AssetSummary['state']] ?? d.current_state})`
-        : '';
-      toast(`“${name}” was changed by someone else${now}. Check it and ${label} again.`, 'warn');
-    } else if (err instanceof ApiError && err.status === 409) {
-      toast(`Cannot ${label} “${name}”: ${err.message}`, 'error');
-    } else this.showError(err);
-    // Back to Core's truth for that asset.
+  /** Back to Core's truth for one asset (after a refused write). */
+  private async resync(uuid: string) {
     const token = this.queue.readToken();
-    const fresh = await this.api.getAsset(s.uuid).catch(() => null);
+    const fresh = await this.api.getAsset(uuid).catch(() => null);
     if (!fresh) return;
-    this.queue.noteRead(s.uuid, fresh.etag, token);
+    this.queue.noteRead(uuid, fresh.etag, token);
     this.model.apply([fresh.detail.summary]);
     this.refreshView(false);
-    if (this.current === s.uuid) await this.detail.show(fresh.detail, folderOf(fresh.detail), null);
+    if (this.current === uuid) await this.detail.show(fresh.detail, folderOf(fresh.detail), null);
   }
 
-  private patchCurrent(patch: Parameters<ReviewApi['patchAsset']>[2], label: string) {
-    for (const s of this.targets()) void this.write(s, patch, label);
+  private async purge() {
+    const s = this.current ? this.model.get(this.current) : undefined;
+    if (s && (await this.writes.purge(s))) await this.reload();
+  }
+
+  private patchCurrent(patch: AssetPatch, label: string) {
+    for (const s of this.targets()) void this.writes.patch(s, patch, label);
   }
 
   private editTags(change: (tags: string[]) => string[]) {
     for (const s of this.targets()) {
       const tags = change(s.tags ?? []);
       this.optimistic({ ...s, tags });
-      void this.write(s, { tags }, 'change the tags');
+      void this.writes.patch(s, { tags }, 'change the tags');
     }
     const cur = this.current && this.model.get(this.current);
     if (cur && this.loaded)
@@ -466,12 +437,12 @@ export class ReviewApp {
       toast('A profile is chosen only for audio assets waiting for one.', 'info');
       return;
     }
-    void this.write(s, { processing_profile: profile }, 'choose a profile', (l) => {
+    void this.writes.patch(s, { processing_profile: profile }, 'choose a profile', (l) => {
       toast(`“${s.name}” set to ${profile === 'audio_music' ? 'music' : 'voice'}`, 'ok');
       const after = l.detail.summary;
       if (then && after.state === 'DECISION_PENDING') {
         this.optimistic({ ...after, state: then });
-        void this.write(after, { state: then }, then === 'DECIDED_KEEP' ? 'keep' : 'reject');
+        void this.writes.patch(after, { state: then }, then === 'DECIDED_KEEP' ? 'keep' : 'reject');
         this.step(1);
       } else if (then) toast('Voice adds a transcript job: decide once it is processed.', 'info');
       else if (this.current === after.uuid)
@@ -482,51 +453,17 @@ export class ReviewApp {
   private retry() {
     const failed = this.targets().filter(isFailed);
     if (!failed.length) return toast('Retry applies to assets whose processing failed.', 'info');
-    for (const s of failed) this.runMutation(s, 'reprocess', `Retrying “${s.name}”`);
+    for (const s of failed) this.writes.mutate(s, 'reprocess', `Retrying “${s.name}”`);
   }
 
   private mutate(kind: 'reopen' | 'reprocess') {
     const s = this.current ? this.model.get(this.current) : undefined;
     if (s)
-      this.runMutation(
+      this.writes.mutate(
         s,
         kind,
         kind === 'reopen' ? `Reopened “${s.name}”` : `Reprocessing “${s.name}”`,
       );
-  }
-
-  private runMutation(s: AssetSummary, kind: 'reopen' | 'reprocess', done: string) {
-    void this.queue
-      .run(s.uuid, async (etag) => {
-        const tag = etag || s.revision_etag || '';
-        const l =
-          kind === 'reopen'
-            ? await this.api.reopen(s.uuid, tag)
-            : await this.api.reprocess(s.uuid, tag);
-        return { etag: l.etag, value: l };
-      })
-      .then((l) => {
-        toast(done, 'ok');
-        this.confirmed(l);
-      })
-      .catch((err: unknown) => this.refused(s, kind, err));
-  }
-
-  private async purge() {
-    const s = this.current ? this.model.get(this.current) : undefined;
-    if (!s) return;
-    try {
-      const preview = await this.api.purgePreview(s.uuid);
-      if (!(await openPurgeDialog(s.name ?? s.uuid, preview))) return;
-      await this.queue.run(s.uuid, async (etag) => {
-        await this.api.purge(s.uuid, etag || s.revision_etag || '');
-        return { etag: null, value: undefined };
-      });
-      toast(`Purged “${s.name}”`, 'warn');
-      await this.reload();
-    } catch (err) {
-      await this.refused(s, 'purge', err);
-    }
   }
 
   async applyDecisions(): Promise<void> {
