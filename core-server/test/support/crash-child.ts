@@ -14,7 +14,7 @@ export interface CrashChildPlan {
 export interface CrashChildReady {
   apiUrl: string;
   privateKeyArmored: string;
-  agents: { agentId: string; token: string }[];
+  agents: { agentId: TestAgent['agentId']; token: string }[];
 }
 
 process.once('message', async (plan: CrashChildPlan) => {
