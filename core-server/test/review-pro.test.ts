@@ -76,7 +76,7 @@ before(async () => {
   await page.evaluate(() => {
     new MutationObserver((records) => {
       for (const r of records)
-        for (const n of r.addedNodes)
+        for (const n of Array.from(r.addedNodes))
           (window as unknown as { noteToast(t: string): void }).noteToast(
             (n as HTMLElement).textContent ?? '',
           );
