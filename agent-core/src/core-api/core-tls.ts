@@ -16,6 +16,7 @@ import {
   rootCertificates,
   type PeerCertificate,
 } from 'node:tls';
+import { describeCertificateChange } from './certificate-change.js';
 import { CoreCertificateError } from './core-api-errors.js';
 
 export const PIN_FILE_NAME = 'core-certificates.json';
@@ -95,15 +96,6 @@ export function loadCaFile(caFile: string): string[] {
   return blocks;
 }
 
-function changedMessage(origin: string, pinned: string, presented: string): string {
-  return (
-    `Core's TLS certificate at ${origin} changed: pinned SHA-256 ${pinned}, presented ${presented}. ` +
-    'The agent stops talking to Core until you accept the new certificate. If you replaced the ' +
-    'certificate yourself, run "retaia-agent certificate accept --fingerprint ' +
-    `${presented}" (or use Trust in the desktop app); otherwise someone may be intercepting the connection`
-  );
-}
-
 export class CoreTrust {
   readonly origin: string;
   /** The leaf fingerprint of the last verified handshake (shown at enrolment). */
@@ -145,7 +137,7 @@ export class CoreTrust {
       if (!pinned) pinCoreCertificate(dataDir, this.origin, presented);
       else if (pinned !== presented)
         return new CoreCertificateError(
-          changedMessage(this.origin, pinned, presented),
+          describeCertificateChange({ origin: this.origin, pinned, presented }),
           'changed',
           pinned,
           presented,

@@ -17,6 +17,7 @@ import { CoreClient } from '../../src/core-api/core-client.js';
 import { CoreCertificateError } from '../../src/core-api/core-api-errors.js';
 import { PIN_FILE_NAME, normaliseFingerprint } from '../../src/core-api/core-tls.js';
 import { validateAgentConfig } from '../../src/config/config-schema.js';
+import { parseCertificateChange } from '../../src/core-api/certificate-change.js';
 import { makeTestPki, type TestCert } from '../support/test-certificates.js';
 
 const run = promisify(execFile);
@@ -114,6 +115,11 @@ test('HTTPS trust: untrusted refused, core_ca_file trusts, pin on first use, swa
       assert.equal(err.presented, leaf2.sha256);
       assert.ok(err.message.includes(leaf1.sha256) && err.message.includes(leaf2.sha256));
       assert.match(err.message, /retaia-agent certificate accept --fingerprint/);
+      assert.deepEqual(parseCertificateChange(err.message), {
+        origin,
+        pinned: leaf1.sha256,
+        presented: leaf2.sha256,
+      });
       return true;
     });
   }

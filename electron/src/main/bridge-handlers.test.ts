@@ -16,6 +16,7 @@ function setup() {
     getPreferences: () => DEFAULT_PREFERENCES,
     setPreferences: async () => DEFAULT_PREFERENCES,
     restartDaemon: async () => undefined,
+    agentDataDir: () => '/nonexistent',
   });
   return { daemon, handlers, opened, clipboard };
 }

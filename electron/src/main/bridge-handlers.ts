@@ -3,6 +3,7 @@
 // bridge that drives the renderer in Chromium, so both paths run the same code.
 import { approvalUrlProblem } from '@retaia/agent-core/core-api/approval-url.js';
 import { validateAgentConfig } from '@retaia/agent-core/config/config-schema.js';
+import { acceptCoreCertificate } from '@retaia/agent-core/core-api/core-tls.js';
 import type { ConfigValidation } from '@retaia/agent-core/runtime/control-protocol.js';
 import type { AppPreferences, BridgeHandlers, PickedFolder } from '../shared/bridge-api.js';
 import type { DaemonControl } from './daemon-control.js';
@@ -18,6 +19,8 @@ export interface ShellServices {
   setPreferences(patch: unknown): Promise<AppPreferences>;
   /** Attaches to the daemon again, starting one when none answers. */
   restartDaemon(): Promise<void>;
+  /** The daemon's data dir, where Core's certificate pin is kept. */
+  agentDataDir(): string;
 }
 
 export class BridgeInputError extends Error {
@@ -109,6 +112,30 @@ export function createBridgeHandlers(
     openEnrolPage,
     getDiagnostics: async () => daemon().diagnostics(),
     restartDaemon: () => shell.restartDaemon(),
+    acceptCoreCertificate: async (fingerprint) => {
+      const wanted = requireString(fingerprint, 'certificate fingerprint');
+      const config = validateAgentConfig((await daemon().getConfig()).config);
+      const coreUrl = config.ok ? config.config.core_url : undefined;
+      if (!coreUrl?.startsWith('https:'))
+        throw new BridgeInputError(
+          'Core is not reached over https: there is no certificate to trust',
+        );
+      // The main process connects itself and pins only what Core presents AND the user saw.
+      const accepted = await acceptCoreCertificate(
+        {
+          coreUrl,
+          dataDir: shell.agentDataDir(),
+          ...(config.ok && config.config.core_ca_file
+            ? { caFile: config.config.core_ca_file }
+            : {}),
+        },
+        wanted,
+      );
+      await daemon()
+        .refresh()
+        .catch(() => undefined);
+      return accepted;
+    },
     copyToClipboard: async (text) => {
       if (typeof text !== 'string') throw new BridgeInputError('clipboard text must be a string');
       if (text.length > MAX_CLIPBOARD_CHARS)

@@ -2,6 +2,7 @@
 // notifications and power policy. Takes every outside dependency as a parameter so tests run it
 // against a fake Electron and an in-memory daemon.
 import { join } from 'node:path';
+import { resolveAgentPaths } from '@retaia/agent-core/config/agent-paths.js';
 import type { StatusSnapshot } from '@retaia/agent-core/runtime/control-protocol.js';
 import type { AppPreferences } from '../shared/bridge-api.js';
 import { AppPreferencesStore } from './app-preferences.js';
@@ -27,6 +28,8 @@ export interface DesktopAppOptions {
   /** Folder holding the tray and app icons. */
   assetsDir: string;
   launcher: DaemonLauncherDeps;
+  /** The daemon's data dir (Core certificate pins live there). */
+  agentDataDir?: string;
   /** Start with the window hidden (login item launch). */
   hidden?: boolean;
   powerPollMs?: number;
@@ -141,6 +144,7 @@ export async function startDesktopApp(
     openExternal: (url: string) => api.openExternal(url),
     getPreferences: () => prefsStore.get(),
     restartDaemon: () => restartDaemon(),
+    agentDataDir: () => opts.agentDataDir ?? resolveAgentPaths().dataDir,
     setPreferences: async (patch: unknown): Promise<AppPreferences> => {
       const next = await prefsStore.update(patch);
       applyLoginItem(api, next.openAtLogin);

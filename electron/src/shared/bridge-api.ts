@@ -26,6 +26,12 @@ export type {
   StatusSnapshot,
 };
 
+export interface AcceptedCertificate {
+  origin: string;
+  previous?: string;
+  current: string;
+}
+
 export type UiLanguage = 'auto' | 'en' | 'fr';
 
 /**
@@ -82,6 +88,11 @@ export interface RetaiaBridge {
   /** Re-opens the enrolment page in the default browser (only the daemon-provided URL). */
   openEnrolPage(): Promise<void>;
   getDiagnostics(): Promise<string>;
+  /**
+   * Pins the certificate Core presents now as trusted, only if its SHA-256 is `fingerprint`
+   * (after Core's certificate changed; chain and host name are still verified).
+   */
+  acceptCoreCertificate(fingerprint: string): Promise<AcceptedCertificate>;
   /** Attaches to the daemon again, starting it when none answers ("Daemon unreachable"). */
   restartDaemon(): Promise<void>;
   copyToClipboard(text: string): Promise<void>;

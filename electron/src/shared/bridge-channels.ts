@@ -21,6 +21,7 @@ export const BRIDGE_METHODS = [
   'openEnrolPage',
   'getDiagnostics',
   'restartDaemon',
+  'acceptCoreCertificate',
   'copyToClipboard',
   'getPreferences',
   'setPreferences',

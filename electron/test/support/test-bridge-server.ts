@@ -37,6 +37,8 @@ export async function startTestBridge(opts: {
   daemon: DaemonControl;
   /** What "Restart" does in this harness (e.g. bring a fake daemon back up). */
   onRestart?: () => void | Promise<void>;
+  /** Where certificate pins are written (acceptCoreCertificate). */
+  agentDataDir?: string;
 }): Promise<TestBridge> {
   let prefs: AppPreferences = { ...DEFAULT_PREFERENCES, language: 'en' };
   const pickQueue: string[] = [];
@@ -61,6 +63,7 @@ export async function startTestBridge(opts: {
       push({ type: 'preferences', preferences: prefs });
       return prefs;
     },
+    agentDataDir: () => opts.agentDataDir ?? '/nonexistent-agent-data-dir',
     restartDaemon: async () => {
       restarts += 1;
       await opts.onRestart?.();

@@ -7,6 +7,7 @@ import { useTranslate } from '../i18n/use-translate.js';
 import type { MessageKey } from '../i18n/messages.js';
 import type { Translate } from '../i18n/translate.js';
 import { isUserPaused, useAppStore } from '../state/app-store.js';
+import { parseCertificateChange } from '@retaia/agent-core/core-api/certificate-change.js';
 import { EnrolPanel } from './EnrolPanel.js';
 import { problemsFor } from '../state/config-draft.js';
 import { formatDuration, formatTime, jobLabel } from './format.js';
@@ -256,7 +257,10 @@ function Connection() {
           <span className={`badge tone-${connTone}`}>
             {t(`conn.${status.connection.state}` as MessageKey)}
           </span>
-          {status.connection.lastError && status.connection.state !== 'connected' ? (
+          {status.connection.lastError &&
+          status.connection.state !== 'connected' &&
+          // A certificate change has its own card with both fingerprints.
+          !parseCertificateChange(status.connection.lastError) ? (
             <span className="muted small"> {status.connection.lastError}</span>
           ) : null}
         </dd>
@@ -324,10 +328,48 @@ function EnrolCard() {
   );
 }
 
+/** Core presented another certificate than the pinned one: say so, offer to trust it. */
+function CertificateChanged() {
+  const { t } = useTranslate();
+  const status = useAppStore((s) => s.status);
+  const busy = useAppStore((s) => s.busy);
+  const acceptCertificate = useAppStore((s) => s.acceptCertificate);
+  const change = parseCertificateChange(
+    [status?.connection.lastError, status?.reason].filter(Boolean).join('\n'),
+  );
+  if (!change) return null;
+  return (
+    <section className="card cert-changed" role="alert" data-testid="certificate-changed">
+      <h2>{t('cert.changed')}</h2>
+      <p className="hint">{t('cert.changedHint')}</p>
+      <dl className="facts">
+        <dt>{t('cert.pinned')}</dt>
+        <dd>
+          <code>{change.pinned}</code>
+        </dd>
+        <dt>{t('cert.presented')}</dt>
+        <dd>
+          <code data-testid="certificate-presented">{change.presented}</code>
+        </dd>
+      </dl>
+      <button
+        type="button"
+        className="primary"
+        data-testid="certificate-trust"
+        disabled={busy}
+        onClick={() => void acceptCertificate(change.presented, t('cert.trusted'))}
+      >
+        {t('cert.trust')}
+      </button>
+    </section>
+  );
+}
+
 export function ControlCenter() {
   return (
     <div className="page">
       <StatusHero />
+      <CertificateChanged />
       <EnrolCard />
       <div className="grid">
         <div className="col-main">

@@ -74,6 +74,8 @@ export interface AppActions {
   saveCoreUrl(url: string): Promise<void>;
   /** "Daemon unreachable" → attach again, starting the daemon if none answers. */
   restartDaemon(): Promise<void>;
+  /** Core's certificate changed and the user vouches for the presented one. */
+  acceptCertificate(fingerprint: string, trustedText: string): Promise<void>;
   setPreferences(patch: Partial<AppPreferences>): Promise<void>;
   dismissNotice(): void;
 }
@@ -397,6 +399,17 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
         set({ busy: false });
         await get().refreshAll();
         await loadConfig().catch(() => undefined);
+      } catch (err) {
+        fail(err);
+      }
+    },
+
+    async acceptCertificate(fingerprint, trustedText) {
+      set({ busy: true });
+      try {
+        await bridge().acceptCoreCertificate(fingerprint);
+        set({ busy: false, notice: { kind: 'info', text: trustedText } });
+        await get().refreshAll();
       } catch (err) {
         fail(err);
       }
