@@ -23,6 +23,7 @@ import {
 } from './media-classification.js';
 import {
   assignSidecars,
+  discoveryPrefix,
   historicalClaims,
   type AmbiguousSidecar,
   type SidecarCandidates,
@@ -96,9 +97,11 @@ export class InboxScanner {
         const known = index.get(relative);
         return known ? (JSON.parse(known.sidecars) as string[]) : undefined;
       },
-      async () =>
+      async (sidecars) =>
         historicalClaims(
-          await this.ctx.store.listAssets({ limit: Number.MAX_SAFE_INTEGER, offset: 0 }),
+          await this.ctx.store.listMovedAssetsDiscoveredAs([
+            ...new Set(sidecars.map(discoveryPrefix)),
+          ]),
           videoProxySidecars,
         ),
     );

@@ -8,7 +8,7 @@
 // stem that have left INBOX without a sidecar of that extension: when one twin is archived, the
 // subtitle left behind is not silently handed to the other one.
 import path from 'node:path';
-import type { MediaType } from '@retaia/protocol';
+import type { MovedAssetOrigin } from '../store/core-store.js';
 import { STORAGE_DIRS } from '../storage/storage-marker.js';
 import { baseNameOf, extensionOf, sidecarExtensions } from './media-classification.js';
 
@@ -18,77 +18,76 @@ export interface SidecarCandidates {
   candidates: string[];
 }
 
-/** An asset as history sees it: where it was discovered, its type, the sidecars it holds now. */
-export interface KnownAssetPaths {
-  relative_path: string;
-  path_history: string[];
-  media_type: MediaType;
-  sidecars: string[];
-}
-
 export interface AmbiguousSidecar {
   sidecar: string;
   claimed_by: string[];
 }
 
-const key = (dir: string, fileName: string) => `${dir}/${fileName.toLowerCase()}`;
+/** ASCII-only lower case, the same as SQLite's lower(), so keys match the store's query. */
+const asciiLower = (p: string) => p.replace(/[A-Z]/g, (c) => c.toLowerCase());
+const key = (sidecar: string) => asciiLower(sidecar);
+
+/** `INBOX/d/twin.srt` → `inbox/d/twin.`: the discovery paths of media files of that stem. */
+export function discoveryPrefix(sidecar: string): string {
+  const dir = path.posix.dirname(sidecar);
+  return asciiLower(`${dir}/${baseNameOf(path.posix.basename(sidecar))}.`);
+}
 
 /**
  * Sidecars each asset that has left INBOX still claims in the folder it was discovered in: one
  * key per sidecar extension its type takes and that it does not hold (it left without it).
  */
 export function historicalClaims(
-  assets: KnownAssetPaths[],
+  moved: MovedAssetOrigin[],
   videoProxySidecars: boolean,
 ): Map<string, string[]> {
   const claims = new Map<string, string[]>();
   const inboxPrefix = `${STORAGE_DIRS.inbox}/`;
-  for (const a of assets) {
-    if (a.relative_path.startsWith(inboxPrefix)) continue; // still present: claims by the walk
-    const discovered = a.path_history[0] ?? a.relative_path;
-    if (!discovered.startsWith(inboxPrefix)) continue;
+  for (const a of moved) {
+    if (a.relative_path.startsWith(inboxPrefix) || !a.discovered.startsWith(inboxPrefix)) continue;
     const held = new Set(a.sidecars.map((s) => extensionOf(s)));
-    const dir = path.posix.dirname(discovered);
-    const stem = baseNameOf(path.posix.basename(discovered));
+    const stemPath = a.discovered.slice(
+      0,
+      a.discovered.length - path.posix.extname(a.discovered).length,
+    );
     for (const ext of sidecarExtensions(a.media_type, videoProxySidecars)) {
       if (held.has(ext)) continue;
-      const k = key(dir, `${stem}.${ext}`);
-      claims.set(k, [...(claims.get(k) ?? []), discovered]);
+      const k = key(`${stemPath}.${ext}`);
+      claims.set(k, [...(claims.get(k) ?? []), a.discovered]);
     }
   }
   return claims;
 }
 
 /**
- * Sidecars per media file, ambiguous ones removed. `history` is asked for only when a sidecar
- * would be given to a media file that does not hold it yet (a rescan of settled files never
- * loads it).
+ * Sidecars per media file, ambiguous ones removed. `history` is asked once, and only for the
+ * sidecars about to be given to a media file that does not hold them yet (a rescan of settled
+ * files never queries it).
  */
 export async function assignSidecars(
   media: SidecarCandidates[],
   heldNow: (relative: string) => readonly string[] | undefined,
-  history: () => Promise<Map<string, string[]>>,
+  history: (sidecars: string[]) => Promise<Map<string, string[]>>,
 ): Promise<{ sidecars: Map<string, string[]>; ambiguous: AmbiguousSidecar[] }> {
-  const present = new Map<string, string[]>();
+  const claimants = new Map<string, string[]>();
   for (const m of media) {
-    for (const c of m.candidates) present.set(c, [...(present.get(c) ?? []), m.relative]);
+    for (const c of m.candidates) claimants.set(c, [...(claimants.get(c) ?? []), m.relative]);
   }
-  let past: Map<string, string[]> | undefined;
+  const newlyAttached = media.flatMap((m) =>
+    m.candidates.filter((c) => claimants.get(c)!.length === 1 && !heldNow(m.relative)?.includes(c)),
+  );
+  if (newlyAttached.length) {
+    const past = await history(newlyAttached);
+    for (const c of newlyAttached) claimants.get(c)!.push(...(past.get(key(c)) ?? []));
+  }
   const sidecars = new Map<string, string[]>();
   const ambiguous = new Map<string, AmbiguousSidecar>();
   for (const m of media) {
     const owned: string[] = [];
     for (const c of m.candidates) {
-      let claimants = present.get(c)!;
-      if (claimants.length === 1 && !heldNow(m.relative)?.includes(c)) {
-        past ??= await history();
-        claimants = [
-          ...claimants,
-          ...(past.get(key(path.posix.dirname(c), path.posix.basename(c))) ?? []),
-        ];
-      }
-      if (claimants.length === 1) owned.push(c);
-      else ambiguous.set(c, { sidecar: c, claimed_by: [...claimants].sort() });
+      const who = claimants.get(c)!;
+      if (who.length === 1) owned.push(c);
+      else ambiguous.set(c, { sidecar: c, claimed_by: [...who].sort() });
     }
     sidecars.set(m.relative, owned);
   }

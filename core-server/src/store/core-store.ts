@@ -37,6 +37,14 @@ export type { AgentUploadUsage, SecurityPruneInput, SecurityRowCounts };
 /** A device flow with the address that started it (shown on the approval page). */
 export type DeviceFlowWithRequester = DeviceFlowRecord & { requester_ip?: string | null };
 
+export interface MovedAssetOrigin {
+  /** The asset's first relative path (where discovery found it). */
+  discovered: string;
+  relative_path: string;
+  media_type: MediaType;
+  sidecars: string[];
+}
+
 export interface ScanIndexEntry {
   uuid: string;
   relative_path: string;
@@ -140,6 +148,12 @@ export interface CoreStore {
   listSecurityEvents(): Promise<{ kind: string; detail: Record<string, unknown> }[]>;
 
   loadScanIndex(): Promise<ScanIndexEntry[]>;
+  /**
+   * Assets that have moved away from where they were discovered, whose discovery path starts
+   * with one of `prefixes` (`inbox/dir/stem.`, compared after ASCII lower-casing). Sidecar
+   * ownership asks this only for sidecars about to be attached (docs/storage-safety.md).
+   */
+  listMovedAssetsDiscoveredAs(prefixes: string[]): Promise<MovedAssetOrigin[]>;
   applyScan(changes: ScanChanges, flags: FeatureFlags, nowMs: number): Promise<void>;
   getAsset(uuid: string): Promise<AssetRecord | undefined>;
   listAssets(filter: AssetListFilter): Promise<AssetRecord[]>;

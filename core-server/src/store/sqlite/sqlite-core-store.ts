@@ -3,7 +3,7 @@
 // CRUD of the other tables.
 import { orderByFor } from '../../domain/asset-sort.js';
 import { randomUUID } from 'node:crypto';
-import type { FeatureFlags } from '@retaia/protocol';
+import type { FeatureFlags, MediaType } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
 import { CoreError, notFound } from '../../errors/core-error.js';
 import type {
@@ -12,6 +12,7 @@ import type {
   CoreStore,
   IdempotencyBegin,
   IdempotencyScope,
+  MovedAssetOrigin,
   DeviceFlowWithRequester,
   ScanChanges,
   ScanIndexEntry,
@@ -382,6 +383,25 @@ export class SqliteCoreStore implements CoreStore {
   }
 
   // ---- assets ------------------------------------------------------------------------------
+  async listMovedAssetsDiscoveredAs(prefixes: string[]): Promise<MovedAssetOrigin[]> {
+    if (prefixes.length === 0) return [];
+    // rtrim(x, x-without-dots) keeps x up to its last '.', i.e. "INBOX/dir/stem.".
+    const rows = this.db
+      .prepare(
+        `SELECT discovered, relative_path, media_type, sidecars FROM (
+           SELECT json_extract(path_history, '$[0]') AS discovered, relative_path, media_type, sidecars
+           FROM assets WHERE path_history <> '[]')
+         WHERE lower(rtrim(discovered, replace(discovered, '.', '')))
+           IN (SELECT value FROM json_each(?))`,
+      )
+      .all(JSON.stringify(prefixes)) as Row[];
+    return rows.map((r) => ({
+      discovered: String(r.discovered),
+      relative_path: String(r.relative_path),
+      media_type: r.media_type as MediaType,
+      sidecars: JSON.parse(String(r.sidecars)) as string[],
+    }));
+  }
   async loadScanIndex() {
     return this.db
       .prepare(
