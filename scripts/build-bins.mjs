@@ -45,7 +45,12 @@ async function tsxInstalled() {
   );
 }
 
-const outputs = ['core-server/dist/bin/core-server.js', 'agent-core/dist/bin/retaia-agent.js'];
+const outputs = [
+  'core-server/dist/bin/core-server.js',
+  'agent-core/dist/bin/retaia-agent.js',
+  // The whisper host child process the agent forks next to its own file (abortable transcription).
+  'agent-core/dist/bin/whisper-host.js',
+];
 const version = JSON.parse(readFileSync(`${repo}/package.json`, 'utf8')).version;
 const started = Date.now();
 const built = Promise.all([
@@ -63,6 +68,11 @@ const built = Promise.all([
       loader: 'ts',
     },
     outfile: `${repo}${outputs[1]}`,
+  }),
+  build({
+    ...common,
+    entryPoints: [`${repo}agent-core/src/processing/transcription/whisper-host.ts`],
+    outfile: `${repo}${outputs[2]}`,
   }),
 ]);
 try {

@@ -48,6 +48,12 @@ await build({
   target: 'chrome130',
 });
 await build({ ...common, entryPoints: ['src/daemon-entry.ts'], outfile: `${out}/daemon.cjs` });
+// The daemon starts the app executable in whisper-host mode for abortable transcription.
+await build({
+  ...common,
+  entryPoints: ['../agent-core/src/processing/transcription/whisper-host.ts'],
+  outfile: `${out}/whisper-host.cjs`,
+});
 
 try {
   await stat(`${rendererDist}/index.html`);

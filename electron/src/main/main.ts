@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { resolveAgentPaths } from '@retaia/agent-core/config/agent-paths.js';
 import { connectControl } from './control-client-control.js';
+import { WHISPER_HOST_ARG } from '@retaia/agent-core/processing/transcription/whisper-host-protocol.js';
 import { appDaemonArgs, DAEMON_ARG, spawnDaemonProcess } from './daemon-process.js';
 import { startDesktopApp } from './desktop-app.js';
 import { loadElectronApi } from './electron-api.js';
@@ -40,6 +41,12 @@ if (process.argv.includes(DAEMON_ARG)) {
   // The daemon mode of the app executable: no window, no tray, just the daemon bundle.
   // A runtime require of the separate bundle (not bundled into main.cjs).
   createRequire(__filename)(join(__dirname, 'daemon.cjs'));
+} else if (process.argv.includes(WHISPER_HOST_ARG)) {
+  // The daemon's transcription engine, in a process of its own that an abort can kill.
+  const host = createRequire(__filename)(join(__dirname, 'whisper-host.cjs')) as {
+    serveWhisperHost(): void;
+  };
+  host.serveWhisperHost();
 } else {
   main().catch((err: unknown) => {
     log('desktop app failed to start', { err: err instanceof Error ? err.message : String(err) });

@@ -6,14 +6,18 @@ import { ProcessingAbortedError, ProcessingError } from '../processor.js';
 import { readGgmlWhisperHeader, type GgmlWhisperHeader } from './ggml-model-header.js';
 import {
   loadWhisperAddon,
-  releaseNativeLog,
-  retainNativeLog,
-  type WhisperAddon,
   type WhisperAddonLoad,
-  type WhisperJob,
-  type WhisperNativeContext,
   type WhisperTranscribeResult,
 } from './whisper-addon.js';
+import {
+  defaultHostLauncher,
+  EngineCancelledError,
+  hostEngine,
+  inProcessEngine,
+  type WhisperEngine,
+  type WhisperEngineJob,
+  type WhisperHostLauncher,
+} from './whisper-engine.js';
 import type { WhisperTokenSegment } from './transcript-stitcher.js';
 
 export const WHISPER_SAMPLE_RATE = 16_000;
@@ -30,8 +34,10 @@ export interface TranscriberOptions {
   modelPath: string;
   /** CPU threads per transcription (default: all cores, at most 8). */
   threads?: number;
-  /** For tests: pretend the addon is (un)available. */
+  /** For tests: pretend the addon is (un)available; an injected addon runs in this process. */
   loadAddon?: () => WhisperAddonLoad;
+  /** How to start the whisper host child process (default: next to this module). */
+  hostLauncher?: WhisperHostLauncher;
 }
 
 export interface TranscribeOptions {
@@ -58,13 +64,14 @@ const LANGUAGE_RE = /^(auto|[a-z]{2,3})$/;
 
 export class Transcriber {
   private queue: Promise<unknown> = Promise.resolve();
-  /** Settles when the engine is really idle (an aborted native call keeps running a while). */
+  /** Settles when the engine is really idle (an in-process aborted call keeps running a while). */
   private engineIdle: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   private constructor(
-    private readonly ctx: WhisperNativeContext,
-    private readonly addon: WhisperAddon,
+    /** undefined after a host was killed by an abort: the next call starts a fresh one. */
+    private current: Promise<WhisperEngine> | undefined,
+    private readonly startEngine: () => Promise<WhisperEngine>,
     readonly modelPath: string,
     readonly header: GgmlWhisperHeader,
     readonly engine: string,
@@ -73,8 +80,9 @@ export class Transcriber {
   ) {}
 
   /**
-   * Validates the model file, loads the engine addon (once per process) and the model.
-   * Failures are retryable ProcessingErrors: they are this agent's setup, never the media's fault.
+   * Validates the model file, checks the engine addon and loads the model (in the whisper host
+   * child process when one can start). Failures are retryable ProcessingErrors: they are this
+   * agent's setup, never the media's fault.
    */
   static async load(opts: TranscriberOptions): Promise<Transcriber> {
     const started = performance.now();
@@ -94,27 +102,38 @@ export class Transcriber {
         { cause: err },
       );
     }
-    let ctx: WhisperNativeContext;
-    retainNativeLog(loaded.addon);
-    try {
-      // The constructor may return a promise (newer addon builds load asynchronously).
-      ctx = await new loaded.addon.WhisperContext({ filePath: opts.modelPath, useGpu: false });
-    } catch (err) {
-      releaseNativeLog(loaded.addon);
-      throw new ProcessingError(
-        TRANSCRIPTION_ERROR_CODES.modelLoadFailed,
-        `whisper.cpp could not load model ${opts.modelPath}: ${(err as Error).message}`,
-        true,
-        { cause: err },
-      );
-    }
+    // An injected addon (tests) runs in this process; the real one in a killable host.
+    const launcher = opts.loadAddon ? undefined : (opts.hostLauncher ?? defaultHostLauncher());
+    const addon = loaded.addon;
+    const startEngine = async (): Promise<WhisperEngine> => {
+      try {
+        if (launcher) {
+          return await hostEngine(launcher, opts.modelPath).catch((err: Error) => {
+            // A model the host cannot load fails the same in-process: report that, do not retry.
+            if (/whisper host (did not start|exited while)/.test(err.message)) {
+              return inProcessEngine(addon, opts.modelPath);
+            }
+            throw err;
+          });
+        }
+        return await inProcessEngine(addon, opts.modelPath);
+      } catch (err) {
+        throw new ProcessingError(
+          TRANSCRIPTION_ERROR_CODES.modelLoadFailed,
+          `whisper.cpp could not load model ${opts.modelPath}: ${(err as Error).message}`,
+          true,
+          { cause: err },
+        );
+      }
+    };
+    const first = await startEngine();
     const threads = opts.threads ?? Math.max(1, Math.min(8, availableParallelism()));
     return new Transcriber(
-      ctx,
-      loaded.addon,
+      Promise.resolve(first),
+      startEngine,
       opts.modelPath,
       header,
-      loaded.addon.packageName,
+      first.packageName,
       performance.now() - started,
       threads,
     );
@@ -122,8 +141,8 @@ export class Transcriber {
 
   /**
    * Transcribes one buffer of 16 kHz mono float PCM (callers window long audio themselves).
-   * On abort it rejects at once with ProcessingAbortedError; the native call, which checks its
-   * stop flag only around whisper_full, finishes in the background before the next call runs.
+   * On abort it rejects at once with ProcessingAbortedError and the engine stops: the host is
+   * killed and the next call starts a new one.
    */
   transcribe(pcm: Float32Array, opts: TranscribeOptions = {}): Promise<TranscribeResult> {
     if (this.closed) {
@@ -158,9 +177,11 @@ export class Transcriber {
   ): Promise<TranscribeResult> {
     const { signal } = opts;
     if (signal?.aborted) throw new ProcessingAbortedError(signal.reason);
-    let job: WhisperJob;
+    this.current ??= this.startEngine();
+    const engine = await this.current;
+    let job: WhisperEngineJob;
     try {
-      job = this.ctx.transcribeData(toPcm16(pcm), {
+      job = engine.transcribe(toPcm16(pcm), {
         language,
         maxThreads: this.threads,
         ...(opts.prompt ? { prompt: opts.prompt } : {}),
@@ -174,20 +195,23 @@ export class Transcriber {
         TRANSCRIPTION_ERROR_CODES.failed,
         `whisper.cpp refused the audio: ${(err as Error).message}`,
         true,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
     const native = job.promise;
     this.engineIdle = native.catch(() => undefined);
     if (!signal) return this.finish(await native.catch((err) => this.failure(err)), language);
 
-    // Race the native job against the abort signal so the caller is released promptly.
+    // Race the job against the abort signal so the caller is released promptly.
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => {
-        void job.stop().catch(() => undefined);
+        job.cancel();
+        if (engine.interruptible) {
+          // The host is dead: nothing to wait for, and the next call needs a new one.
+          this.engineIdle = Promise.resolve();
+          this.current = undefined;
+        }
         reject(new ProcessingAbortedError(signal.reason));
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -204,7 +228,9 @@ export class Transcriber {
   }
 
   private failure(err: unknown, signal?: AbortSignal): never {
-    if (signal?.aborted) throw new ProcessingAbortedError(signal.reason);
+    if (signal?.aborted || err instanceof EngineCancelledError) {
+      throw new ProcessingAbortedError(signal?.reason);
+    }
     throw new ProcessingError(
       TRANSCRIPTION_ERROR_CODES.failed,
       `whisper.cpp failed: ${(err as Error).message}`,
@@ -224,26 +250,29 @@ export class Transcriber {
     };
   }
 
+  /** The whisper host's process id (undefined in-process, or between an abort and the next call). */
+  async enginePid(): Promise<number | undefined> {
+    return (await this.current?.catch(() => undefined))?.pid;
+  }
+
   /** Waits for any running call, then frees the model. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
     await this.engineIdle;
-    try {
-      await this.ctx.release();
-    } finally {
-      releaseNativeLog(this.addon);
-    }
+    const engine = await this.current?.catch(() => undefined);
+    this.current = undefined;
+    await engine?.release();
   }
 }
 
 /** whisper.cpp's addon takes signed 16-bit PCM; clip instead of wrapping on overs. */
-export function toPcm16(pcm: Float32Array): ArrayBuffer {
+export function toPcm16(pcm: Float32Array): Int16Array {
   const out = new Int16Array(pcm.length);
   for (let i = 0; i < pcm.length; i++) {
     const v = pcm[i]!;
     out[i] = v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767);
   }
-  return out.buffer;
+  return out;
 }

@@ -126,6 +126,46 @@ describe('transcription', () => {
   );
 
   test(
+    'an abort mid-window kills the whisper host at once; the next call runs on a fresh host',
+    { skip: engineSkip },
+    async () => {
+      const t = await Transcriber.load({ modelPath, threads: 2 });
+      try {
+        const first = await t.enginePid();
+        assert.ok(first, 'the real engine runs in a host child process');
+        const noise = new Float32Array(WHISPER_SAMPLE_RATE * 30).map(
+          () => Math.random() * 0.4 - 0.2,
+        );
+        const ac = new AbortController();
+        const running = t.transcribe(noise, { signal: ac.signal });
+        // Abort once the window is really computing (the host reports progress from inside it).
+        await new Promise((r) => setTimeout(r, 1500));
+        ac.abort('lease lost');
+        await assert.rejects(running, ProcessingAbortedError);
+        // SIGKILL is immediate; the exit is reaped on the next turns of the event loop.
+        const alive = () => {
+          try {
+            process.kill(first, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(alive(), false, 'the host computing the window is gone');
+        // With the engine's own stop() this call never settled (the stopped window kept the
+        // model); a fresh host must answer it.
+        const next = await t.transcribe(noise.subarray(0, WHISPER_SAMPLE_RATE * 2));
+        assert.equal(typeof next.text, 'string');
+        const second = await t.enginePid();
+        assert.ok(second && second !== first);
+      } finally {
+        await t.close();
+      }
+    },
+  );
+
+  test(
     'processor: windowed transcription of speech → contract-valid transcript patch',
     { skip: engineSkip },
     async () => {
