@@ -26,6 +26,8 @@ export interface ImageWorkerPoolOptions {
    * without image-worker next to it). Default: this module's own URL.
    */
   locateFrom?: string;
+  /** Run every task on the calling thread: the behaviour before the pool (bench baseline). */
+  inProcess?: boolean;
 }
 
 interface Task {
@@ -73,12 +75,14 @@ export class ImageWorkerPool {
   private nextId = 1;
   private closed = false;
   private readonly worker: ReturnType<typeof workerSource>;
+  private readonly warnInProcess: boolean;
 
   constructor(opts: ImageWorkerPoolOptions = {}) {
     this.maxWorkers = Math.max(1, opts.maxWorkers ?? Math.min(2, availableParallelism() - 1));
     this.idleMs = opts.idleMs ?? 15_000;
     this.taskTimeoutMs = opts.taskTimeoutMs ?? 120_000;
-    this.worker = workerSource(opts.locateFrom);
+    this.worker = opts.inProcess ? undefined : workerSource(opts.locateFrom);
+    this.warnInProcess = !opts.inProcess;
   }
 
   /** False when no worker file ships next to this code: tasks then run on the main thread. */
@@ -121,7 +125,7 @@ export class ImageWorkerPool {
    * event-loop protection; say so once.
    */
   private async runInProcess<T>(request: Request): Promise<T> {
-    if (!warnedInProcess) {
+    if (this.warnInProcess && !warnedInProcess) {
       warnedInProcess = true;
       process.emitWarning(
         'image worker file not found next to the agent code: HEIC/RAW decoding runs on the main thread',
@@ -268,4 +272,11 @@ let shared: ImageWorkerPool | undefined;
 export function imageWorkers(): ImageWorkerPool {
   shared ??= new ImageWorkerPool();
   return shared;
+}
+
+/** Replaces the daemon-wide pool (bench: main-thread baseline); returns the previous one. */
+export function setImageWorkers(pool: ImageWorkerPool): ImageWorkerPool | undefined {
+  const previous = shared;
+  shared = pool;
+  return previous;
 }
