@@ -3,6 +3,7 @@
 // secret is passed in, and `redactSecrets` scrubs anything that looks like one anyway.
 import { arch, platform, release } from 'node:os';
 import type { AgentPaths } from '../config/agent-paths.js';
+import { describeFfmpeg, formatFfmpegInfo } from '../processing/tools/ffmpeg.js';
 import type { AgentConfig } from '../config/config-schema.js';
 import type { SecretStoreInfo } from '../identity/secret-store.js';
 import type { JobHistoryEntry, StatusSnapshot } from './control-protocol.js';
@@ -33,6 +34,24 @@ export interface DiagnosticsInput {
   secretStore: SecretStoreInfo;
   fingerprint?: string;
   history: JobHistoryEntry[];
+  /** Which ffmpeg/ffprobe run, from where, and their versions (ffmpegDiagnostics()). */
+  ffmpeg?: string;
+}
+
+/** The ffmpeg line of the report: the binaries the agent's config resolves to right now. */
+export async function ffmpegDiagnostics(
+  config: Pick<AgentConfig, 'ffmpeg_path' | 'ffprobe_path'>,
+): Promise<string> {
+  try {
+    return formatFfmpegInfo(
+      await describeFfmpeg({
+        ...(config.ffmpeg_path ? { ffmpegPath: config.ffmpeg_path } : {}),
+        ...(config.ffprobe_path ? { ffprobePath: config.ffprobe_path } : {}),
+      }),
+    );
+  } catch (err) {
+    return `unavailable — ${(err as Error).message}`;
+  }
 }
 
 export function buildDiagnosticsText(d: DiagnosticsInput): string {
@@ -48,6 +67,7 @@ export function buildDiagnosticsText(d: DiagnosticsInput): string {
     `auth: ${s.auth.state}${s.auth.clientId ? ` (client ${s.auth.clientId})` : ''}`,
     `secret store: ${d.secretStore.kind} — ${d.secretStore.detail}`,
     `paths: config ${d.paths.configPath}; data ${d.paths.dataDir}; control ${d.paths.controlSocketPath}`,
+    ...(d.ffmpeg ? [`ffmpeg: ${d.ffmpeg}`] : []),
     `capabilities: ${s.capabilities.join(', ') || '(none)'}`,
     `effective capabilities: ${s.effectiveCapabilities.join(', ') || '(none)'}`,
     ...d.capabilityProblems.map((p) => `capability problem: ${p}`),
