@@ -46,7 +46,7 @@ import type { DaemonEvents } from './daemon-events.js';
 import type { JobHistory } from './job-history.js';
 import { runClaimedJob, ShutdownSignal } from './job-runner.js';
 import { isWithinQuietHours } from './quiet-hours.js';
-import { buildDiagnosticsText } from './diagnostics.js';
+import { buildDiagnosticsText, ffmpegDiagnostics } from './diagnostics.js';
 
 export interface RuntimeIntervals {
   /** GET /app/policy period (default 30 s). */
@@ -779,6 +779,7 @@ export class AgentRuntime {
       secretStore: this.opts.secretStore.info,
       fingerprint: this.opts.identity.fingerprint,
       history: this.opts.history.list(20),
+      ffmpeg: await ffmpegDiagnostics(this.config),
     });
   }
 
