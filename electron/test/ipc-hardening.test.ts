@@ -140,3 +140,22 @@ test('exec path rules: relative, NUL, text files, system binaries', async () => 
   const sh = execFileSync('which', ['sh'], { encoding: 'utf8' }).trim();
   assert.equal(await execPathProblem(sh), undefined, `${sh} is a root-owned system program`);
 });
+
+test('core_ca_file from the window must be a readable PEM before it is saved', async () => {
+  const { fake, daemon } = await launch();
+  const dir = await scratch();
+  const notPem = join(dir, 'nas.pem');
+  await writeFile(notPem, 'not a certificate');
+  for (const [path, why] of [
+    [join(dir, 'missing.pem'), /cannot be read \(ENOENT\)/],
+    [notPem, /holds no valid PEM certificate/],
+  ] as const) {
+    const r = (await fake.invoke(invokeChannel('saveConfig'), {
+      ...daemon.config,
+      core_ca_file: path,
+    })) as { ok: boolean; problems: { field: string; message: string }[] };
+    assert.equal(r.ok, false);
+    assert.match(r.problems.find((p) => p.field === 'core_ca_file')?.message ?? '', why);
+    assert.equal(daemon.config.core_ca_file, undefined, 'never saved');
+  }
+});

@@ -2,8 +2,12 @@
 // few shell-only services. Used by the IPC registration in the app and, unchanged, by the test
 // bridge that drives the renderer in Chromium, so both paths run the same code.
 import { approvalUrlProblem } from '@retaia/agent-core/core-api/approval-url.js';
-import { validateAgentConfig } from '@retaia/agent-core/config/config-schema.js';
-import { acceptCoreCertificate } from '@retaia/agent-core/core-api/core-tls.js';
+import {
+  type ConfigFieldProblem,
+  validateAgentConfig,
+} from '@retaia/agent-core/config/config-schema.js';
+import { isAbsolute } from 'node:path';
+import { acceptCoreCertificate, loadCaFile } from '@retaia/agent-core/core-api/core-tls.js';
 import type { ConfigValidation } from '@retaia/agent-core/runtime/control-protocol.js';
 import type { AppPreferences, BridgeHandlers, PickedFolder } from '../shared/bridge-api.js';
 import type { DaemonControl } from './daemon-control.js';
@@ -39,6 +43,18 @@ function requireString(value: unknown, what: string): string {
   return value;
 }
 
+/** A new core_ca_file must hold a PEM certificate now, not at the daemon's next connection. */
+function caFileProblems(config: unknown): ConfigFieldProblem[] {
+  const caFile = (config as { core_ca_file?: unknown } | null)?.core_ca_file;
+  if (typeof caFile !== 'string' || !isAbsolute(caFile)) return []; // the schema says why
+  try {
+    loadCaFile(caFile);
+    return [];
+  } catch (err) {
+    return [{ field: 'core_ca_file', message: (err as Error).message }];
+  }
+}
+
 export function createBridgeHandlers(
   daemon: () => DaemonControl,
   shell: ShellServices,
@@ -49,7 +65,10 @@ export function createBridgeHandlers(
     lastRawConfig === undefined ? config : restoreRedacted(config, lastRawConfig);
   // Programs the daemon would execute are vetted here, before the daemon ever sees them.
   const refusedPrograms = async (config: unknown): Promise<ConfigValidation | undefined> => {
-    const problems = await execPathProblems(config, lastRawConfig);
+    const problems = [
+      ...(await execPathProblems(config, lastRawConfig)),
+      ...caFileProblems(config),
+    ];
     if (problems.length === 0) return undefined;
     const schema = validateAgentConfig(config);
     return { ok: false, problems: [...schema.problems, ...problems] };
