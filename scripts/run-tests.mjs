@@ -40,6 +40,10 @@ const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const args = [
   '--import',
   'tsx',
+  // Fails a file that outlives its tests (open server, child, timer, busy loop), naming what is
+  // still open, instead of letting the run hang (TEST_LINGER_MS, default 20 s).
+  '--import',
+  './scripts/test-support/linger-watchdog.mjs',
   '--test',
   `--test-concurrency=${concurrency}`,
   '--test-timeout=600000',

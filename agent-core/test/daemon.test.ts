@@ -166,7 +166,7 @@ test('a stolen lease aborts the processor at once and nothing is submitted or fa
     job_type: 'extract_facts',
     source: { storage_id: 'nas-main', original_relative: await fx.addMedia('x.mp4') },
   });
-  await waitFor(async () => (await control.jobs()).current.length === 1, 10_000, 'job running');
+  await waitFor(async () => facts.runs.length === 1, 10_000, 'processor running');
   core.stealLease(job.job_id);
   const finished = await waitFor(
     () => events.find((e) => e.type === 'job_finished'),

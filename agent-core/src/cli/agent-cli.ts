@@ -382,6 +382,9 @@ export function buildProgram(): Command {
         process.once('SIGTERM', onSignal);
         process.once('SIGINT', onSignal);
         await running.stopped;
+        // The stop is bounded; whatever still unwinds (a cancelled request) must not keep a
+        // service manager waiting.
+        setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
         return;
       }
       if (await daemonClient(paths))

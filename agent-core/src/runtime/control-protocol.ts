@@ -73,6 +73,14 @@ export interface StatusSnapshot {
   maxParallelJobs: number;
   currentJobs: CurrentJobView[];
   quietHoursActive?: boolean;
+  /** Configured storage mounts that cannot be used (missing folder, no or wrong `.retaia`). */
+  mountProblems?: MountProblem[];
+}
+
+export interface MountProblem {
+  storageId: string;
+  path: string;
+  problem: string;
 }
 
 export interface JobsSnapshot {
@@ -155,4 +163,6 @@ export type DaemonEvent =
   | { type: 'status'; status: StatusSnapshot }
   | { type: 'job_progress'; job: CurrentJobView }
   | { type: 'job_finished'; entry: JobHistoryEntry }
+  /** Every change of the device-flow enrolment (started, code shown, approved, denied…). */
+  | { type: 'enrolment'; enrolment: EnrolmentView }
   | { type: 'notification'; kind: NotificationKind; title: string; body: string };

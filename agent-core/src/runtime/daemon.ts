@@ -55,7 +55,7 @@ export interface RunningDaemon {
   agentId: string;
   runtime: AgentRuntime;
   events: DaemonEvents;
-  /** Graceful stop: stop claiming, grace period for running jobs, fail the rest retryable. */
+  /** Graceful stop: stop claiming, grace period for running jobs, hand the rest back (bounded). */
   stop(): Promise<void>;
   /** Resolves once the daemon has stopped (by stop(), a signal or /v1/shutdown). */
   readonly stopped: Promise<void>;
@@ -131,6 +131,9 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
         logger.flush?.();
         resolveStopped();
       })());
+    // Config and saved credentials are read before the control API answers: its first status
+    // already says "enrolled" for an enrolled agent, so nobody starts a second enrolment.
+    await runtime.prepare();
     const control = await startControlServer(
       paths.controlSocketPath,
       runtime,

@@ -38,6 +38,8 @@ export interface JobRunnerDeps {
   featureFlags: Record<string, boolean>;
   /** Parent dir for per-job temp dirs (default: OS temp dir). */
   workRoot?: string;
+  /** Aborts every Core call left (the failure report included) when a shutdown's time is up. */
+  finalSignal?: AbortSignal;
   onProgress(view: CurrentJobView): void;
 }
 
@@ -66,11 +68,14 @@ function classify(err: unknown): Failure {
   return { code: 'AGENT_ERROR', message: (err as Error)?.message ?? String(err), retryable: true };
 }
 
+/** A finished job; `unreported` when Core never heard how it ended (its lease is still held). */
+export type JobRunResult = JobHistoryEntry & { unreported?: true };
+
 export function runClaimedJob(
   deps: JobRunnerDeps,
   job: ClaimedJob,
   shutdownSignal: AbortSignal,
-): Promise<JobHistoryEntry> {
+): Promise<JobRunResult> {
   const log = deps.logger.child({
     job_id: job.job_id,
     asset_uuid: job.asset_uuid,
@@ -85,7 +90,7 @@ async function runWithLogger(
   job: ClaimedJob,
   shutdownSignal: AbortSignal,
   log: AgentLogger,
-): Promise<JobHistoryEntry> {
+): Promise<JobRunResult> {
   const startedAt = new Date();
   const view: CurrentJobView = {
     jobId: job.job_id,
@@ -101,8 +106,9 @@ async function runWithLogger(
   let workDir: string | undefined;
   let outcome: JobOutcome = 'completed';
   let failure: Failure | undefined;
+  let unreported = false;
 
-  const finish = (): JobHistoryEntry => {
+  const finish = (): JobRunResult => {
     const finishedAt = new Date();
     return {
       jobId: job.job_id,
@@ -116,6 +122,7 @@ async function runWithLogger(
       startedAt: view.startedAt,
       finishedAt: finishedAt.toISOString(),
       durationMs: finishedAt.getTime() - startedAt.getTime(),
+      ...(unreported ? { unreported: true as const } : {}),
     };
   };
 
@@ -130,6 +137,8 @@ async function runWithLogger(
       log.warn({ missing: source.missingSidecars }, 'sidecars listed by Core are missing locally');
     workDir = await mkdtemp(join(deps.workRoot ?? tmpdir(), `retaia-job-`));
     const mediaType = mediaTypeOf(job);
+    // A stop or a lost lease may come before the processor starts: it would never see the abort.
+    if (signal.aborted) throw signal.reason;
     const output: ProcessorOutput = await deps.processor.run({
       jobId: job.job_id,
       jobType: job.job_type,
@@ -198,9 +207,11 @@ async function runWithLogger(
             retryable: failure.retryable,
           },
           randomUUID(),
+          deps.finalSignal,
         );
       } catch (failErr) {
         if (isLeaseLost(failErr)) outcome = 'lease_lost';
+        else unreported = true;
         log.error(
           { error: (failErr as Error).message },
           'could not report the failure to Core; the lease will expire',

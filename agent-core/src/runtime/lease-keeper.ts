@@ -20,6 +20,8 @@ export class LeaseLostSignal extends Error {
 
 export class LeaseKeeper {
   private readonly controller = new AbortController();
+  /** Cuts an in-flight heartbeat on stop(): a silent Core must not hold the job's end. */
+  private readonly stopController = new AbortController();
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private inFlight?: Promise<void>;
@@ -72,7 +74,11 @@ export class LeaseKeeper {
       return;
     }
     try {
-      const res = await this.client.heartbeat(this.job.job_id, this.lease, this.signal);
+      const res = await this.client.heartbeat(
+        this.job.job_id,
+        this.lease,
+        AbortSignal.any([this.signal, this.stopController.signal]),
+      );
       if (this.stopped) return;
       this.heartbeats += 1;
       this.lease.fencing_token = res.fencing_token;
@@ -96,6 +102,7 @@ export class LeaseKeeper {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.stopController.abort();
     await this.inFlight?.catch(() => undefined);
   }
 }

@@ -1,16 +1,19 @@
 // Runs a daemon in its own process for tests that must kill it (kill -9). Options come as one
 // JSON argument; the processor is the registry's extract_facts, optionally delayed so the test
 // can kill the process mid-job. Prints "READY <endpoint>" once the control API listens.
+// Like the CLI's foreground daemon it does not call process.exit: once stopped, the process must
+// end by itself, so a shutdown that leaves work behind shows up as a slow exit.
 import type { JobType } from '@retaia/protocol';
 import { startDaemon } from '../../src/runtime/daemon.js';
 import { createProcessors, detectMediaCapabilities } from '../../src/processing/registry.js';
-import type { Processor } from '../../src/processing/processor.js';
+import { ProcessingAbortedError, type Processor } from '../../src/processing/processor.js';
 
 interface ChildOptions {
   configPath: string;
   dataDir: string;
   delayMs?: number;
   heartbeatMs?: number;
+  shutdownGraceMs?: number;
 }
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
@@ -20,7 +23,16 @@ const delayed: Processor = {
   jobType: 'extract_facts',
   async run(ctx) {
     ctx.onProgress({ stage: 'waiting' });
-    await new Promise((r) => setTimeout(r, opts.delayMs ?? 0));
+    // Like a real processor, stop waiting when the job is aborted (shutdown, lost lease).
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, opts.delayMs ?? 0);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new ProcessingAbortedError(ctx.signal.reason));
+      };
+      if (ctx.signal.aborted) onAbort();
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+    });
     return facts.run(ctx);
   },
 };
@@ -33,6 +45,7 @@ const daemon = await startDaemon({
     pollMs: 100,
     policyMs: 1000,
     heartbeatMs: opts.heartbeatMs ?? 500,
+    ...(opts.shutdownGraceMs !== undefined ? { shutdownGraceMs: opts.shutdownGraceMs } : {}),
     reconnectMs: 100,
     enrolPollMinMs: 20,
   },
@@ -42,4 +55,4 @@ const daemon = await startDaemon({
 process.on('SIGTERM', () => void daemon.stop());
 process.stdout.write(`READY ${daemon.controlEndpoint}\n`);
 await daemon.stopped;
-process.exit(0);
+process.stdout.write('STOPPED\n');

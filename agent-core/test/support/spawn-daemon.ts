@@ -15,7 +15,7 @@ export async function spawnDaemon(
   const endpoint = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`daemon child did not start:\n${out}`)),
-      60_000,
+      120_000, // tsx compiles the daemon on start: slow on a loaded machine
     );
     const onData = () => {
       const m = /READY (\S+)/.exec(out);

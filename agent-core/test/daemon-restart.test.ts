@@ -1,0 +1,78 @@
+// A restarted daemon process is the same enrolled agent: its first status already says
+// "enrolled" (nothing invites a second enrolment), Core sees no new client, and a job the killed
+// process held is handed back at once instead of waiting for its 120 s lease to expire.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
+import { ControlClient } from '../src/runtime/control-client.js';
+import { waitFor } from './support/daemon-fixture.js';
+import { skipNoCore, startRealCore } from './support/real-core.js';
+import { spawnDaemon } from './support/spawn-daemon.js';
+
+const video = sharedMedia('video/sample-h264.mp4');
+
+test(
+  'kill -9 then restart: same client, enrolled from the first status, held job handed back at once',
+  { skip: skipNoCore ?? video.skipReason },
+  async (t) => {
+    const { core, root, storage } = await startRealCore(t, 'rdr-', { leaseTtlSeconds: 120 });
+    const configPath = join(root, 'agent-config.json');
+    const dataDir = join(root, 'agent-data');
+    await writeFile(
+      configPath,
+      JSON.stringify({ core_url: core.url, storage_mounts: { 'nas-main': storage } }),
+    );
+    await copyFile(video.path!, join(storage, 'INBOX', 'clip.mp4'));
+    await waitFor(
+      async () => {
+        await core.scanNow();
+        return (await core.operator.listAssets()).some((a) => a.state !== 'DISCOVERED');
+      },
+      20_000,
+      'asset ready',
+    );
+    const first = await spawnDaemon({ configPath, dataDir, delayMs: 600_000 });
+    t.after(() => void first.child.kill('SIGKILL'));
+    const control1 = new ControlClient(first.endpoint);
+    const view = await control1.startEnrolment('restart test');
+    await core.operator.approveDevice(view.userCode!);
+    await waitFor(async () => (await control1.jobs()).current.length === 1, 30_000, 'job running');
+    const clientId = (await control1.status()).auth.clientId;
+    assert.ok(clientId);
+    const claimed = [];
+    for (const a of await core.operator.listAssets())
+      claimed.push(
+        ...(await core.context.store.listAssetJobs(a.uuid)).filter((j) => j.status === 'claimed'),
+      );
+    const [job] = claimed;
+    assert.ok(job, 'a job is claimed by the first process');
+
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const killedAt = Date.now();
+
+    const second = await spawnDaemon({ configPath, dataDir, delayMs: 0 });
+    t.after(() => void second.child.kill('SIGKILL'));
+    const control2 = new ControlClient(second.endpoint);
+    const firstStatus = await control2.status();
+    assert.equal(firstStatus.auth.state, 'enrolled', 'enrolled from the very first status');
+    assert.equal(firstStatus.auth.clientId, clientId, 'the same client, not a new enrolment');
+
+    await waitFor(
+      async () => (await core.context.store.getJob(job!.job_id))?.status === 'completed',
+      60_000,
+      'second process completed the job',
+    );
+    const waited = (Date.now() - killedAt) / 1000;
+    t.diagnostic(`job completed ${waited.toFixed(1)} s after the kill (lease TTL 120 s)`);
+    assert.ok(waited < 100, 'recovered without waiting for the lease to expire');
+    const claims = await core.context.store.listJobClaims(job!.job_id);
+    assert.equal(claims[0]?.error_code, 'AGENT_RESTARTED', 'the first lease was handed back');
+    assert.equal(claims.at(-1)?.outcome, 'completed');
+    assert.equal((await core.context.store.listClients()).length, 1, 'one enrolled client');
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  },
+);
