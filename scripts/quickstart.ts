@@ -184,13 +184,15 @@ async function startAgent(): Promise<ControlClient> {
   const control = new ControlClient(paths.agentSocket, 2000);
   for (let i = 0; i < 120 && !(await control.isRunning()); i++) await sleep(500);
   if (!(await control.isRunning())) throw new Error('the agent daemon did not come up');
-  let status = await control.status();
+  // The daemon reads its saved credentials before answering: "enrolled" here means a restart
+  // reuses them, and only a new agent goes through the device flow.
+  let status = await patiently('agent status', () => control.status());
   if (status.auth.state !== 'enrolled') {
     say('enrolling the agent (device flow, auto-approved in demo mode)…');
-    await control.startEnrolment('quick start demo agent');
+    await patiently('agent enrolment', () => control.startEnrolment('quick start demo agent'));
     for (let i = 0; i < 120 && status.auth.state !== 'enrolled'; i++) {
       await sleep(500);
-      status = await control.status();
+      status = await patiently('agent status', () => control.status());
     }
     if (status.auth.state !== 'enrolled')
       throw new Error(`enrolment did not finish: ${status.reason ?? ''}`);
@@ -236,8 +238,15 @@ async function assetCounts(apiUrl: string, token: string): Promise<AssetCounts> 
     const url = `${apiUrl}/assets?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
     const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     if (!res.ok) throw new Error(`GET /assets: ${res.status}`);
-    const page = (await res.json()) as { items: { state: string }[]; next_cursor?: string | null };
-    for (const a of page.items) byState[a.state] = (byState[a.state] ?? 0) + 1;
+    const page = (await res.json()) as {
+      items: { state: string; tags?: string[] }[];
+      next_cursor?: string | null;
+    };
+    for (const a of page.items) {
+      // An asset whose processing failed for good is settled too: it waits for a human.
+      const state = a.tags?.includes(FAILED_TAG) && !settled.has(a.state) ? 'FAILED' : a.state;
+      byState[state] = (byState[state] ?? 0) + 1;
+    }
     total += page.items.length;
     cursor = page.next_cursor ?? undefined;
   } while (cursor);
@@ -282,7 +291,31 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A busy machine can make one call slow (the daemon's control API answers within 2 s, Core
+ * within its own limits): retry with backoff and say so, instead of stopping everything. Gives
+ * up only after `budgetMs` of consecutive failures (a process that really died is caught by its
+ * exit handler much sooner).
+ */
+async function patiently<T>(what: string, fn: () => Promise<T>, budgetMs = 120_000): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (shuttingDown || Date.now() >= deadline)
+        throw new Error(`${what} kept failing for ${budgetMs / 1000} s: ${message}`);
+      const delay = Math.min(10_000, 500 * 2 ** attempt);
+      say(`warning: ${what} failed (${message}); retrying in ${(delay / 1000).toFixed(1)} s`);
+      await sleep(delay);
+    }
+  }
+}
+const FAILED_TAG = 'retaia:processing-failed';
 const settled = new Set([
+  'FAILED',
   'DECISION_PENDING',
   'REVIEW_PENDING_PROFILE',
   'DECIDED_KEEP',
@@ -340,7 +373,10 @@ async function main() {
   for (;;) {
     await sleep(3000);
     if (shuttingDown) return;
-    const [counts, status] = await Promise.all([assetCounts(apiUrl, token), control.status()]);
+    const [counts, status] = await Promise.all([
+      patiently('listing assets', () => assetCounts(apiUrl, token)),
+      patiently('agent status', () => control.status()),
+    ]);
     const states = Object.entries(counts.byState)
       .map(([s, n]) => `${s} ${n}`)
       .join(' · ');
