@@ -14,6 +14,7 @@ export const DEFAULT_CONFIG = {
   storage_mounts: {},
   max_parallel_jobs: 1,
   cpu_priority: 10,
+  video_encoder: 'auto',
   log_level: 'info',
   power_policy: { pause_on_battery: false, only_when_idle: false, respect_quiet_hours: true },
 } as const;
@@ -125,6 +126,14 @@ export const agentConfigSchema = z
       '/usr/local/bin/ffprobe',
       'find ffprobe automatically',
     ),
+    // `software` forces libx264 for video proxies (e.g. a GPU driver that makes bad frames);
+    // `auto` uses a hardware encoder that passes a real trial encode (docs/video-encoders.md).
+    video_encoder: z
+      .enum(['auto', 'software'], {
+        error:
+          'video_encoder must be "auto" (hardware when it works) or "software" (always libx264)',
+      })
+      .default(DEFAULT_CONFIG.video_encoder),
     max_parallel_jobs: intIn('max_parallel_jobs', 1, 32, 'jobs run at once').default(
       DEFAULT_CONFIG.max_parallel_jobs,
     ),

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAPABILITIES, type JobType } from '@retaia/protocol';
 import { ExtractFactsProcessor } from './facts/extract-facts.js';
-import { GeneratePreviewProcessor } from './preview/generate-preview.js';
+import { GeneratePreviewProcessor, type PreviewOptions } from './preview/generate-preview.js';
 import { GenerateThumbnailsProcessor } from './thumbnails/generate-thumbnails.js';
 import { GenerateWaveformProcessor } from './waveform/generate-waveform.js';
 import type { Processor } from './processor.js';
@@ -18,7 +18,8 @@ import {
 } from './tools/ffmpeg.js';
 import { loadSharp } from './tools/image.js';
 
-export type CreateProcessorsOptions = MediaProcessorOptions;
+export type CreateProcessorsOptions = MediaProcessorOptions &
+  Pick<PreviewOptions, 'videoEncoder' | 'videoEncoderCacheFile'>;
 
 /** One processor per media job type (transcription lives in processing/transcription). */
 export function createProcessors(opts: CreateProcessorsOptions = {}): Map<JobType, Processor> {

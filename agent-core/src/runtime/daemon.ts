@@ -99,6 +99,7 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
               ffmpegPath: runtime.currentConfig.ffmpeg_path,
               ffprobePath: runtime.currentConfig.ffprobe_path,
             }),
+            videoEncoder: () => runtime.currentConfig.video_encoder,
             ...(opts.loadWhisperAddon ? { loadWhisperAddon: opts.loadWhisperAddon } : {}),
           });
     const runtime: AgentRuntime = new AgentRuntime({

@@ -2,10 +2,15 @@
 // registry, plus local transcription when its engine and a model are present. Transcription is
 // loaded lazily and isolated: if its module cannot load, the daemon still runs media jobs and
 // reports why transcription is unavailable.
+import { join } from 'node:path';
 import type { JobType } from '@retaia/protocol';
+import type { VideoEncoderMode } from '../processing/preview/video-encoder.js';
 import type { Processor } from '../processing/processor.js';
-import type { MediaProcessorOptions } from '../processing/processor-options.js';
-import { createProcessors, detectMediaCapabilities } from '../processing/registry.js';
+import {
+  createProcessors,
+  detectMediaCapabilities,
+  type CreateProcessorsOptions,
+} from '../processing/registry.js';
 import type { FfmpegPathOptions } from '../processing/tools/ffmpeg.js';
 import type { InstalledModel } from '../processing/transcription/model-store.js';
 import type { WhisperAddonLoad } from '../processing/transcription/whisper-addon.js';
@@ -26,6 +31,8 @@ export interface DefaultProcessingOptions {
   toolPaths?: () => FfmpegPathOptions;
   /** Replaces the whisper.cpp addon loader (tests on machines without the engine). */
   loadWhisperAddon?: () => WhisperAddonLoad;
+  /** The configured video encoder mode, read at each video preview. */
+  videoEncoder?: () => VideoEncoderMode;
 }
 
 export async function createDefaultProcessing(
@@ -35,11 +42,12 @@ export async function createDefaultProcessing(
   const toolPaths: () => FfmpegPathOptions = opts.toolPaths ?? (() => ({}));
   // Processors keep a reference to this object and resolve the binaries per job: getters make
   // them see the config in force at that moment.
-  const media: MediaProcessorOptions = Object.defineProperties(
-    {},
+  const media: CreateProcessorsOptions = Object.defineProperties(
+    { videoEncoderCacheFile: join(dataDir, 'video-encoder.json') },
     {
       ffmpegPath: { enumerable: true, get: () => toolPaths().ffmpegPath },
       ffprobePath: { enumerable: true, get: () => toolPaths().ffprobePath },
+      videoEncoder: { enumerable: true, get: () => opts.videoEncoder?.() ?? 'auto' },
     },
   );
   const processors = createProcessors(media);

@@ -42,6 +42,13 @@ export interface PreviewOptions extends MediaProcessorOptions {
   encoderSelector?: VideoEncoderSelector;
 }
 
+const SOFTWARE_BY_CHOICE: VideoEncoderChoice = {
+  encoder: 'libx264',
+  hardware: false,
+  reason: 'software encoding chosen in settings',
+  trials: [],
+};
+
 export class GeneratePreviewProcessor implements Processor {
   readonly jobType = 'generate_preview' as const;
   private readonly encoders: VideoEncoderSelector;
@@ -52,7 +59,6 @@ export class GeneratePreviewProcessor implements Processor {
       new VideoEncoderSelector(() =>
         detectVideoEncoder({
           binaries: binariesFor(opts),
-          mode: opts.videoEncoder ?? 'auto',
           ...(opts.videoEncoderCacheFile ? { cacheFile: opts.videoEncoderCacheFile } : {}),
         }),
       );
@@ -60,6 +66,8 @@ export class GeneratePreviewProcessor implements Processor {
 
   /** The encoder video proxies use now, and why (diagnostics, desktop app). */
   videoEncoder(): Promise<VideoEncoderChoice> {
+    // Read at each call: the setting can change while the daemon runs.
+    if (this.opts.videoEncoder === 'software') return Promise.resolve(SOFTWARE_BY_CHOICE);
     return this.encoders.current();
   }
 
@@ -93,7 +101,7 @@ export class GeneratePreviewProcessor implements Processor {
   ): Promise<ProcessorOutput> {
     const output = join(ctx.workDir, 'preview.mp4');
     const preset = this.opts.x264Preset ? { preset: this.opts.x264Preset } : {};
-    const choice = await this.encoders.current();
+    const choice = await this.videoEncoder();
     let encoder = choice.encoder;
     let plan = videoPreviewArgs(ctx.sourcePath, output, probe, { ...preset, encoder });
     const warnings: string[] = [];

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { ffprobeJson, testContext } from '../testing/conformance.js';
 import { fixtures } from '../testing/media-fixtures.js';
 import { listFfmpegEncoders, resolveFfmpegBinaries } from '../tools/ffmpeg.js';
+import { agentConfigSchema } from '../../config/config-schema.js';
 import { GeneratePreviewProcessor } from './generate-preview.js';
 import {
   detectVideoEncoder,
@@ -143,4 +144,24 @@ test('a hardware encode that fails for real falls back to libx264 and stays ther
     'libx264',
     'later jobs go straight to libx264',
   );
+});
+
+test('the video_encoder setting forces libx264 and is read at each call', async () => {
+  const settings = { videoEncoder: 'software' as 'software' | 'auto' };
+  const processor = new GeneratePreviewProcessor(
+    Object.defineProperty({}, 'videoEncoder', {
+      enumerable: true,
+      get: () => settings.videoEncoder,
+    }),
+  );
+  const forced = await processor.videoEncoder();
+  assert.equal(forced.encoder, 'libx264');
+  assert.match(forced.reason, /chosen in settings/);
+  settings.videoEncoder = 'auto';
+  const detected = await processor.videoEncoder();
+  assert.doesNotMatch(detected.reason, /chosen in settings/, 'back to detection');
+  const parsed = agentConfigSchema.safeParse({ video_encoder: 'gpu' });
+  assert.equal(parsed.success, false);
+  assert.match(parsed.error?.issues[0]?.message ?? '', /video_encoder must be "auto"/);
+  assert.equal(agentConfigSchema.parse({}).video_encoder, 'auto');
 });
