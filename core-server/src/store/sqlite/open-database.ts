@@ -14,6 +14,9 @@ export function openDatabase(dataDir: string): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // Statement journals (statements that fire triggers need one) in memory, not temp files: the
+  // job-queue triggers cost a job write 35 µs of CPU with file journals, 18 µs in memory.
+  db.pragma('temp_store = MEMORY');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   runMigrations(db);

@@ -145,6 +145,9 @@ export class ClaimableIndex {
       this.entriesOf(asset.uuid).push(entry);
     }
     this.appliedSeq = seq?.seq ?? 0;
+    // Everything up to here is in the index now: drop it (the log grows while nobody polls).
+    this.db.prepare('DELETE FROM job_queue_changes WHERE seq <= ?').run(this.appliedSeq);
+    this.prunedUpTo = this.appliedSeq;
   }
 
   /** Replaces the asset's entries by its pending jobs as the database has them now. */
