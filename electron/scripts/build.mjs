@@ -48,6 +48,14 @@ await build({
   target: 'chrome130',
 });
 await build({ ...common, entryPoints: ['src/daemon-entry.ts'], outfile: `${out}/daemon.cjs` });
+// The daemon decodes HEIC/RAW photos in worker threads; the image pool looks for this file next
+// to daemon.cjs (self-contained: libheif's WASM is inlined). Unpacked from asar, see
+// electron-builder.yml and docs/photo-pipeline.md.
+await build({
+  ...common,
+  entryPoints: ['../agent-core/src/processing/tools/image-worker.ts'],
+  outfile: `${out}/image-worker.cjs`,
+});
 // The daemon starts the app executable in whisper-host mode for abortable transcription.
 await build({
   ...common,

@@ -6,8 +6,9 @@
 // ProcessingError the processors already throw. See docs/photo-pipeline.md.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { extname, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ProcessingAbortedError, ProcessingError } from '../processor.js';
 import type { WorkerReply, WorkerRequest } from './image-worker-protocol.js';
@@ -54,7 +55,7 @@ interface Slot {
 function workerSource(here = import.meta.url): { source: string | URL; eval: boolean } | undefined {
   const ext = extname(new URL(here).pathname);
   if (ext === '.ts') {
-    const tsx = import.meta.resolve('tsx/esm/api');
+    const tsx = tsxEsmApiUrl();
     const entry = new URL('./image-worker.ts', here).href;
     const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
     return { source: code, eval: true };
@@ -64,6 +65,19 @@ function workerSource(here = import.meta.url): { source: string | URL; eval: boo
     `.asar.unpacked${sep}`,
   );
   return existsSync(file) ? { source: file, eval: false } : undefined;
+}
+
+/**
+ * URL of tsx's ESM register API, read from tsx's export map (`import.meta.resolve` would do, but
+ * the desktop bundle is CommonJS, where esbuild cannot keep `import.meta`).
+ */
+function tsxEsmApiUrl(): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('tsx/package.json');
+  const exports = (
+    require(manifest) as { exports: Record<string, { import: { default: string } }> }
+  ).exports;
+  return pathToFileURL(join(dirname(manifest), exports['./esm/api']!.import.default)).href;
 }
 
 export class ImageWorkerPool {
