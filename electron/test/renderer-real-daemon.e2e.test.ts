@@ -93,8 +93,11 @@ describe('renderer against the real daemon', { skip: chromiumSkipReason() }, () 
   test('control center shows the daemon state with its reason and the auth state', async () => {
     const status = await new ControlClient(daemon.controlEndpoint).status();
     assert.equal(await page.getByTestId('auth-state').textContent(), 'Not enrolled');
-    if (status.reason)
-      await page.getByTestId('daemon-reason').filter({ hasText: status.reason }).waitFor();
+    // The daemon's reason names the CLI; the window says it in its own words and offers Enrol.
+    assert.match(status.reason ?? '', /not enrolled/);
+    await page.getByTestId('daemon-reason').filter({ hasText: 'Not enrolled yet' }).waitFor();
+    await page.getByTestId('enrol-card').waitFor();
+    assert.doesNotMatch(await page.locator('body').innerText(), /retaia-agent enrol/);
     await screenshot(page, 'daemon-01-control-center-not-enrolled');
   });
 

@@ -54,18 +54,20 @@ function StatusHero() {
     reauth_required: 'enrol.again',
   };
   const authKey = shown ? authHint[shown.auth.state] : undefined;
+  // The daemon's own reason for "not enrolled" names the CLI; the window has the Enrol button.
+  // Any other reason (a missing mount, a certificate problem) stays as the daemon wrote it.
+  const reason =
+    authKey && (!shown?.reason || /enrol/i.test(shown.reason)) ? t(authKey) : shown?.reason;
   if (!shown) detail = [t('state.unreachableHelp'), linkMessage].filter(Boolean).join(' — ');
-  // The daemon's own reason names the CLI; the window has the Enrol button instead.
-  else if (authKey) detail = t(authKey);
   else if (shown.state === 'paused') {
     const reasons = [...new Set([...shown.pauseReasons, ...(pausedBy ? [pausedBy] : [])])];
-    detail = reasons.length > 0 ? pauseText(reasons) : (shown.reason ?? '');
+    detail = reasons.length > 0 ? pauseText(reasons) : (reason ?? '');
   } else if (shown.state === 'degraded' || shown.state === 'stopped') {
-    detail = [shown.reason, pauseText(shown.pauseReasons)].filter(Boolean).join(' · ');
+    detail = [reason, pauseText(shown.pauseReasons)].filter(Boolean).join(' · ');
   } else if (shown.currentJobs.length > 1)
     detail = t('state.jobsRunning', { n: shown.currentJobs.length });
   else if (shown.currentJobs.length === 1) detail = t('state.jobRunning');
-  else detail = shown.reason ?? t('state.waiting');
+  else detail = reason ?? t('state.waiting');
 
   return (
     <section className="hero" data-testid="status-hero">
