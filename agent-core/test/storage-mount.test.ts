@@ -76,6 +76,18 @@ async function refusal(
 
 test('source resolution: safe paths resolve, every unsafe one is refused with a code', async () => {
   const root = await makeMount();
+  // A mount that is itself reached through a link (e.g. /Volumes/nas -> /mnt/...) is fine.
+  const viaLink = join(await mkdtemp(join(tmpdir(), 'mountlink-')), 'nas');
+  await symlink(root, viaLink);
+  assert.match(
+    (
+      await resolveSourcePath(
+        { 'nas-main': viaLink },
+        { storage_id: 'nas-main', original_relative: 'INBOX/a.mp4' },
+      )
+    ).sourcePath,
+    /INBOX\/a\.mp4$/,
+  );
   const ok = await resolveSourcePath(
     { 'nas-main': root },
     {
@@ -101,6 +113,10 @@ test('source resolution: safe paths resolve, every unsafe one is refused with a 
   await symlink(join(outside, 'secret.mp4'), join(root, 'INBOX', 'link.mp4'));
   await symlink(outside, join(root, 'INBOX', 'dirlink'));
   await mkdir(join(root, 'INBOX', 'folder.mp4'));
+  // Swapped in after discovery: links to an archived file and to an archive folder, both inside
+  // the mount. Reading them would publish another file's pictures under this asset.
+  await symlink(join('..', 'ARCHIVE', 'b.mp4'), join(root, 'INBOX', 'dup.mp4'));
+  await symlink(join(root, 'ARCHIVE'), join(root, 'INBOX', 'archived'));
 
   const expectations: [string, string, boolean, RegExp][] = [
     ['/etc/passwd', 'UNSAFE_SOURCE_PATH', false, /absolute/],
@@ -109,6 +125,8 @@ test('source resolution: safe paths resolve, every unsafe one is refused with a 
     ['C:\\x.mp4', 'UNSAFE_SOURCE_PATH', false, /drive-letter/],
     ['INBOX/link.mp4', 'UNSAFE_SOURCE_PATH', false, /outside the mount/],
     ['INBOX/dirlink/secret.mp4', 'UNSAFE_SOURCE_PATH', false, /outside the mount/],
+    ['INBOX/dup.mp4', 'UNSAFE_SOURCE_PATH', false, /symlink to .*ARCHIVE\/b\.mp4/],
+    ['INBOX/archived/b.mp4', 'UNSAFE_SOURCE_PATH', false, /passes through\) a symlink/],
     [
       'OTHER/c.mp4',
       'SOURCE_OUTSIDE_MARKER_PATHS',

@@ -110,7 +110,23 @@ async function resolveInsideMount(
       false,
     );
   }
+  // Core never hands out a link (it skips them at discovery), so a link here was swapped in
+  // since: reading its target would publish another file's pictures under this asset.
+  if (comparablePath(real) !== comparablePath(join(mountReal, relativePath))) {
+    throw new SourceResolutionError(
+      'UNSAFE_SOURCE_PATH',
+      `refusing source ${relativePath}: it is (or passes through) a symlink to ${real}; Core sends real files only, so it was replaced after discovery`,
+      false,
+    );
+  }
   return real;
+}
+
+/** Same file name as the share presents it: NFC (macOS mounts may answer in NFD), case on
+ * case-insensitive systems. */
+function comparablePath(p: string): string {
+  const nfc = p.normalize('NFC');
+  return process.platform === 'darwin' || process.platform === 'win32' ? nfc.toLowerCase() : nfc;
 }
 
 /** Opens the file read-only once to prove it is a readable regular file, then closes it. */
