@@ -41,6 +41,7 @@ export class DetailView {
   private photo: HTMLImageElement | null = null;
   private stage: HTMLElement | null = null;
   shownUuid: string | null = null;
+  private rating: HTMLElement | null = null;
   private seq = 0;
 
   constructor(
@@ -133,7 +134,13 @@ export class DetailView {
       stage,
       thumbs,
       wave,
-      h('div', { class: 'panels' }, this.ratingPanel(d), this.factsPanel(d), this.transcript(d)),
+      h(
+        'div',
+        { class: 'panels' },
+        (this.rating = this.ratingPanel(d)),
+        this.factsPanel(d),
+        this.transcript(d),
+      ),
     );
     this.el.dataset.loaded = 'true';
 
@@ -232,6 +239,19 @@ export class DetailView {
     } catch {
       wave.remove();
     }
+  }
+
+  /**
+   * Stars, label and tags changed: redraw that panel only, so the player keeps playing. Leaves
+   * it alone while one of its fields is being edited.
+   */
+  updateRating(d: AssetDetail): void {
+    if (!this.rating?.isConnected || d.summary.uuid !== this.shownUuid) return;
+    const editing = document.activeElement;
+    if (editing && this.rating.contains(editing) && editing.matches('input, textarea')) return;
+    const fresh = this.ratingPanel(d);
+    this.rating.replaceWith(fresh);
+    this.rating = fresh;
   }
 
   redrawWaveform(): void {

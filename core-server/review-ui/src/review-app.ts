@@ -378,7 +378,7 @@ export class ReviewApp {
 
   /** Shows a change before Core confirms it (the queue will send it, in order). */
   private optimistic(s: AssetSummary) {
-    this.model.apply([s]);
+    this.model.set(s);
     this.list.update(s);
     this.updateCounts();
   }
@@ -387,11 +387,17 @@ export class ReviewApp {
     const s = l.detail.summary;
     this.details.put(s.uuid, l.etag, l.detail);
     this.live.saw([s]);
+    // Later keystrokes on this asset are still queued: their optimistic state stays on screen
+    // until the last write answers (else a fast 3-then-6 would briefly lose the rating).
+    if (this.queue.hasPending(s.uuid)) return then?.(l);
     if (this.model.apply([s])) this.list.update(this.model.get(s.uuid)!);
     this.updateCounts();
     if (this.current === s.uuid && !then) {
+      // Only a state change needs the whole pane (decision bar, banner); tags/notes do not.
+      const before = this.loaded?.detail.summary.state;
       this.loaded = l;
-      void this.detail.show(l.detail, folderOf(l.detail), null);
+      if (before !== s.state) void this.detail.show(l.detail, folderOf(l.detail), null);
+      else this.detail.updateRating(l.detail);
     }
     then?.(l);
   }
@@ -423,12 +429,7 @@ export class ReviewApp {
       void this.writes.patch(s, { tags }, 'change the tags');
     }
     const cur = this.current && this.model.get(this.current);
-    if (cur && this.loaded)
-      void this.detail.show(
-        { ...this.loaded.detail, summary: cur },
-        folderOf(this.loaded.detail),
-        null,
-      );
+    if (cur && this.loaded) this.detail.updateRating({ ...this.loaded.detail, summary: cur });
   }
 
   chooseProfile(profile: 'audio_music' | 'audio_voice', then?: Decision): void {

@@ -100,6 +100,11 @@ export class AssetModel {
     return changed;
   }
 
+  /** Sets a summary as is (an optimistic change with the same revision). */
+  set(a: AssetSummary): void {
+    this.byUuid.set(a.uuid, a);
+  }
+
   get(uuid: string): AssetSummary | undefined {
     return this.byUuid.get(uuid);
   }

@@ -38,6 +38,11 @@ export class WriteQueue {
     if (etag && this.isFresh(uuid, token)) this.etags.set(uuid, etag);
   }
 
+  /** Whether writes of the asset are still queued or running. */
+  hasPending(uuid: string): boolean {
+    return (this.inFlight.get(uuid) ?? 0) > 0;
+  }
+
   etagOf(uuid: string): string | undefined {
     return this.etags.get(uuid);
   }
