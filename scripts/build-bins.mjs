@@ -50,6 +50,8 @@ const outputs = [
   'agent-core/dist/bin/retaia-agent.js',
   // The whisper host child process the agent forks next to its own file (abortable transcription).
   'agent-core/dist/bin/whisper-host.js',
+  // The image pool's worker thread, found next to retaia-agent.js (docs/photo-pipeline.md).
+  'agent-core/dist/bin/image-worker.js',
 ];
 const version = JSON.parse(readFileSync(`${repo}/package.json`, 'utf8')).version;
 const started = Date.now();
@@ -73,6 +75,11 @@ const built = Promise.all([
     ...common,
     entryPoints: [`${repo}agent-core/src/processing/transcription/whisper-host.ts`],
     outfile: `${repo}${outputs[2]}`,
+  }),
+  build({
+    ...common,
+    entryPoints: [`${repo}agent-core/src/processing/tools/image-worker.ts`],
+    outfile: `${repo}${outputs[3]}`,
   }),
 ]);
 try {

@@ -4,7 +4,7 @@
 // thread, where libvips already runs on its own threads), so a bundler can ship the worker as one
 // self-contained file. See docs/photo-pipeline.md.
 import { readFile, stat } from 'node:fs/promises';
-import libheif from 'libheif-js/wasm-bundle';
+import libheif from 'libheif-js/wasm-bundle.js';
 import { largestEmbeddedJpeg } from './embedded-jpeg.js';
 import type { WorkerReply, WorkerRequest } from './image-worker-protocol.js';
 

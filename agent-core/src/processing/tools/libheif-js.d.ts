@@ -1,6 +1,6 @@
 // The slice of libheif-js (libheif compiled to WebAssembly, wasm embedded in the JS) that the
 // image worker uses. The package ships no typings for this entry point.
-declare module 'libheif-js/wasm-bundle' {
+declare module 'libheif-js/wasm-bundle.js' {
   interface HeifImage {
     get_width(): number;
     get_height(): number;
