@@ -106,7 +106,10 @@ export class AgentRuntime {
   constructor(private readonly opts: AgentRuntimeOptions) {
     this.config = (validateAgentConfig({}) as { config: AgentConfig }).config;
     const changed = () => this.changed();
+    // Both Core clients trust the same CA file and share the certificate pin (docs/agent-trust.md).
+    const tls = () => ({ caFile: this.config.core_ca_file, dataDir: opts.paths.dataDir });
     this.enrolment = new RuntimeEnrolment({
+      tls,
       identityStore: opts.identityStore,
       logger: opts.logger,
       events: opts.events,
@@ -122,6 +125,7 @@ export class AgentRuntime {
       onEnded: () => void this.connection.loadAuth().finally(changed),
     });
     this.connection = new CoreConnection({
+      tls,
       identity: opts.identity,
       identityStore: opts.identityStore,
       agentVersion: opts.agentVersion,

@@ -5,7 +5,7 @@ import { RequestSigner, type ServerPolicy } from '@retaia/protocol';
 import type { AgentConfig } from '../config/config-schema.js';
 import { Backoff, sleep, type BackoffOptions } from '../core-api/backoff.js';
 import { AuthRequiredError } from '../core-api/core-api-errors.js';
-import { CoreClient } from '../core-api/core-client.js';
+import { CoreClient, type CoreClientOptions } from '../core-api/core-client.js';
 import type { AgentIdentity, IdentityStore } from '../identity/agent-identity.js';
 import type { AgentLogger } from './agent-logger.js';
 import type { AuthState, ConnectionState } from './control-protocol.js';
@@ -23,6 +23,8 @@ export interface CoreConnectionDeps {
   events: DaemonEvents;
   config(): AgentConfig;
   configProblem(): string | undefined;
+  /** HTTPS trust for Core: core_ca_file and where the certificate pin lives. */
+  tls(): CoreClientOptions['tls'];
   agentName(): string;
   capabilities(): string[];
   enrolling(): boolean;
@@ -113,6 +115,7 @@ export class CoreConnection {
       baseUrl: coreUrl,
       signer: await RequestSigner.fromArmored(identity.agentId, identity.privateKeyArmored),
       credentials: async () => creds,
+      tls: this.deps.tls(),
       ...(this.deps.backoff ? { backoff: this.deps.backoff } : {}),
       logger: this.deps.logger,
       onConnectivity: (ok, error) => {

@@ -1,7 +1,7 @@
 // The daemon side of the browser-assisted device flow: starts it, keeps the view the control API
 // shows, stores the credentials once approved, and announces every change as an `enrolment`
 // event so the CLI and the desktop app follow it without polling.
-import { CoreClient } from '../core-api/core-client.js';
+import { CoreClient, type CoreClientOptions } from '../core-api/core-client.js';
 import type { BackoffOptions } from '../core-api/backoff.js';
 import { runDeviceEnrolment } from '../core-api/device-enrolment.js';
 import type { IdentityStore } from '../identity/agent-identity.js';
@@ -15,6 +15,8 @@ export interface EnrolmentDeps {
   events: DaemonEvents;
   backoff?: BackoffOptions;
   pollMinMs?: number;
+  /** HTTPS trust for Core: core_ca_file and where the certificate pin lives. */
+  tls(): CoreClientOptions['tls'];
   /** The flow began: the agent is enrolling. */
   onStarted(): void;
   /** Credentials were saved: connect with them. */
@@ -49,6 +51,7 @@ export class RuntimeEnrolment {
     this.abort = abort;
     const client = new CoreClient({
       baseUrl: coreUrl,
+      tls: this.deps.tls(),
       logger: this.deps.logger,
       ...(this.deps.backoff ? { backoff: this.deps.backoff } : {}),
     });
