@@ -3,20 +3,15 @@
 // directly. Human output by default, `--json` for scripts. Exit codes: 0 ok, 1 error,
 // 2 invalid input/config, 3 daemon not running (status).
 import { spawn } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { RequestSigner } from '@retaia/protocol';
-import { resolveAgentPaths, type AgentPaths } from '../config/agent-paths.js';
-import {
-  formatConfigProblems,
-  parseConfigValue,
-  setConfigValue,
-  validateAgentConfig,
-} from '../config/config-schema.js';
-import { ConfigError, loadConfigFile, saveConfigFile } from '../config/config-store.js';
+import type { AgentPaths } from '../config/agent-paths.js';
+import { validateAgentConfig } from '../config/config-schema.js';
+import { ConfigError, loadConfigFile } from '../config/config-store.js';
 import { CoreClient } from '../core-api/core-client.js';
 import { runDeviceEnrolment } from '../core-api/device-enrolment.js';
 import { IdentityStore } from '../identity/agent-identity.js';
@@ -33,51 +28,19 @@ import { JobHistory } from '../runtime/job-history.js';
 import { installService, uninstallService, type ServiceCommand } from './service-units.js';
 import { openApprovalPage } from './open-browser.js';
 import { addModelsCommand } from './models-command.js';
+import { addConfigCommand } from './config-command.js';
+import {
+  CliError,
+  daemonClient,
+  humanMountProblems,
+  mountProblems,
+  pathsOf,
+  print,
+  type GlobalOpts,
+} from './cli-support.js';
 import { addCertificateCommand } from './certificate-command.js';
 
-class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
-
-interface GlobalOpts {
-  config?: string;
-  dataDir?: string;
-  socket?: string;
-  json?: boolean;
-}
-
 const BIN_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/retaia-agent.js');
-
-function pathsOf(g: GlobalOpts): AgentPaths {
-  return resolveAgentPaths({
-    ...(g.config ? { configPath: resolve(g.config) } : {}),
-    ...(g.dataDir ? { dataDir: resolve(g.dataDir) } : {}),
-    ...(g.socket ? { controlSocketPath: g.socket } : {}),
-  });
-}
-
-function print(g: GlobalOpts, value: unknown, human: () => string): void {
-  process.stdout.write(`${g.json ? JSON.stringify(value, null, 2) : human()}\n`);
-}
-
-async function daemonClient(paths: AgentPaths): Promise<ControlClient | undefined> {
-  const client = new ControlClient(paths.controlSocketPath, 5000);
-  return (await client.isRunning()) ? client : undefined;
-}
-
-async function readRawConfig(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new CliError(`cannot read ${path}: ${(err as Error).message}`, 2);
-  }
-}
 
 function humanStatus(s: StatusSnapshot): string {
   return [
@@ -91,6 +54,7 @@ function humanStatus(s: StatusSnapshot): string {
       (j) =>
         `  ${j.jobType} ${j.sourceName} — ${j.stage}${j.percent !== undefined ? ` ${j.percent}%` : ''}`,
     ),
+    ...humanMountProblems(s.mountProblems ?? []),
   ].join('\n');
 }
 
@@ -230,100 +194,7 @@ export function buildProgram(): Command {
     print: (value, human) => print(g(), value, human),
   });
 
-  // ----- config -----
-  const config = program.command('config').description('show, validate and edit the configuration');
-  config
-    .command('path')
-    .description('print where the config file lives')
-    .action(() => print(g(), { path: pathsOf(g()).configPath }, () => pathsOf(g()).configPath));
-  config
-    .command('init')
-    .description('write a new config file')
-    .option('--core-url <url>', 'Core URL, e.g. https://nas.local:8443')
-    .option('--storage <id=path...>', 'storage mount(s): storage_id=/absolute/path')
-    .option('--force', 'overwrite an existing file')
-    .action(async (o: { coreUrl?: string; storage?: string[]; force?: boolean }) => {
-      const paths = pathsOf(g());
-      if (existsSync(paths.configPath) && !o.force)
-        throw new CliError(
-          `${paths.configPath} exists: use --force to overwrite, or "config set" to change one field`,
-          2,
-        );
-      const mounts: Record<string, string> = {};
-      for (const s of o.storage ?? []) {
-        const eq = s.indexOf('=');
-        if (eq < 1) throw new CliError(`--storage ${s}: write it as storage_id=/absolute/path`, 2);
-        mounts[s.slice(0, eq)] = s.slice(eq + 1);
-      }
-      const raw = { ...(o.coreUrl ? { core_url: o.coreUrl } : {}), storage_mounts: mounts };
-      const cfg = await saveConfigFile(paths.configPath, raw);
-      print(g(), { path: paths.configPath, config: cfg }, () => `Wrote ${paths.configPath}`);
-    });
-  config
-    .command('show')
-    .description('show the effective config, where files live and which secret store is used')
-    .action(async () => {
-      const paths = pathsOf(g());
-      const client = await daemonClient(paths);
-      const view = client
-        ? await client.getConfig()
-        : {
-            path: paths.configPath,
-            config: (await loadConfigFile(paths.configPath)).config,
-            secretStore: (await openSecretStore(paths.dataDir)).info,
-          };
-      const out = {
-        ...view,
-        dataDir: paths.dataDir,
-        controlEndpoint: paths.controlSocketPath,
-        daemonRunning: Boolean(client),
-      };
-      print(g(), out, () =>
-        [
-          `config file:  ${view.path}`,
-          `data dir:     ${paths.dataDir}`,
-          `control:      ${paths.controlSocketPath} (${client ? 'daemon running' : 'no daemon'})`,
-          `secret store: ${view.secretStore.kind} — ${view.secretStore.detail}`,
-          JSON.stringify(view.config, null, 2),
-        ].join('\n'),
-      );
-    });
-  config
-    .command('validate [file]')
-    .description('validate a config file (default: the active one)')
-    .action(async (file?: string) => {
-      const path = file ? resolve(file) : pathsOf(g()).configPath;
-      const result = validateAgentConfig(await readRawConfig(path));
-      print(g(), result, () =>
-        result.ok ? `${path}: valid` : `${path}: invalid\n${formatConfigProblems(result.problems)}`,
-      );
-      if (!result.ok) process.exitCode = 2;
-    });
-  config
-    .command('set <key> <value>')
-    .description('set one field (dotted, e.g. storage_mounts.nas-main /mnt/nas); "null" removes it')
-    .action(async (key: string, value: string) => {
-      const paths = pathsOf(g());
-      const parsed = parseConfigValue(value);
-      const raw = setConfigValue(
-        await readRawConfig(paths.configPath),
-        key,
-        parsed === null ? undefined : parsed,
-      );
-      const client = await daemonClient(paths);
-      const result = client ? await client.putConfig(raw) : validateAgentConfig(raw);
-      if (!result.ok) {
-        print(g(), result, () => `not applied:\n${formatConfigProblems(result.problems)}`);
-        process.exitCode = 2;
-        return;
-      }
-      if (!client) await saveConfigFile(paths.configPath, raw);
-      print(
-        g(),
-        { ok: true, path: paths.configPath, appliedToDaemon: Boolean(client) },
-        () => `${key} set${client ? ' and applied to the running daemon' : ''}`,
-      );
-    });
+  addConfigCommand(program, g);
 
   // ----- enrol -----
   program
@@ -533,8 +404,11 @@ export function buildProgram(): Command {
         const secrets = await openSecretStore(paths.dataDir);
         const ident = await new IdentityStore(paths.dataDir, secrets).describe();
         let cfg: unknown;
+        let mounts: string[] = [];
         try {
-          cfg = (await loadConfigFile(paths.configPath)).config;
+          const loaded = (await loadConfigFile(paths.configPath)).config;
+          cfg = loaded;
+          mounts = humanMountProblems(await mountProblems(loaded.storage_mounts));
         } catch (err) {
           cfg = err instanceof ConfigError ? `invalid: ${err.message}` : String(err);
         }
@@ -545,6 +419,7 @@ export function buildProgram(): Command {
             `agent id: ${ident?.agentId ?? '(none yet)'}; fingerprint ${ident?.fingerprint ?? 'n/a'}; client ${ident?.clientId ?? '(not enrolled)'}`,
             `secret store: ${secrets.info.kind} — ${secrets.info.detail}`,
             `paths: config ${paths.configPath}; data ${paths.dataDir}; control ${paths.controlSocketPath}`,
+            ...mounts,
             '## config',
             typeof cfg === 'string' ? cfg : JSON.stringify(cfg, null, 2),
           ].join('\n'),

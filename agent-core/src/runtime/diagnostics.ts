@@ -74,6 +74,9 @@ export function buildDiagnosticsText(d: DiagnosticsInput): string {
     `feature flags: ${JSON.stringify(s.featureFlags)}`,
     `parallel jobs: ${s.maxParallelJobs}; running: ${s.currentJobs.length}`,
     ...(d.configProblem ? [`config problem: ${d.configProblem}`] : []),
+    ...(s.mountProblems ?? []).map(
+      (m) => `storage mount problem: ${m.storageId} (${m.path}): ${m.problem}`,
+    ),
     '## config',
     JSON.stringify(d.config, null, 2),
     '## recent jobs',

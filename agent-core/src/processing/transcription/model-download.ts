@@ -101,7 +101,7 @@ export async function downloadVerifiedFile(opts: DownloadOptions): Promise<{ siz
     if (opts.signal?.aborted) throw abortError();
     throw new ModelDownloadError(
       'DOWNLOAD_FAILED',
-      `cannot reach ${opts.url}: ${(err as Error).message}`,
+      `cannot reach ${opts.url} (${(err as Error).message}). Without internet access here, download the file on another machine, copy it over and run "retaia-agent models add PATH"`,
       true,
       {
         cause: err,
