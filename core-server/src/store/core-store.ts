@@ -141,6 +141,8 @@ export interface CoreStore {
   saveAgent(agent: AgentRecord): Promise<void>;
   touchAgent(agentId: string, nowMs: number): Promise<void>;
   listAgents(): Promise<AgentRecord[]>;
+  /** The client's most recently registered agent (who an unnamed GET /jobs poll is for). */
+  latestAgentOfClient(clientId: string): Promise<AgentRecord | undefined>;
   agentJobDigest(agentId: string): Promise<AgentJobDigest>;
   /** False when the nonce was already seen for this agent inside the window (replay). */
   rememberNonce(agentId: string, nonce: string, nowMs: number, windowMs: number): Promise<boolean>;

@@ -25,15 +25,9 @@ function requireLockToken(body: unknown): void {
   }
 }
 
-/** How long a poll without X-Retaia-Agent-Id reuses its client's agent choice. */
-const AGENT_CHOICE_TTL_MS = 2000;
-const agentChoice = new WeakMap<CoreContext, Map<string, { agentId: string; atMs: number }>>();
-
 /**
  * The agent a poll is for: the one named in X-Retaia-Agent-Id when it belongs to this client,
- * else the client's most recently registered agent. The agent (capabilities included) is read
- * fresh on every poll; only the choice for an unnamed poll is reused for AGENT_CHOICE_TTL_MS,
- * because finding it reads every agent (agents do not name themselves on GET /jobs).
+ * else the client's most recently registered agent (agents do not name themselves on GET).
  */
 async function pollingAgent(
   ctx: CoreContext,
@@ -44,18 +38,7 @@ async function pollingAgent(
     const named = await ctx.store.getAgent(headerAgent);
     if (named?.client_id === clientId) return named;
   }
-  let choices = agentChoice.get(ctx);
-  if (!choices) agentChoice.set(ctx, (choices = new Map()));
-  const now = ctx.clock();
-  const cached = choices.get(clientId);
-  if (cached && now >= cached.atMs && now - cached.atMs < AGENT_CHOICE_TTL_MS) {
-    const agent = await ctx.store.getAgent(cached.agentId);
-    if (agent?.client_id === clientId) return agent;
-  }
-  const agents = (await ctx.store.listAgents()).filter((a) => a.client_id === clientId);
-  const latest = agents.sort((a, b) => b.last_register_at.localeCompare(a.last_register_at))[0];
-  if (latest) choices.set(clientId, { agentId: latest.agent_id, atMs: now });
-  return latest;
+  return ctx.store.latestAgentOfClient(clientId);
 }
 
 export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void {

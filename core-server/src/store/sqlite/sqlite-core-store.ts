@@ -327,6 +327,12 @@ export class SqliteCoreStore implements CoreStore {
       mapAgent,
     );
   }
+  async latestAgentOfClient(clientId: string) {
+    const row = this.db
+      .prepare('SELECT * FROM agents WHERE client_id = ? ORDER BY last_register_at DESC LIMIT 1')
+      .get(clientId) as Row | undefined;
+    return row ? mapAgent(row) : undefined;
+  }
   async agentJobDigest(agentId: string): Promise<AgentJobDigest> {
     const one = (sql: string) => {
       const row = this.db.prepare(sql).get(agentId) as Row | undefined;
