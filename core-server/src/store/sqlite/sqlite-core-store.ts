@@ -352,19 +352,17 @@ export class SqliteCoreStore implements CoreStore {
       ),
     };
   }
+  /** One atomic statement per signed request: new, or last seen before the window → accepted. */
   async rememberNonce(agentId: string, nonce: string, nowMs: number, windowMs: number) {
-    return this.db
-      .transaction(() => {
-        const seen = this.db
-          .prepare('SELECT seen_at_ms FROM nonces WHERE agent_id = ? AND nonce = ?')
-          .get(agentId, nonce) as { seen_at_ms: number } | undefined;
-        if (seen && seen.seen_at_ms > nowMs - windowMs) return false;
-        this.db
-          .prepare('INSERT OR REPLACE INTO nonces (agent_id, nonce, seen_at_ms) VALUES (?, ?, ?)')
-          .run(agentId, nonce, nowMs);
-        return true;
-      })
-      .immediate();
+    const accepted = this.db
+      .prepare(
+        `INSERT INTO nonces (agent_id, nonce, seen_at_ms) VALUES (?, ?, ?)
+         ON CONFLICT (agent_id, nonce) DO UPDATE SET seen_at_ms = excluded.seen_at_ms
+           WHERE nonces.seen_at_ms <= ?
+         RETURNING 1 AS accepted`,
+      )
+      .get(agentId, nonce, nowMs, nowMs - windowMs);
+    return accepted !== undefined;
   }
   async logSecurityEvent(kind: string, detail: Record<string, unknown>) {
     this.db
