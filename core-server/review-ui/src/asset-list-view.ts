@@ -36,6 +36,8 @@ export class AssetListView {
   private items: AssetSummary[] = [];
   private readonly rows = new Map<string, HTMLElement>();
   private observer: IntersectionObserver | null = null;
+  private marked = new Set<string>();
+  private currentUuid: string | null = null;
   grid = false;
 
   constructor(
@@ -76,6 +78,8 @@ export class AssetListView {
       { root: this.el, rootMargin: '200px' },
     );
     this.rows.clear();
+    this.marked = new Set();
+    this.currentUuid = null;
     const nodes = items.map((a) => this.row(a));
     this.el.replaceChildren(...nodes);
     for (const n of nodes) this.observer.observe(n);
@@ -96,13 +100,24 @@ export class AssetListView {
     this.observer?.observe(fresh);
   }
 
+  /**
+   * Marks the current row and the multi-selection. Touches only the rows whose marks change, so
+   * stepping through a 500-asset list costs two rows per key, not 500.
+   */
   select(current: string | null, selected: Set<string>, scroll = true): void {
-    for (const [uuid, li] of this.rows) {
-      li.setAttribute('aria-selected', String(selected.has(uuid) || uuid === current));
-      const isCurrent = uuid === current;
-      if (li.classList.contains('current') !== isCurrent) li.classList.toggle('current', isCurrent);
-      if (isCurrent && scroll) li.scrollIntoView({ block: 'nearest' });
+    const marked = new Set(selected);
+    if (current) marked.add(current);
+    for (const uuid of this.marked) {
+      if (!marked.has(uuid)) this.rows.get(uuid)?.setAttribute('aria-selected', 'false');
     }
+    for (const uuid of marked) this.rows.get(uuid)?.setAttribute('aria-selected', 'true');
+    if (this.currentUuid !== current) {
+      if (this.currentUuid) this.rows.get(this.currentUuid)?.classList.remove('current');
+      if (current) this.rows.get(current)?.classList.add('current');
+    }
+    this.marked = marked;
+    this.currentUuid = current;
+    if (current && scroll) this.rows.get(current)?.scrollIntoView({ block: 'nearest' });
   }
 
   private row(a: AssetSummary): HTMLElement {
