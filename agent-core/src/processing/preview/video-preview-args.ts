@@ -3,6 +3,7 @@
 import { parseRate } from '../facts/probe-facts.js';
 import { isMotionVideo } from '../media-kind.js';
 import { sourceInputArgs, type ProbeResult } from '../tools/ffmpeg.js';
+import { toneMapFilters } from '../tools/hdr.js';
 import { encoderArgs, type VideoEncoderName } from './video-encoder.js';
 
 export const VIDEO_PREVIEW_PROFILE = {
@@ -71,6 +72,8 @@ export function videoPreviewArgs(
     `scale=w='trunc(iw*sar*min(${h},ih)/ih/2+0.5)*2':h='trunc(min(${h},ih)/2+0.5)*2':flags=bicubic`,
     'setsar=1',
   );
+  // HDR (PQ/HLG) sources: tone-mapped to SDR BT.709 after the downscale (cheaper at 720p).
+  filters.push(...toneMapFilters(v));
   // The fps filter makes the output CFR by itself (duplicating/dropping frames of VFR sources);
   // no `-fps_mode`, which ffmpeg 4.x (Ubuntu 22.04) does not know.
   if (fps) filters.push(`fps=${fps}`);

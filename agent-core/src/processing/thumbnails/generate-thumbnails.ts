@@ -20,6 +20,7 @@ import {
   type FfmpegBinaries,
   type RgbFrame,
 } from '../tools/ffmpeg.js';
+import { toneMapFilters } from '../tools/hdr.js';
 import { renderWebp } from '../tools/image.js';
 import {
   THUMB_PROFILE,
@@ -61,6 +62,8 @@ export class GenerateThumbnailsProcessor implements Processor {
       );
     }
 
+    // HDR sources: thumbnails tone-mapped to SDR like the preview.
+    const toneMap = toneMapFilters(video);
     const slots = storyboardPlan(durationMs);
     const chosen: { slot: StoryboardSlot; atMs: number; frame: RgbFrame }[] = new Array(
       slots.length,
@@ -71,7 +74,7 @@ export class GenerateThumbnailsProcessor implements Processor {
     const worker = async () => {
       for (let job = queue.shift(); job; job = queue.shift()) {
         if (ctx.signal.aborted) break;
-        chosen[job.i] = await this.pickFrame(ctx, binaries, job.slot);
+        chosen[job.i] = await this.pickFrame(ctx, binaries, job.slot, toneMap);
         done++;
         ctx.onProgress({ stage: 'thumbnails', percent: Math.round((done / slots.length) * 90) });
       }
@@ -109,12 +112,18 @@ export class GenerateThumbnailsProcessor implements Processor {
   }
 
   /** The planned frame, or the nearest non-black/non-flat alternative inside the slot. */
-  private async pickFrame(ctx: ProcessorContext, binaries: FfmpegBinaries, slot: StoryboardSlot) {
+  private async pickFrame(
+    ctx: ProcessorContext,
+    binaries: FfmpegBinaries,
+    slot: StoryboardSlot,
+    filters: string[],
+  ) {
     let best: { atMs: number; frame: RgbFrame; score: number } | undefined;
     for (const atMs of [slot.atMs, ...alternativesFor(slot)]) {
       const frame = await extractVideoFrame(ctx.sourcePath, {
         atMs,
         width: THUMB_PROFILE.width,
+        filters,
         signal: ctx.signal,
         binaries,
       });
@@ -129,6 +138,7 @@ export class GenerateThumbnailsProcessor implements Processor {
       const frame = await extractVideoFrame(ctx.sourcePath, {
         atMs: 0,
         width: THUMB_PROFILE.width,
+        filters,
         signal: ctx.signal,
         binaries,
       });

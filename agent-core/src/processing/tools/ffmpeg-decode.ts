@@ -132,8 +132,22 @@ export interface RgbFrame {
  */
 export async function extractVideoFrame(
   path: string,
-  opts: { atMs: number; width: number; signal?: AbortSignal; binaries?: FfmpegBinaries },
+  opts: {
+    atMs: number;
+    width: number;
+    /** Extra filters before the RGB conversion (HDR tone mapping, hdr.ts). */
+    filters?: string[];
+    signal?: AbortSignal;
+    binaries?: FfmpegBinaries;
+  },
 ): Promise<RgbFrame | undefined> {
+  const vf = [
+    'scale=trunc(iw*sar/2+0.5)*2:ih',
+    'setsar=1',
+    `scale=${opts.width}:-2:flags=bicubic`,
+    ...(opts.filters ?? []),
+    'format=rgb24',
+  ];
   const out = await runFfmpegToBuffer(
     [
       // One decoder thread per grab: the caller runs grabs in parallel, and frame threading only
@@ -151,14 +165,19 @@ export async function extractVideoFrame(
       '-frames:v',
       '1',
       '-vf',
-      `scale=trunc(iw*sar/2+0.5)*2:ih,setsar=1,scale=${opts.width}:-2:flags=bicubic,format=rgb24`,
+      vf.join(','),
       '-c:v',
       'ppm',
       '-f',
       'image2pipe',
       'pipe:1',
     ],
-    { maxBytes: opts.width * opts.width * 3 * 4 + 64, ...opts, source: path },
+    {
+      maxBytes: opts.width * opts.width * 3 * 4 + 64,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.binaries ? { binaries: opts.binaries } : {}),
+      source: path,
+    },
   );
   if (out.length === 0) return undefined;
   const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(out.subarray(0, 32).toString('latin1'));
