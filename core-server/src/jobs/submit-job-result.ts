@@ -4,9 +4,9 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { kindsForJob } from '../domain/derived-kinds.js';
 import { notFound, validationFailed } from '../errors/core-error.js';
-import type { SubmitBody } from '../http/facts-patch-schema.js';
+import type { SubmitBody } from './job-result-schema.js';
 import type { CoreContext } from '../server/core-context.js';
-import type { PublishedDerived } from '../store/sqlite/jobs/complete-job.js';
+import type { PublishedDerived } from '../store/core-store.js';
 import {
   absoluteDerivedPath,
   assembledPath,

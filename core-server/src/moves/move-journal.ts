@@ -108,6 +108,22 @@ export interface MovableAsset {
   paths: { storage_id: string; original_relative: string; sidecars_relative: string[] };
 }
 
+/** The moves domain's view of a stored asset record (any store backend builds it this way). */
+export function toMovableAsset(
+  asset: { uuid: string; state: AssetState; relative_path: string; sidecars: string[] },
+  storageId: string,
+): MovableAsset {
+  return {
+    uuid: asset.uuid,
+    state: asset.state,
+    paths: {
+      storage_id: storageId,
+      original_relative: asset.relative_path,
+      sidecars_relative: asset.sidecars,
+    },
+  };
+}
+
 export interface AssetRecords {
   getAsset(uuid: string): Promise<MovableAsset | undefined>;
   /** Replaces the asset's paths (and appends the old original to its `path_history`). */

@@ -4,18 +4,21 @@
 // that reason even though better-sqlite3 is synchronous.
 import type { AssetSort } from '../domain/asset-sort.js';
 import type { FeatureFlags, MediaType, ProcessingProfile, AssetState } from '@retaia/protocol';
-import type { ClaimJobInput } from './sqlite/jobs/claim-job.js';
-import type { CompleteJobInput, CompleteJobResult } from './sqlite/jobs/complete-job.js';
-import type { FailJobInput } from './sqlite/jobs/fail-job.js';
-import type { LeaseProof } from './sqlite/jobs/check-lease.js';
-import type { ListClaimableJobsInput } from './sqlite/jobs/list-claimable-jobs.js';
-import type { HumanMutationInput, HumanPatch } from './sqlite/human-mutations.js';
-import type { DecisionHistoryEntry } from './sqlite/decision-history.js';
 import type {
   AgentUploadUsage,
+  ClaimableJob,
+  ClaimJobInput,
+  CompleteJobInput,
+  CompleteJobResult,
+  DecisionHistoryEntry,
+  FailJobInput,
+  HumanMutationInput,
+  HumanPatch,
+  LeaseProof,
+  ListClaimableJobsInput,
   SecurityPruneInput,
   SecurityRowCounts,
-} from './sqlite/security-records.js';
+} from './store-types.js';
 import type { AssetRecords, MoveJournal } from '../moves/index.js';
 import type {
   AgentRecord,
@@ -30,9 +33,9 @@ import type {
   UserRecord,
 } from './records.js';
 
-export type { ClaimJobInput, CompleteJobInput, CompleteJobResult, FailJobInput, LeaseProof };
-export type { DecisionHistoryEntry, HumanMutationInput, HumanPatch };
-export type { AgentUploadUsage, SecurityPruneInput, SecurityRowCounts };
+// The verbs' inputs and results are declared in ./store-types.ts; re-exported so callers name
+// one module.
+export type * from './store-types.js';
 
 /** A device flow with the address that started it (shown on the approval page). */
 export type DeviceFlowWithRequester = DeviceFlowRecord & { requester_ip?: string | null };
@@ -165,9 +168,7 @@ export interface CoreStore {
   getJob(jobId: string): Promise<JobRecord | undefined>;
   listPendingJobs(): Promise<JobRecord[]>;
   /** Oldest pending jobs the agent may claim now, with their assets (GET /jobs). */
-  listClaimableJobs(
-    input: ListClaimableJobsInput,
-  ): Promise<{ job: JobRecord; asset: AssetRecord }[]>;
+  listClaimableJobs(input: ListClaimableJobsInput): Promise<ClaimableJob[]>;
   listAssetJobs(uuid: string): Promise<JobRecord[]>;
   listJobClaims(jobId: string): Promise<JobClaimRecord[]>;
   claimJob(input: ClaimJobInput): Promise<{ job: JobRecord; asset: AssetRecord }>;

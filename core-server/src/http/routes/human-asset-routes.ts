@@ -14,10 +14,10 @@ import {
   previewPurge,
   purgeAsset,
   resolveInsideRoot,
+  toMovableAsset,
   type MovableAsset,
 } from '../../moves/index.js';
 import type { CoreContext } from '../../server/core-context.js';
-import { toMovableAsset } from '../../store/sqlite/sqlite-move-journal.js';
 import { assertUuid } from '../../uploads/upload-paths.js';
 import { requireIfMatch } from '../if-match.js';
 import { idempotent } from '../idempotent.js';

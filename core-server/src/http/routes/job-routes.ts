@@ -4,7 +4,7 @@ import { CoreError } from '../../errors/core-error.js';
 import { submitJobResult } from '../../jobs/submit-job-result.js';
 import type { CoreContext } from '../../server/core-context.js';
 import type { AgentRecord, AssetRecord, JobRecord } from '../../store/records.js';
-import { failSchema, leaseSchema, submitSchema } from '../facts-patch-schema.js';
+import { failSchema, leaseSchema, submitSchema } from '../../jobs/job-result-schema.js';
 import { idempotent } from '../idempotent.js';
 import { parseBody } from '../parse-body.js';
 import { requireClient } from '../request-actor.js';

@@ -5,15 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AssetState } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
-
-export type DecisionAction = 'KEEP' | 'REJECT' | 'CLEAR';
-
-export interface DecisionHistoryEntry {
-  action: DecisionAction;
-  at: string;
-  /** The operator who decided (their email; the user id when no email is known). */
-  by: string;
-}
+import type { DecisionAction, DecisionHistoryEntry } from '../store-types.js';
 
 /** The decision a human state change stands for; undefined when it is not a decision change. */
 export function decisionActionFor(to: AssetState): DecisionAction | undefined {

@@ -24,21 +24,7 @@ import {
 } from './asset-lifecycle.js';
 import { decisionActionFor, recordDecision } from './decision-history.js';
 import { isAssetLocked } from './sqlite-move-journal.js';
-
-export interface HumanPatch {
-  state?: 'DECISION_PENDING' | 'DECIDED_KEEP' | 'DECIDED_REJECT' | 'ARCHIVED' | 'REJECTED';
-  processing_profile?: ProcessingProfile;
-  tags?: string[];
-  notes?: string | null;
-}
-
-export interface HumanMutationInput {
-  uuid: string;
-  expectedRevision: number;
-  nowMs: number;
-  /** The operator making the change (recorded in the decision history). */
-  by: string;
-}
+import type { HumanMutationInput, HumanPatch } from '../store-types.js';
 
 function guard(db: Database, input: HumanMutationInput): AssetRecord {
   const asset = loadAsset(db, input.uuid);

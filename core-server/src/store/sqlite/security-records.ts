@@ -1,20 +1,7 @@
 // SQL of the records strangers can make Core write (security events, device flows) and of the
 // per-agent upload quota. Kept apart from the store class so the bounds live in one place.
 import type { Database } from 'better-sqlite3';
-
-export interface SecurityPruneInput {
-  /** Events strictly older than this ISO time go. */
-  eventsBefore: string;
-  maxEvents: number;
-  /** Flows that expired before this time go (whatever their status). */
-  flowsExpiredBeforeMs: number;
-  maxFlows: number;
-}
-
-export interface SecurityRowCounts {
-  security_events: number;
-  device_flows: number;
-}
+import type { AgentUploadUsage, SecurityPruneInput, SecurityRowCounts } from '../store-types.js';
 
 /** Deletes by age, then keeps only the newest `max*` rows. Returns how many rows went. */
 export function pruneSecurityRows(db: Database, p: SecurityPruneInput): SecurityRowCounts {
@@ -47,11 +34,6 @@ export function countSecurityRows(db: Database): SecurityRowCounts {
   const count = (table: string) =>
     (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
   return { security_events: count('security_events'), device_flows: count('device_flows') };
-}
-
-export interface AgentUploadUsage {
-  open_uploads: number;
-  declared_bytes: number;
 }
 
 /**

@@ -29,30 +29,28 @@ import type {
   UserRecord,
 } from '../records.js';
 import { ensurePlannedJobs, loadAsset, loadAssetJobs, setAssetState } from './asset-lifecycle.js';
-import { claimJob, type ClaimJobInput } from './jobs/claim-job.js';
-import type { LeaseProof } from './jobs/check-lease.js';
-import { completeJob, type CompleteJobInput } from './jobs/complete-job.js';
+import { claimJob } from './jobs/claim-job.js';
+import { completeJob } from './jobs/complete-job.js';
 import { expireLeases } from './jobs/expire-leases.js';
 import { extendLease } from './jobs/extend-lease.js';
-import { failJob, type FailJobInput } from './jobs/fail-job.js';
-import { listClaimableJobs, type ListClaimableJobsInput } from './jobs/list-claimable-jobs.js';
+import { failJob } from './jobs/fail-job.js';
+import { listClaimableJobs } from './jobs/list-claimable-jobs.js';
 import { openDatabase } from './open-database.js';
-import {
-  patchAsset,
-  reopenAsset,
-  reprocessAsset,
-  type HumanMutationInput,
-  type HumanPatch,
-} from './human-mutations.js';
+import { patchAsset, reopenAsset, reprocessAsset } from './human-mutations.js';
 import { listDecisionHistory } from './decision-history.js';
 import { lockedAssetUuids, SqliteAssetRecords, SqliteMoveJournal } from './sqlite-move-journal.js';
 import { mapAgent, mapAsset, mapClaim, mapJob, mapUpload } from './row-mappers.js';
-import {
-  agentUploadUsage,
-  countSecurityRows,
-  pruneSecurityRows,
-  type SecurityPruneInput,
-} from './security-records.js';
+import { agentUploadUsage, countSecurityRows, pruneSecurityRows } from './security-records.js';
+import type {
+  ClaimJobInput,
+  CompleteJobInput,
+  FailJobInput,
+  HumanMutationInput,
+  HumanPatch,
+  LeaseProof,
+  ListClaimableJobsInput,
+  SecurityPruneInput,
+} from '../store-types.js';
 
 type Row = Record<string, unknown>;
 const iso = (ms: number) => new Date(ms).toISOString();

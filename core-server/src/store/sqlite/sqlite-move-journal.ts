@@ -13,6 +13,7 @@ import {
   type MoveJournal,
   type MoveJournalEntry,
   type TransitionCause,
+  toMovableAsset,
 } from '../../moves/index.js';
 import { loadAsset, setAssetState } from './asset-lifecycle.js';
 
@@ -82,21 +83,6 @@ export class SqliteMoveJournal implements MoveJournal {
       )
       .run(e.operation_id, e.action, e.asset_uuid, e.at, JSON.stringify(e.details));
   }
-}
-
-export function toMovableAsset(
-  asset: { uuid: string; state: AssetState; relative_path: string; sidecars: string[] },
-  storageId: string,
-): MovableAsset {
-  return {
-    uuid: asset.uuid,
-    state: asset.state,
-    paths: {
-      storage_id: storageId,
-      original_relative: asset.relative_path,
-      sidecars_relative: asset.sidecars,
-    },
-  };
 }
 
 export class SqliteAssetRecords implements AssetRecords {

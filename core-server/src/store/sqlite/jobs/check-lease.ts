@@ -5,14 +5,7 @@ import type { Database } from 'better-sqlite3';
 import { CoreError, notFound } from '../../../errors/core-error.js';
 import type { JobRecord } from '../../records.js';
 import { mapJob } from '../row-mappers.js';
-
-export interface LeaseProof {
-  jobId: string;
-  agentId: string;
-  lockToken: string;
-  fencingToken: number;
-  nowMs: number;
-}
+import type { LeaseProof } from '../../store-types.js';
 
 export function checkLease(db: Database, proof: LeaseProof): JobRecord {
   const row = db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(proof.jobId) as

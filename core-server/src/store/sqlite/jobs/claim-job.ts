@@ -2,22 +2,14 @@
 // so exactly one of N concurrent claimers wins. A claimed job whose lease has expired is
 // claimable too (the sweeper may not have run yet). The fencing token grows by one per claim.
 import { randomBytes } from 'node:crypto';
-import { hasAllCapabilities, type FeatureFlags } from '@retaia/protocol';
+import { hasAllCapabilities } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
 import { CoreError, notFound } from '../../../errors/core-error.js';
 import type { AssetRecord, JobRecord } from '../../records.js';
 import { loadAsset, setAssetState } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
 import { isAssetLocked } from '../sqlite-move-journal.js';
-
-export interface ClaimJobInput {
-  jobId: string;
-  agentId: string;
-  effectiveCapabilities: string[];
-  flags: FeatureFlags;
-  nowMs: number;
-  leaseTtlMs: number;
-}
+import type { ClaimJobInput } from '../../store-types.js';
 
 export function claimJob(
   db: Database,

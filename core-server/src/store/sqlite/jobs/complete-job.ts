@@ -1,17 +1,10 @@
 // Submit: completes the job and merges its result into its own domain only (facts, derived kinds
 // or transcript), then plans follow-up jobs and advances the asset — all in one transaction.
 // Derived files are recorded here; the caller moves the bytes into place after the commit.
-import type {
-  DerivedKind,
-  FactsPatch,
-  FeatureFlags,
-  JobType,
-  TranscriptPatch,
-} from '@retaia/protocol';
+import type { DerivedKind } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
 import { validationFailed } from '../../../errors/core-error.js';
 import { missingMinimalFacts } from '../../../domain/minimal-facts.js';
-import type { JobRecord } from '../../records.js';
 import {
   advanceAfterCompletion,
   bumpRevision,
@@ -19,31 +12,8 @@ import {
   loadAsset,
 } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
-import { checkLease, type LeaseProof } from './check-lease.js';
-
-export interface PublishedDerived {
-  kind: DerivedKind;
-  upload_id: string;
-  content_type: string;
-  size_bytes: number;
-  sha256: string;
-  /** Final place under the storage root, e.g. `.derived/<uuid>/thumb-<upload_id>.webp`. */
-  relative_path: string;
-}
-
-export interface CompleteJobInput extends LeaseProof {
-  jobType: JobType;
-  facts?: FactsPatch;
-  derived?: PublishedDerived[];
-  transcript?: TranscriptPatch;
-  flags: FeatureFlags;
-}
-
-export interface CompleteJobResult {
-  job: JobRecord;
-  /** Derived files no longer referenced by the asset, to delete after the commit. */
-  replacedFiles: string[];
-}
+import { checkLease } from './check-lease.js';
+import type { CompleteJobInput, CompleteJobResult } from '../../store-types.js';
 
 export function completeJob(db: Database, input: CompleteJobInput): CompleteJobResult {
   return db

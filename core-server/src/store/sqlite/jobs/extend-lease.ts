@@ -1,7 +1,8 @@
 // Heartbeat: pushes locked_until forward for the current lease holder only.
 import type { Database } from 'better-sqlite3';
 import type { JobRecord } from '../../records.js';
-import { checkLease, type LeaseProof } from './check-lease.js';
+import { checkLease } from './check-lease.js';
+import type { LeaseProof } from '../../store-types.js';
 
 export function extendLease(db: Database, proof: LeaseProof, leaseTtlMs: number): JobRecord {
   return db

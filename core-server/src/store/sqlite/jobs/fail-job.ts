@@ -4,14 +4,8 @@ import type { Database } from 'better-sqlite3';
 import type { JobRecord } from '../../records.js';
 import { returnToReadyIfIdle, settleAfterPermanentFailure } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
-import { checkLease, type LeaseProof } from './check-lease.js';
-
-export interface FailJobInput extends LeaseProof {
-  errorCode: string;
-  message: string | null;
-  retryable: boolean;
-  maxAttempts: number;
-}
+import { checkLease } from './check-lease.js';
+import type { FailJobInput } from '../../store-types.js';
 
 export function failJob(db: Database, input: FailJobInput): JobRecord {
   return db

@@ -18,7 +18,8 @@ import {
 } from '@retaia/protocol';
 import type { NewAsset } from '../../core-store.js';
 import { SqliteCoreStore } from '../sqlite-core-store.js';
-import { listClaimableJobs, type ListClaimableJobsInput } from './list-claimable-jobs.js';
+import type { ListClaimableJobsInput } from '../../store-types.js';
+import { listClaimableJobs } from './list-claimable-jobs.js';
 import { DATABASE_FILE } from '../open-database.js';
 
 const asset = (media_type: MediaType, profile: ProcessingProfile, i: number): NewAsset => ({

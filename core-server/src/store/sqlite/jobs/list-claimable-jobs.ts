@@ -13,23 +13,10 @@
 //
 // Matching rules (unchanged): capabilities as hasAllCapabilities, the feature flag (if any) must
 // be on, no live move/purge lock on the asset (SPEC §6 locks), oldest (created_at, job_id) first.
-import type { FeatureFlags } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
-import type { AssetRecord, JobRecord } from '../../records.js';
+import type { JobRecord } from '../../records.js';
 import { mapAsset, mapJob } from '../row-mappers.js';
-
-export interface ListClaimableJobsInput {
-  effectiveCapabilities: string[];
-  flags: FeatureFlags;
-  limit: number;
-  nowMs: number;
-}
-
-/** A pending job and its asset. Shared between polls: callers must treat them as read-only. */
-export interface ClaimableJob {
-  job: JobRecord;
-  asset: AssetRecord;
-}
+import type { ClaimableJob, ListClaimableJobsInput } from '../../store-types.js';
 
 type Row = Record<string, unknown>;
 /** Applied log entries are deleted once this many have piled up. */

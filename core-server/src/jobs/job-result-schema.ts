@@ -1,5 +1,7 @@
 // zod mirror of the contract's FactsPatch / TranscriptPatch / DerivedPatch (strict: unknown
 // fields are refused, like the contract's additionalProperties: false).
+// It lives with the job layer: the routes parse bodies with it and submit-job-result acts on the
+// parsed type, so neither has to reach into the other's layer.
 import { DERIVED_KINDS, isRefusedMediaFormat } from '@retaia/protocol';
 import { z } from 'zod';
 
