@@ -212,6 +212,31 @@ test(
   },
 );
 
+test('a HEIF holding only an image-sequence track is refused in plain words', async () => {
+  const box = (type: string, body: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(8 + body.length);
+    head.write(type, 4, 'latin1');
+    return Buffer.concat([head, body]);
+  };
+  const path = join(root, 'sequence.heics');
+  writeFileSync(
+    path,
+    Buffer.concat([
+      box('ftyp', Buffer.from('msf1\0\0\0\0msf1hevc', 'latin1')),
+      box('moov', Buffer.alloc(0)),
+      box('mdat', Buffer.alloc(64, 1)),
+    ]),
+  );
+  await assert.rejects(facts(path), (e: unknown) => {
+    assert.ok(e instanceof ProcessingError, String(e));
+    assert.equal(e.code, 'UNSUPPORTED_MEDIA');
+    assert.equal(e.retryable, false);
+    assert.match(e.message, /image sequence without a still image.*sequence\.heics/);
+    return true;
+  });
+});
+
 // Real iPhone photos are not redistributable here; point RETAIA_REAL_HEIC_DIR at a folder of
 // .heic files (e.g. ones taken with a phone) to run the same checks on them.
 const realDir = process.env.RETAIA_REAL_HEIC_DIR;
