@@ -2,7 +2,7 @@
 // server runs (SQLite WAL + busy timeout let both processes write).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { OPERATOR_USER_ID } from '../auth/device-flow.js';
 import { hashPassword } from '../auth/secret-hash.js';
 import { loadCliConfig } from '../config/load-cli-config.js';
@@ -62,10 +62,10 @@ program
   });
 
 const dataDirOption = (c: Command) =>
-  c.option(
-    '--data-dir <dir>',
-    'data directory of the server',
-    process.env.RETAIA_CORE_DATA_DIR ?? 'retaia-core-data',
+  c.addOption(
+    new Option('--data-dir <dir>', 'data directory of the server')
+      .env('RETAIA_CORE_DATA_DIR')
+      .default('retaia-core-data'),
   );
 
 const print = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
