@@ -25,6 +25,7 @@ import type {
 } from '../runtime/control-protocol.js';
 import { readLockOwner } from '../runtime/daemon-lock.js';
 import { JobHistory } from '../runtime/job-history.js';
+import { buildRegisterRequest } from '../runtime/register-request.js';
 import { installService, uninstallService, type ServiceCommand } from './service-units.js';
 import { openApprovalPage } from './open-browser.js';
 import { addModelsCommand } from './models-command.js';
@@ -217,12 +218,18 @@ export function buildProgram(): Command {
         void client.cancelEnrolment();
       };
       process.once('SIGINT', onSigint);
+      // Follow the daemon's enrolment events (no polling). The first event of the stream is a
+      // status: read the view once then, so an approval that came before we subscribed counts.
+      const stream = new AbortController();
       try {
-        while (view.state === 'pending' && !canceled) {
-          await new Promise((r) => setTimeout(r, 1000));
-          view = await client.enrolment();
-        }
+        if (view.state === 'pending')
+          for await (const event of client.events(stream.signal)) {
+            if (event.type === 'status') view = await client.enrolment();
+            else if (event.type === 'enrolment') view = event.enrolment;
+            if (view.state !== 'pending') break;
+          }
       } finally {
+        stream.abort();
         process.off('SIGINT', onSigint);
       }
       print(g(), view, () =>
@@ -475,36 +482,18 @@ export function buildProgram(): Command {
           tls: { caFile: config.core_ca_file, dataDir: paths.dataDir },
         });
         const { detectMediaCapabilities } = await import('../processing/registry.js');
-        const { release, arch, hostname } = await import('node:os');
-        await client.register({
-          agent_id: rotated.agentId,
-          agent_name: config.agent_name ?? hostname(),
-          agent_version: AGENT_VERSION,
-          openpgp_public_key: rotated.publicKeyArmored,
-          openpgp_fingerprint: rotated.fingerprint,
-          os_name:
-            process.platform === 'darwin'
-              ? 'macos'
-              : process.platform === 'win32'
-                ? 'windows'
-                : 'linux',
-          os_version: release(),
-          arch:
-            arch() === 'x64'
-              ? 'x86_64'
-              : arch() === 'arm64'
-                ? 'arm64'
-                : arch() === 'arm'
-                  ? 'armv7'
-                  : 'other',
-          capabilities: (
-            await detectMediaCapabilities({
-              ...(config.ffmpeg_path ? { ffmpegPath: config.ffmpeg_path } : {}),
-              ...(config.ffprobe_path ? { ffprobePath: config.ffprobe_path } : {}),
-            })
-          ).capabilities,
-          max_parallel_jobs: config.max_parallel_jobs,
-        });
+        await client.register(
+          buildRegisterRequest(rotated, {
+            ...(config.agent_name ? { agentName: config.agent_name } : {}),
+            capabilities: (
+              await detectMediaCapabilities({
+                ...(config.ffmpeg_path ? { ffmpegPath: config.ffmpeg_path } : {}),
+                ...(config.ffprobe_path ? { ffprobePath: config.ffprobe_path } : {}),
+              })
+            ).capabilities,
+            maxParallelJobs: config.max_parallel_jobs,
+          }),
+        );
         registered = true;
       }
       print(

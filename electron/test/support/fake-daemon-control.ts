@@ -192,11 +192,13 @@ export class FakeDaemonControl implements DaemonControl {
       expiresAt: new Date(Date.now() + 600_000).toISOString(),
     };
     this.auth = { state: 'enrolling' };
+    this.emit({ type: 'enrolment', enrolment: this.enrol });
     return this.enrol;
   }
   approveEnrol(): void {
     this.enrol = { state: 'approved' };
     this.auth = { state: 'enrolled', clientId: 'client-2' };
+    this.emit({ type: 'enrolment', enrolment: this.enrol });
     this.emit({ type: 'status', status: this.snapshot() });
   }
   async getEnrol() {
@@ -206,6 +208,7 @@ export class FakeDaemonControl implements DaemonControl {
   async cancelEnrol() {
     this.check('cancelEnrol');
     this.enrol = { state: 'canceled' };
+    this.emit({ type: 'enrolment', enrolment: this.enrol });
     return this.enrol;
   }
   async diagnostics() {

@@ -97,30 +97,20 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
 
   const mountRow = (key: number) => get().draft?.mounts.find((m) => m.key === key);
 
-  let enrolTimer: ReturnType<typeof setInterval> | undefined;
+  // The daemon announces every enrolment change as an `enrolment` event: no polling.
   const followEnrolment = (view: EnrolmentView) => {
+    const was = get().enrol?.state;
     set({ enrol: view });
-    if (view.state === 'pending' && !enrolTimer) {
-      enrolTimer = setInterval(() => {
-        bridge()
-          .getEnrol()
-          .then((next) => {
-            set({ enrol: next });
-            if (next.state !== 'pending') {
-              clearInterval(enrolTimer);
-              enrolTimer = undefined;
-              void get().refreshAll();
-            }
-          })
-          .catch(fail);
-      }, 1000);
-    }
+    if (was === 'pending' && view.state !== 'pending') void get().refreshAll();
   };
 
   const onEvent = (event: BridgeEvent) => {
     switch (event.type) {
       case 'status':
         set({ status: event.status, link: 'connected' });
+        break;
+      case 'enrolment':
+        followEnrolment(event.enrolment);
         break;
       case 'job_progress': {
         const patch = (list: StatusSnapshot['currentJobs']) => {
