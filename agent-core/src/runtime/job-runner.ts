@@ -13,12 +13,13 @@ import {
   type JobSubmitRequest,
   type MediaType,
 } from '@retaia/protocol';
-import { resolveSourcePath, SourceResolutionError } from '../config/storage-mount.js';
-import { isLeaseLost, CoreApiError } from '../core-api/core-api-errors.js';
+import { resolveSourcePath } from '../config/storage-mount.js';
+import { isLeaseLost } from '../core-api/core-api-errors.js';
 import { withCoreCallLogger, type CoreClient } from '../core-api/core-client.js';
 import { uploadDerivedFile } from '../core-api/derived-uploader.js';
 import { ProcessingError, type Processor, type ProcessorOutput } from '../processing/processor.js';
 import type { AgentLogger } from './agent-logger.js';
+import { classifyJobFailure, type JobFailure } from './job-failure.js';
 import type { CurrentJobView, JobHistoryEntry, JobOutcome } from './control-protocol.js';
 import { LeaseKeeper, LeaseLostSignal } from './lease-keeper.js';
 
@@ -50,22 +51,6 @@ function mediaTypeOf(job: ClaimedJob): MediaType | undefined {
     return 'AUDIO';
   if (caps.includes('.photo@')) return 'PHOTO';
   return mediaTypeFromExtension(job.source.original_relative);
-}
-
-interface Failure {
-  code: string;
-  message: string;
-  retryable: boolean;
-}
-
-function classify(err: unknown): Failure {
-  if (err instanceof ProcessingError || err instanceof SourceResolutionError) {
-    return { code: err.code, message: err.message, retryable: err.retryable };
-  }
-  if (err instanceof CoreApiError) {
-    return { code: 'UPLOAD_FAILED', message: err.message, retryable: true };
-  }
-  return { code: 'AGENT_ERROR', message: (err as Error)?.message ?? String(err), retryable: true };
 }
 
 /** A finished job; `unreported` when Core never heard how it ended (its lease is still held). */
@@ -105,7 +90,7 @@ async function runWithLogger(
   const signal = AbortSignal.any([keeper.signal, shutdownSignal]);
   let workDir: string | undefined;
   let outcome: JobOutcome = 'completed';
-  let failure: Failure | undefined;
+  let failure: JobFailure | undefined;
   let unreported = false;
 
   const finish = (): JobRunResult => {
@@ -191,7 +176,7 @@ async function runWithLogger(
             message: 'the agent stopped before the job finished',
             retryable: true,
           }
-        : classify(err);
+        : classifyJobFailure(err);
       outcome = shutdown ? 'aborted' : 'failed';
       log.warn(
         { error_code: failure.code, error: failure.message, retryable: failure.retryable },
