@@ -4,29 +4,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runFfmpegFixture } from '../scripts/demo-library.js';
 import { join } from 'node:path';
+import { videoWithTone } from '@retaia/protocol/testing/ffmpeg-fixture-args.js';
 import { System, waitFor } from './support/system.js';
 import { auditJobs, publishedKinds } from './support/job-audit.js';
 import { FaultProxy } from './support/fault-proxy.js';
 
 function makeVideo(path: string, seconds: number, size: string) {
   return runFfmpegFixture([
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${size}:rate=25:duration=${seconds}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=duration=${seconds}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-shortest',
+    ...videoWithTone(
+      `testsrc2=size=${size}:rate=25:duration=${seconds}`,
+      `sine=duration=${seconds}`,
+    ),
     path,
   ]);
 }

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { videoWithTone, X264_FAST } from '@retaia/protocol/testing/ffmpeg-fixture-args.js';
 
 const run = promisify(execFile);
 
@@ -45,23 +46,10 @@ export async function createDemoLibrary(
   const files: DemoFile[] = [];
   const video = (name: string) => join(shoot, name);
   await runFfmpegFixture([
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=1280x720:rate=25:duration=${s}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=440:sample_rate=48000:duration=${s}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-shortest',
+    ...videoWithTone(
+      `testsrc2=size=1280x720:rate=25:duration=${s}`,
+      `sine=frequency=440:sample_rate=48000:duration=${s}`,
+    ),
     video(`${p}A001_interview.mp4`),
   ]);
   await writeFile(video(`${p}A001_interview.srt`), '1\n00:00:00,000 --> 00:00:02,000\nHello\n');
@@ -79,12 +67,7 @@ export async function createDemoLibrary(
     `mandelbrot=size=640x360:rate=25`,
     '-t',
     s,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
+    ...X264_FAST,
     '-an',
     video(`${p}A002_broll_silent.mov`),
   ]);

@@ -20,6 +20,7 @@ import type {
 } from '../src/processing/transcription/whisper-addon.js';
 import { waitFor } from './support/daemon-fixture.js';
 import { skipNoCore, startRealCore } from './support/real-core.js';
+import { videoWithTone } from '@retaia/protocol/testing/ffmpeg-fixture-args.js';
 
 const skip = skipNoCore;
 
@@ -58,9 +59,7 @@ test(
     core.operator.setFeatureFlag(FEATURE_FLAGS.transcribeAudio, true);
     execFileSync('ffmpeg', [
       ...['-hide_banner', '-loglevel', 'error', '-y'],
-      ...['-f', 'lavfi', '-i', 'testsrc2=d=1.5:s=160x90:r=10'],
-      ...['-f', 'lavfi', '-i', 'sine=f=440:d=1.5'],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac'],
+      ...videoWithTone('testsrc2=d=1.5:s=160x90:r=10', 'sine=f=440:d=1.5'),
       join(storage, 'INBOX', 'clip.mp4'),
     ]);
     const configPath = join(root, 'agent-config.json');

@@ -2,6 +2,7 @@
 // data, resets connections, cuts them after some bytes, or swallows them. Faults are drawn from a
 // seeded PRNG so a failing run can be replayed. Only ever listens and connects on loopback.
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface FaultPlan {
   /** Extra latency added to every chunk, in ms. */
@@ -123,7 +124,7 @@ export class FaultProxy {
       let queue: Promise<void> = Promise.resolve();
       const enqueue = (step: () => void) => {
         queue = queue.then(async () => {
-          if (plan.delayMs) await new Promise((r) => setTimeout(r, plan.delayMs));
+          if (plan.delayMs) await sleep(plan.delayMs);
           step();
         });
       };

@@ -2,6 +2,7 @@
 // each asset published exactly one file per derived kind (thumbs: one ordered set).
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { waitFor } from '@retaia/protocol/testing/wait-for.js';
 import type { System } from './system.js';
 
 export interface JobAudit {
@@ -58,15 +59,15 @@ export async function waitJobsFinished(
   timeoutMs: number,
 ): Promise<void> {
   const store = sys.server.context.store;
-  const deadline = Date.now() + timeoutMs;
-  let open = -1;
-  for (;;) {
-    const assets = await store.listAssets({ limit: 100_000, offset: 0 });
-    const jobs = (await Promise.all(assets.map((a) => store.listAssetJobs(a.uuid)))).flat();
-    open = jobs.filter((j) => j.status === 'pending' || j.status === 'claimed').length;
-    if (assets.length >= expected && jobs.length > 0 && open === 0) return;
-    if (Date.now() > deadline)
-      throw new Error(`timed out: ${assets.length}/${expected} assets, ${open} open jobs`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  let seen = 'nothing read yet';
+  await waitFor(
+    async () => {
+      const assets = await store.listAssets({ limit: 100_000, offset: 0 });
+      const jobs = (await Promise.all(assets.map((a) => store.listAssetJobs(a.uuid)))).flat();
+      const open = jobs.filter((j) => j.status === 'pending' || j.status === 'claimed').length;
+      seen = `${assets.length}/${expected} assets, ${open} open jobs`;
+      return assets.length >= expected && jobs.length > 0 && open === 0;
+    },
+    { timeoutMs, intervalMs: 250, what: () => `every job to finish (${seen})` },
+  );
 }

@@ -1,6 +1,7 @@
 // Tiny real media for whole-system tests that need many assets: one of each kind, copied.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { videoWithTone } from '@retaia/protocol/testing/ffmpeg-fixture-args.js';
 import { runFfmpegFixture as ff } from '../../scripts/demo-library.js';
 
 export interface SmallMedia {
@@ -14,23 +15,10 @@ export async function makeSmallMedia(dir: string, seconds = 1): Promise<SmallMed
   await mkdir(dir, { recursive: true });
   const media = { video: join(dir, 'v.mp4'), audio: join(dir, 'a.mp3'), photo: join(dir, 'p.jpg') };
   await ff([
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=320x240:rate=25:duration=${seconds}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=330:duration=${seconds}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-shortest',
+    ...videoWithTone(
+      `testsrc2=size=320x240:rate=25:duration=${seconds}`,
+      `sine=frequency=330:duration=${seconds}`,
+    ),
     media.video,
   ]);
   await ff([

@@ -5,7 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { waitFor as pollUntil } from '@retaia/protocol/testing/wait-for.js';
 import pino from 'pino';
 import { startCoreServer, type RunningCoreServer } from '../../core-server/src/index.js';
 import { ControlClient } from '../../agent-core/src/runtime/control-client.js';
@@ -245,17 +247,13 @@ export function countBy(values: string[]): Record<string, number> {
   return out;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
+/** Whole-system checks are slow (HTTP round trips, processes): they are polled every 200 ms. */
 export async function waitFor(
   check: () => Promise<boolean> | boolean,
   timeoutMs: number,
   describe: () => string = () => '',
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await sleep(200);
-  }
+  await pollUntil(check, { timeoutMs, intervalMs: 200, what: describe });
 }

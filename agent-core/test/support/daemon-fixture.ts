@@ -3,6 +3,7 @@
 import { mkdir, mkdtemp, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
+import { waitFor as pollUntil } from '@retaia/protocol/testing/wait-for.js';
 import type { DaemonEvent } from '../../src/runtime/control-protocol.js';
 import type { RunningDaemon } from '../../src/runtime/daemon.js';
 
@@ -87,18 +88,12 @@ export function waitForEvent(
   });
 }
 
-export async function waitFor<T>(
+export function waitFor<T>(
   fn: () => T | Promise<T>,
   timeoutMs = 15_000,
   what = 'condition',
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  return pollUntil(fn, { timeoutMs, what });
 }
 
 export const sourceName = basename;

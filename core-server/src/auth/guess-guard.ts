@@ -9,6 +9,7 @@
 //   second at most, the real operator waits a few seconds at worst.
 // The attempt is reserved before the secret is checked (concurrent guesses cannot overtake the
 // count) and refunded on success.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreOptions } from '../config/core-options.js';
 import type { AttemptLimiter } from './attempt-limiter.js';
 
@@ -51,10 +52,10 @@ export class GuessGuard {
     }
     const waitMs = start - this.clock();
     return {
-      paced: () =>
-        waitMs > 0
-          ? new Promise((resolve) => setTimeout(resolve, waitMs).unref())
-          : Promise.resolve(),
+      // Unref'd: a paced attempt never keeps a stopping server alive.
+      paced: async () => {
+        if (waitMs > 0) await sleep(waitMs, undefined, { ref: false });
+      },
       succeeded: () => {
         this.limiter.reset(pairKey);
         this.limiter.refund(ipKey);

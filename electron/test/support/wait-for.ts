@@ -1,12 +1,11 @@
-// Polls a condition with a deadline; the failure names what was awaited.
+// Polls a condition with a deadline (the shared helper, with the name of what is awaited first);
+// the failure names what was awaited.
+import { waitFor as pollUntil } from '@retaia/protocol/testing/wait-for.js';
+
 export async function waitFor(
   what: string,
   cond: () => boolean | Promise<boolean>,
   timeoutMs = 5_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await pollUntil(cond, { timeoutMs, intervalMs: 10, what });
 }

@@ -1,6 +1,7 @@
 // Generates edge-case media with ffmpeg for the processing tests (short clips, fast presets).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { lavfi, videoWithTone, X264_FAST } from '@retaia/protocol/testing/ffmpeg-fixture-args.js';
 import { runFfmpeg } from '../tools/ffmpeg.js';
 
 /**
@@ -32,18 +33,6 @@ export function setMp4Rotation(path: string, clockwiseDeg: 90 | 180 | 270): void
 }
 
 type Fixture = (dir: string) => Promise<string>;
-
-const X264_FAST = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
-
-/** `-f lavfi -i <source>` for each synthetic source, in input order. */
-function lavfi(...sources: string[]): string[] {
-  return sources.flatMap((source) => ['-f', 'lavfi', '-i', source]);
-}
-
-/** A video test pattern with a sine track: fast H.264 + AAC, cut to the shorter input. */
-function videoWithTone(video: string, tone: string): string[] {
-  return [...lavfi(video, tone), ...X264_FAST, '-c:a', 'aac', '-shortest'];
-}
 
 /** Runs ffmpeg with `args` writing `dir/name`, and returns that path. */
 async function generate(dir: string, name: string, args: string[]): Promise<string> {
