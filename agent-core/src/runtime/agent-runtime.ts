@@ -27,7 +27,7 @@ import type {
 } from './control-protocol.js';
 import { CoreConnection } from './core-connection.js';
 import type { DaemonEvents } from './daemon-events.js';
-import { buildDiagnosticsText, ffmpegDiagnostics } from './diagnostics.js';
+import { buildDiagnosticsText, ffmpegDiagnostics, videoEncoderDiagnostics } from './diagnostics.js';
 import { HeldJobs } from './held-jobs.js';
 import type { JobHistory } from './job-history.js';
 import { JobScheduler } from './job-scheduler.js';
@@ -411,6 +411,7 @@ export class AgentRuntime {
       fingerprint: this.opts.identity.fingerprint,
       history: this.opts.history.list(20),
       ffmpeg: await ffmpegDiagnostics(this.config),
+      videoEncoder: await videoEncoderDiagnostics(this.opts.processors),
     });
   }
 

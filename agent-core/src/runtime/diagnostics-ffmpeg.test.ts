@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { packageBinary } from '../processing/tools/ffmpeg-binaries.js';
-import { ffmpegDiagnostics } from './diagnostics.js';
+import { ffmpegDiagnostics, videoEncoderDiagnostics } from './diagnostics.js';
 
 test('diagnostics: the ffmpeg line follows the config and says why when it is unusable', async () => {
   const here = await ffmpegDiagnostics({});
@@ -26,5 +26,22 @@ test('diagnostics: the ffmpeg line follows the config and says why when it is un
   assert.match(
     broken,
     /^unavailable — ffmpeg: configured path \/nonexistent\/ffmpeg is not an executable file/,
+  );
+});
+
+test('diagnostics: the video encoder line says which encoder makes proxies and why', async () => {
+  const { GeneratePreviewProcessor } = await import('../processing/preview/generate-preview.js');
+  const software = await videoEncoderDiagnostics(
+    new Map([['generate_preview', new GeneratePreviewProcessor({ videoEncoder: 'software' })]]),
+  );
+  assert.equal(software, 'libx264 (software) — software encoding chosen in settings');
+  const detected = await videoEncoderDiagnostics(
+    new Map([['generate_preview', new GeneratePreviewProcessor()]]),
+  );
+  assert.match(detected ?? '', /^(libx264 \(software\)|h264_\w+ \(hardware\)) — \S/);
+  assert.equal(
+    await videoEncoderDiagnostics(new Map()),
+    undefined,
+    'no preview processor, no line',
   );
 });

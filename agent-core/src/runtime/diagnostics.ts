@@ -2,7 +2,10 @@
 // diagnostics`, the desktop app's "copy bug report"). It never contains a secret: nothing
 // secret is passed in, and `redactSecrets` scrubs anything that looks like one anyway.
 import { arch, platform, release } from 'node:os';
+import type { JobType } from '@retaia/protocol';
 import type { AgentPaths } from '../config/agent-paths.js';
+import type { VideoEncoderChoice } from '../processing/preview/video-encoder.js';
+import type { Processor } from '../processing/processor.js';
 import { describeFfmpeg, formatFfmpegInfo } from '../processing/tools/ffmpeg.js';
 import type { AgentConfig } from '../config/config-schema.js';
 import type { SecretStoreInfo } from '../identity/secret-store.js';
@@ -36,6 +39,23 @@ export interface DiagnosticsInput {
   history: JobHistoryEntry[];
   /** Which ffmpeg/ffprobe run, from where, and their versions (ffmpegDiagnostics()). */
   ffmpeg?: string;
+  /** The H.264 encoder of video proxies and why (videoEncoderDiagnostics()). */
+  videoEncoder?: string;
+}
+
+/** The encoder line: what the preview processor uses now (detects it on first use). */
+export async function videoEncoderDiagnostics(
+  processors: Map<JobType, Processor>,
+): Promise<string | undefined> {
+  const preview = processors.get('generate_preview') as
+    (Processor & { videoEncoder?: () => Promise<VideoEncoderChoice> }) | undefined;
+  if (!preview?.videoEncoder) return undefined;
+  try {
+    const c = await preview.videoEncoder();
+    return `${c.encoder} (${c.hardware ? 'hardware' : 'software'}) — ${c.reason}`;
+  } catch (err) {
+    return `unknown — ${(err as Error).message}`;
+  }
 }
 
 /** The ffmpeg line of the report: the binaries the agent's config resolves to right now. */
@@ -68,6 +88,7 @@ export function buildDiagnosticsText(d: DiagnosticsInput): string {
     `secret store: ${d.secretStore.kind} — ${d.secretStore.detail}`,
     `paths: config ${d.paths.configPath}; data ${d.paths.dataDir}; control ${d.paths.controlSocketPath}`,
     ...(d.ffmpeg ? [`ffmpeg: ${d.ffmpeg}`] : []),
+    ...(d.videoEncoder ? [`video encoder: ${d.videoEncoder}`] : []),
     `capabilities: ${s.capabilities.join(', ') || '(none)'}`,
     `effective capabilities: ${s.effectiveCapabilities.join(', ') || '(none)'}`,
     ...d.capabilityProblems.map((p) => `capability problem: ${p}`),
