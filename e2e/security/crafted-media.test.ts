@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RECOGNISABLE_RECORDING } from '@retaia/protocol/testing/ffmpeg-fixture-args.js';
 import { runFfmpegFixture as ff } from '../../scripts/demo-library.js';
 import { publishedKinds, waitJobsFinished } from '../support/job-audit.js';
 import { makeSmallMedia } from '../support/small-media.js';
@@ -31,17 +32,7 @@ test('a playlist disguised as a video never makes the agent read or upload a fil
     await mkdir(home);
     const privateTs = join(home, 'private.ts');
     const privateMp4 = join(home, 'private.mp4');
-    const secret = [
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=magenta:s=320x240:r=25:d=3',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=f=1234:d=3',
-      '-shortest',
-    ];
+    const secret = RECOGNISABLE_RECORDING;
     await ff([...secret, '-c:v', 'mpeg2video', '-c:a', 'mp2', '-f', 'mpegts', privateTs]);
     await ff([...secret, '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', privateMp4]);
 

@@ -17,3 +17,12 @@ export function lavfi(...sources: string[]): string[] {
 export function videoWithTone(video: string, tone: string): string[] {
   return [...lavfi(video, tone), ...X264_FAST, '-c:a', 'aac', '-shortest'];
 }
+
+/**
+ * Inputs of a "private recording" for the media-input attacks: 3 s of magenta frames and a
+ * 1234 Hz tone, easy to recognise if it leaks into a derived file. Add codecs and the output.
+ */
+export const RECOGNISABLE_RECORDING = [
+  ...lavfi('color=c=magenta:s=320x240:r=25:d=3', 'sine=f=1234:d=3'),
+  '-shortest',
+];

@@ -17,6 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobType } from '@retaia/protocol';
+import { RECOGNISABLE_RECORDING } from '@retaia/protocol/testing/ffmpeg-fixture-args.js';
 import { ExtractFactsProcessor } from '../facts/extract-facts.js';
 import { GeneratePreviewProcessor } from '../preview/generate-preview.js';
 import { ProcessingError, type Processor, type ProcessorContext } from '../processor.js';
@@ -43,19 +44,7 @@ mkdirSync(mount);
 /** The private recording: magenta frames and a 1234 Hz tone, easy to recognise if leaked. */
 async function makeSecret(name: string, extra: string[]): Promise<string> {
   const p = join(secretDir, name);
-  await runFfmpeg([
-    '-f',
-    'lavfi',
-    '-i',
-    'color=c=magenta:s=320x240:r=25:d=3',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=f=1234:d=3',
-    '-shortest',
-    ...extra,
-    p,
-  ]);
+  await runFfmpeg([...RECOGNISABLE_RECORDING, ...extra, p]);
   return p;
 }
 
