@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { X264_FAST } from '@retaia/protocol/testing/ffmpeg-fixture-args.js';
 import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { ProcessingAbortedError, ProcessingError, type DerivedFile } from '../processor.js';
 import { fixtures } from '../testing/media-fixtures.js';
@@ -95,12 +96,7 @@ test('black opening: the representative moves to a nearby non-black frame', asyn
     '[0][1]concat=n=2:v=1[v]',
     '-map',
     '[v]',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
+    ...X264_FAST,
     src,
   ]);
   const { files, metrics } = await thumbs(src);
