@@ -73,3 +73,16 @@ test('language: preference first, then the system language, English otherwise', 
     'Marker found: storage “nas-main”',
   );
 });
+
+test('video encoder: the form writes the setting back, and reads the encoder in use from diagnostics', async () => {
+  const { videoEncoderInUse } = await import('../../renderer/src/state/diagnostics-lines.js');
+  const draft = draftFromConfig({ video_encoder: 'software', cpu_priority: 10 });
+  assert.equal(draft.videoEncoder, 'software');
+  assert.equal(configFromDraft(draft).video_encoder, 'software');
+  assert.equal(draftFromConfig({}).videoEncoder, 'auto', 'absent means automatic');
+  assert.equal(validateAgentConfig(configFromDraft({ ...draft, videoEncoder: 'auto' })).ok, true);
+  const report =
+    'ffmpeg: ffmpeg version 5.1 [path] /usr/bin/ffmpeg\nvideo encoder: libx264 (software) — no working hardware encoder\ncapabilities: x';
+  assert.equal(videoEncoderInUse(report), 'libx264 (software) — no working hardware encoder');
+  assert.equal(videoEncoderInUse('capabilities: x'), undefined);
+});

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import type { MessageKey } from '../i18n/messages.js';
 import { useTranslate } from '../i18n/use-translate.js';
 import { EnrolPanel } from './EnrolPanel.js';
+import { VideoEncoderField } from './VideoEncoderField.js';
 import { formatBytes } from './format.js';
 import { type MountCheck, useAppStore } from '../state/app-store.js';
 import { type MountRow, problemsFor } from '../state/config-draft.js';
@@ -336,6 +337,10 @@ export function Preferences() {
             </select>
             <span className="muted small">{t('prefs.cpuPriorityHint')}</span>
           </label>
+          <VideoEncoderField
+            value={draft.videoEncoder}
+            onChange={(videoEncoder) => editDraft({ videoEncoder })}
+          />
         </div>
       </Section>
 

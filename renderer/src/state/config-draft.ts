@@ -23,6 +23,7 @@ export interface ConfigDraft {
   mounts: MountRow[];
   maxParallelJobs: number;
   cpuPriority: number;
+  videoEncoder: 'auto' | 'software';
   pauseOnBattery: boolean;
   onlyWhenIdle: boolean;
   respectQuietHours: boolean;
@@ -52,6 +53,7 @@ export function draftFromConfig(config: unknown): ConfigDraft {
         ? c.max_parallel_jobs
         : DEFAULT_CONFIG.max_parallel_jobs,
     cpuPriority: typeof c.cpu_priority === 'number' ? c.cpu_priority : DEFAULT_CONFIG.cpu_priority,
+    videoEncoder: c.video_encoder === 'software' ? 'software' : 'auto',
     pauseOnBattery:
       typeof power.pause_on_battery === 'boolean'
         ? power.pause_on_battery
@@ -80,6 +82,7 @@ export function configFromDraft(d: ConfigDraft): Record<string, unknown> {
   out.storage_mounts = mounts;
   out.max_parallel_jobs = d.maxParallelJobs;
   out.cpu_priority = d.cpuPriority;
+  out.video_encoder = d.videoEncoder;
   out.power_policy = {
     ...asRecord(d.base.power_policy),
     pause_on_battery: d.pauseOnBattery,
