@@ -14,6 +14,7 @@ import {
 } from '../agent-core/src/processing/tools/ffmpeg.js';
 import { videoPreviewArgs } from '../agent-core/src/processing/preview/video-preview-args.js';
 import type { ProcessorContext } from '../agent-core/src/processing/processor.js';
+import { testContext } from '../agent-core/src/processing/testing/conformance.js';
 import type { JobType } from '@retaia/protocol';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -66,19 +67,7 @@ async function source(): Promise<string> {
 }
 
 function ctx(src: string, jobType: JobType): ProcessorContext {
-  const workDir = mkdtempSync(join(root, `${jobType}-`));
-  return {
-    jobId: 'bench',
-    jobType,
-    assetUuid: 'bench',
-    mediaType: 'VIDEO',
-    sourcePath: src,
-    sidecarPaths: [],
-    workDir,
-    signal: new AbortController().signal,
-    onProgress: () => {},
-    logger: { info() {}, warn() {}, error() {}, debug() {} },
-  };
+  return testContext(src, mkdtempSync(join(root, `${jobType}-`)), { jobType, mediaType: 'VIDEO' });
 }
 
 /** The same command as the agent's, source handed as descriptor 3 like the agent does. */

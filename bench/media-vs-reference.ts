@@ -13,6 +13,7 @@ import type { JobType } from '@retaia/protocol';
 import { sharedMedia } from '../protocol/src/testing/shared-media.js';
 import { createProcessors } from '../agent-core/src/processing/registry.js';
 import type { ProcessorContext } from '../agent-core/src/processing/processor.js';
+import { testContext } from '../agent-core/src/processing/testing/conformance.js';
 import { resolveFfmpegBinaries } from '../agent-core/src/processing/tools/ffmpeg.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 1);
@@ -176,18 +177,7 @@ async function reference(src: string, dir: string): Promise<string> {
 }
 
 function ctx(src: string, jobType: JobType, dir: string): ProcessorContext {
-  return {
-    jobId: 'bench',
-    jobType,
-    assetUuid: 'bench',
-    mediaType: 'VIDEO',
-    sourcePath: src,
-    sidecarPaths: [],
-    workDir: mkdtempSync(join(dir, `${jobType}-`)),
-    signal: new AbortController().signal,
-    onProgress: () => {},
-    logger: { info() {}, warn() {}, error() {}, debug() {} },
-  };
+  return testContext(src, mkdtempSync(join(dir, `${jobType}-`)), { jobType, mediaType: 'VIDEO' });
 }
 
 const processors = createProcessors({
