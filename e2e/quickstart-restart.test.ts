@@ -1,0 +1,89 @@
+// `npm start` twice on the same home, over a library with a file that can never be processed:
+// the first run exits once every asset is settled (the broken one counts: it waits for a human),
+// the second reuses the agent's saved enrolment instead of enrolling a new client.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@retaia/protocol/testing/shared-media.js';
+import { makeSmallMedia } from './support/small-media.js';
+
+async function quickstart(
+  home: string,
+  storage: string,
+  port: number,
+): Promise<{ code: number | null; out: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'scripts/quickstart.ts',
+      '--home',
+      home,
+      '--storage-root',
+      storage,
+      '--init-storage',
+      '--port',
+      String(port),
+      '--no-desktop',
+      '--exit-when-done',
+    ],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGINT'), 240_000);
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  return { code, out };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const { port } = probe.address() as { port: number };
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+test('npm start exits with a permanently failed asset, and a restart reuses the enrolment', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'retaia-qs-restart-'));
+  try {
+    const storage = join(root, 'library');
+    await mkdir(join(storage, 'INBOX'), { recursive: true });
+    const media = await makeSmallMedia(join(root, 'media'));
+    const { copyFile } = await import('node:fs/promises');
+    await copyFile(media.photo, join(storage, 'INBOX', 'good.jpg'));
+    // A JPEG header followed by noise: nothing can decode it, ever.
+    await writeFile(
+      join(storage, 'INBOX', 'broken.jpg'),
+      Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(4000)]),
+    );
+    const home = join(root, 'home');
+
+    // The same Core address both times, as with the default port: saved credentials are bound to
+    // the Core URL they were issued by.
+    const port = await freePort();
+    const first = await quickstart(home, storage, port);
+    assert.equal(first.code, 0, first.out.slice(-3000));
+    assert.match(first.out, /enrolling the agent/);
+    assert.match(first.out, /all 2 assets processed/);
+
+    const second = await quickstart(home, storage, port);
+    assert.equal(second.code, 0, second.out.slice(-3000));
+    assert.doesNotMatch(second.out, /enrolling the agent/, 'the saved enrolment is reused');
+    assert.match(second.out, /all 2 assets processed/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
