@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { writeRandomWhisperModel } from '../src/processing/transcription/testing/random-whisper-model.js';
-import { MODEL_CATALOGUE_ENV } from '../src/cli/models-command.js';
+import { MODEL_CATALOGUE_ENV } from '../src/processing/transcription/open-model-store.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/retaia-agent.js', import.meta.url));

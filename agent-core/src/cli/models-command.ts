@@ -2,12 +2,9 @@
 // The CLI edits the store on disk itself (downloads can take minutes; the daemon need not run),
 // then asks a running daemon to re-detect its capabilities and re-register with Core, so adding
 // a model offers transcription and removing the last one withdraws it at once.
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { AgentPaths } from '../config/agent-paths.js';
 import type { InstalledModel, ModelStore } from '../processing/transcription/model-store.js';
-import type { ModelCatalogueEntry } from '../processing/transcription/model-catalogue.js';
 import type { DownloadProgress } from '../processing/transcription/model-download.js';
 import { ControlClient } from '../runtime/control-client.js';
 
@@ -17,38 +14,10 @@ export interface ModelsCommandContext {
   print(value: unknown, human: () => string): void;
 }
 
-/**
- * A JSON catalogue (same fields as WHISPER_MODEL_CATALOGUE) replacing the built-in one: for a
- * local mirror on networks without Hugging Face access, and for tests. Hashes stay pinned.
- */
-export const MODEL_CATALOGUE_ENV = 'RETAIA_AGENT_MODEL_CATALOGUE';
-
-const catalogueSchema = z.array(
-  z.object({
-    name: z.string().min(1),
-    description: z.string(),
-    url: z.url(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    sizeBytes: z.number().int().positive(),
-  }),
-);
-
-async function catalogueOverride(): Promise<ModelCatalogueEntry[] | undefined> {
-  const file = process.env[MODEL_CATALOGUE_ENV];
-  if (!file) return undefined;
-  const parsed = catalogueSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-  if (!parsed.success) {
-    throw new Error(
-      `${MODEL_CATALOGUE_ENV}=${file} is not a valid catalogue: ${parsed.error.issues[0]?.message}`,
-    );
-  }
-  return parsed.data;
-}
-
+/** Lazy: the store (zod, hashing) loads only for `models` commands. */
 async function openStore(paths: AgentPaths): Promise<ModelStore> {
-  const { ModelStore } = await import('../processing/transcription/model-store.js');
-  const catalogue = await catalogueOverride();
-  return new ModelStore({ dataDir: paths.dataDir, ...(catalogue ? { catalogue } : {}) });
+  const { openModelStore } = await import('../processing/transcription/open-model-store.js');
+  return openModelStore(paths.dataDir);
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

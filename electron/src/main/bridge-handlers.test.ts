@@ -17,6 +17,8 @@ function setup() {
     setPreferences: async () => DEFAULT_PREFERENCES,
     restartDaemon: async () => undefined,
     agentDataDir: () => '/nonexistent',
+    pickModelFile: async () => undefined,
+    sendEvent: () => undefined,
   });
   return { daemon, handlers, opened, clipboard };
 }

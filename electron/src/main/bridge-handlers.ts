@@ -9,9 +9,15 @@ import {
 import { isAbsolute } from 'node:path';
 import { acceptCoreCertificate, loadCaFile } from '@retaia/agent-core/core-api/core-tls.js';
 import type { ConfigValidation } from '@retaia/agent-core/runtime/control-protocol.js';
-import type { AppPreferences, BridgeHandlers, PickedFolder } from '../shared/bridge-api.js';
+import type {
+  AppPreferences,
+  BridgeEvent,
+  BridgeHandlers,
+  PickedFolder,
+} from '../shared/bridge-api.js';
 import type { DaemonControl } from './daemon-control.js';
 import { execPathProblems } from './exec-path-check.js';
+import { createModelHandlers } from './model-handlers.js';
 import { redactSecrets, restoreRedacted } from './secret-redaction.js';
 
 export interface ShellServices {
@@ -23,8 +29,12 @@ export interface ShellServices {
   setPreferences(patch: unknown): Promise<AppPreferences>;
   /** Attaches to the daemon again, starting one when none answers. */
   restartDaemon(): Promise<void>;
-  /** The daemon's data dir, where Core's certificate pin is kept. */
+  /** The daemon's data dir, where Core's certificate pin and the whisper models are kept. */
   agentDataDir(): string;
+  /** The native open dialog for a whisper model file; undefined when canceled. */
+  pickModelFile(): Promise<string | undefined>;
+  /** Pushes an event to the window (model download progress). */
+  sendEvent(event: BridgeEvent): void;
 }
 
 export class BridgeInputError extends Error {
@@ -98,6 +108,12 @@ export function createBridgeHandlers(
     refresh: async () => daemon().refresh(),
     refreshCapabilities: async () => daemon().refreshCapabilities(),
     getModels: async () => daemon().models(),
+    ...createModelHandlers({
+      agentDataDir: () => shell.agentDataDir(),
+      daemon,
+      pickModelFile: () => shell.pickModelFile(),
+      send: (event) => shell.sendEvent(event),
+    }),
     getConfig: async () => {
       const view = await daemon().getConfig();
       lastRawConfig = view.config;

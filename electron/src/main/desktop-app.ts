@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { resolveAgentPaths } from '@retaia/agent-core/config/agent-paths.js';
 import type { StatusSnapshot } from '@retaia/agent-core/runtime/control-protocol.js';
-import type { AppPreferences } from '../shared/bridge-api.js';
+import type { AppPreferences, BridgeEvent } from '../shared/bridge-api.js';
 import { AppPreferencesStore } from './app-preferences.js';
 import { createBridgeHandlers } from './bridge-handlers.js';
 import type { DaemonControl } from './daemon-control.js';
@@ -145,6 +145,18 @@ export async function startDesktopApp(
     getPreferences: () => prefsStore.get(),
     restartDaemon: () => restartDaemon(),
     agentDataDir: () => opts.agentDataDir ?? resolveAgentPaths().dataDir,
+    pickModelFile: async () => {
+      const r = await api.showOpenDialog({
+        title: 'Choose a whisper model file (ggml)',
+        properties: ['openFile', 'dontAddToRecent'],
+        filters: [
+          { name: 'Whisper model (ggml)', extensions: ['bin'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      });
+      return r.canceled ? undefined : r.filePaths[0];
+    },
+    sendEvent: (event: BridgeEvent) => window.send(event),
     setPreferences: async (patch: unknown): Promise<AppPreferences> => {
       const next = await prefsStore.update(patch);
       applyLoginItem(api, next.openAtLogin);

@@ -53,13 +53,45 @@ export type PowerPauseReason = 'battery' | 'not_idle' | 'quiet_hours';
 
 export type WindowView = 'control' | 'preferences';
 
+/** A downloadable whisper model (the same catalogue as `retaia-agent models list`). */
+export interface ModelCatalogueItem {
+  name: string;
+  description: string;
+  sizeBytes: number;
+  installed: boolean;
+}
+
+/** The one model download in progress, or how the last one ended. */
+export interface ModelDownloadState {
+  name: string;
+  state: 'downloading' | 'done' | 'failed' | 'canceled';
+  receivedBytes: number;
+  totalBytes?: number;
+  /** 0..100 when the size is known. */
+  percent?: number;
+  message?: string;
+}
+
+export interface ModelCatalogueView {
+  items: ModelCatalogueItem[];
+  download?: ModelDownloadState;
+}
+
+/** What a model change left behind: the inventory on disk, and whether the daemon followed. */
+export interface ModelChange {
+  models: ModelsView;
+  /** Why the daemon did not re-detect now (it picks the change up when it starts). */
+  daemonProblem?: string;
+}
+
 /** Events pushed to the renderer: the daemon's own stream plus the shell's view of it. */
 export type BridgeEvent =
   | DaemonEvent
   | { type: 'daemon_link'; state: 'connected' | 'disconnected'; message?: string }
   | { type: 'power'; pausedBy?: PowerPauseReason }
   | { type: 'preferences'; preferences: AppPreferences }
-  | { type: 'navigate'; view: WindowView };
+  | { type: 'navigate'; view: WindowView }
+  | { type: 'model_download'; download: ModelDownloadState };
 
 export interface PickedFolder {
   canceled: boolean;
@@ -75,8 +107,17 @@ export interface RetaiaBridge {
   refresh(): Promise<StatusSnapshot>;
   /** Re-detects tools and models and re-registers with Core (after a model change). */
   refreshCapabilities(): Promise<StatusSnapshot>;
-  /** Installed transcription models (read-only; the CLI adds, downloads and removes them). */
+  /** Installed transcription models, as the daemon sees them. */
   getModels(): Promise<ModelsView>;
+  /** The downloadable models, and the download in progress (same store code as the CLI). */
+  getModelCatalogue(): Promise<ModelCatalogueView>;
+  /** Downloads a catalogue model; progress arrives as `model_download` events. */
+  downloadModel(name: string): Promise<ModelChange>;
+  cancelModelDownload(): Promise<void>;
+  /** Main asks for the file in its own dialog; the renderer never passes a path. */
+  addModelFile(): Promise<ModelChange | { canceled: true }>;
+  useModel(name: string): Promise<ModelChange>;
+  removeModel(name: string): Promise<ModelChange>;
   getConfig(): Promise<ConfigView>;
   validateConfig(config: unknown): Promise<ConfigValidation>;
   saveConfig(config: unknown): Promise<ConfigValidation>;

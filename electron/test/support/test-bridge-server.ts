@@ -24,6 +24,8 @@ export interface TestBridge {
   url: string;
   /** Folders the next pickFolder() calls return, in order. */
   pickQueue: string[];
+  /** Files the next "Add file…" dialogs return, in order (empty: the user cancels). */
+  modelFileQueue: string[];
   clipboard: string[];
   opened: string[];
   /** How many times the page asked to restart the daemon. */
@@ -42,6 +44,7 @@ export async function startTestBridge(opts: {
 }): Promise<TestBridge> {
   let prefs: AppPreferences = { ...DEFAULT_PREFERENCES, language: 'en' };
   const pickQueue: string[] = [];
+  const modelFileQueue: string[] = [];
   const clipboard: string[] = [];
   const opened: string[] = [];
   let restarts = 0;
@@ -64,6 +67,8 @@ export async function startTestBridge(opts: {
       return prefs;
     },
     agentDataDir: () => opts.agentDataDir ?? '/nonexistent-agent-data-dir',
+    pickModelFile: async () => modelFileQueue.shift(),
+    sendEvent: push,
     restartDaemon: async () => {
       restarts += 1;
       await opts.onRestart?.();
@@ -134,6 +139,7 @@ export async function startTestBridge(opts: {
   return {
     url: `http://127.0.0.1:${port}/index.html`,
     pickQueue,
+    modelFileQueue,
     clipboard,
     opened,
     restarts: () => restarts,
