@@ -27,7 +27,7 @@ test('a mixed library reaches review with conformant derivatives', async () => {
       const name = f.relative.split('/').pop()!;
       const asset = byName.get(name);
       assert.ok(asset, `asset for ${name}`);
-      // SPEC §6: audio_undefined never reaches PROCESSED directly — it waits for a human profile.
+      // docs/asset-states.md: audio_undefined never reaches PROCESSED directly — it waits for a human profile.
       assert.equal(
         asset.state,
         f.mediaType === 'AUDIO' ? 'REVIEW_PENDING_PROFILE' : 'DECISION_PENDING',

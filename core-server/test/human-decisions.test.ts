@@ -92,7 +92,7 @@ function forceState(uuid: string, state: AssetState) {
     .run(state, uuid);
 }
 
-// Expected human transitions, written from SPEC §6 (not derived from the code under test).
+// Expected human transitions, written from docs/asset-states.md (not derived from the code under test).
 const PATCH_ALLOWED = new Set([
   'DECISION_PENDING>DECIDED_KEEP',
   'DECISION_PENDING>DECIDED_REJECT',

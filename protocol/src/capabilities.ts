@@ -1,4 +1,4 @@
-// Which capability an agent must declare for each job type (SPEC §5), and which feature flag
+// Which capability an agent must declare for each job type (docs/protocol.md#job-types-and-outputs), and which feature flag
 // gates it. Core uses this to plan `required_capabilities`; the agent uses it to decide what it
 // may claim. Matching is a strict superset check.
 import type { JobType, MediaType } from './wire.js';

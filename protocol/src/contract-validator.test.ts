@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CONTRACT_PATH, loadContractValidator } from './contract-validator.js';
 
-test('the vendored contract is the upstream file named in SPEC (sha256 9e2c7c3c…c6f9)', () => {
+test('the vendored contract is the upstream contract file (sha256 9e2c7c3c…c6f9)', () => {
   const digest = createHash('sha256').update(readFileSync(CONTRACT_PATH)).digest('hex');
   assert.ok(digest.startsWith('9e2c7c3c') && digest.endsWith('c6f9'), digest);
 });

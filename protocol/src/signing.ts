@@ -1,4 +1,4 @@
-// Request signing shared by the agent (signs) and core-server (verifies), SPEC §2.
+// Request signing shared by the agent (signs) and core-server (verifies), docs/protocol.md#identity-enrolment-and-signed-writes.
 // The signed text is six lines joined by "\n" with no trailing newline:
 //   METHOD, path as received (with /api/v1, no query), agent_id, timestamp, nonce, sha256(body).
 // Decision: X-Retaia-Signature carries base64 of the ASCII-armored detached signature, because

@@ -131,7 +131,7 @@ export interface TranscriptPatch {
 
 export interface DerivedManifestEntry {
   kind: DerivedKind;
-  /** Decision (SPEC §5): the `upload_id` of a completed upload. */
+  /** Decision (docs/protocol.md#job-types-and-outputs): the `upload_id` of a completed upload. */
   ref: string;
   size_bytes?: number;
   sha256?: string;
@@ -263,7 +263,7 @@ export interface UploadInitRequest {
   size_bytes: number;
   sha256?: string;
 }
-/** Decision (SPEC §5): the contract leaves the init response open; this is ours. */
+/** Decision (docs/protocol.md#job-types-and-outputs): the contract leaves the init response open; this is ours. */
 export interface UploadInitResponse {
   upload_id: string;
   max_part_size_bytes: number;

@@ -1,4 +1,4 @@
-// Core's `<mount>/.retaia` marker (SPEC §4). The agent only reads it: it proves that a local
+// Core's `<mount>/.retaia` marker (docs/protocol.md#storage-mounts-and-the-retaia-marker). The agent only reads it: it proves that a local
 // folder really is the storage Core calls `storage_id`, and says which top-level folders hold
 // media. Never created nor edited here.
 import { readFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// Checks a configured storage mount and resolves job sources inside it (SPEC §4): the path must
+// Checks a configured storage mount and resolves job sources inside it (docs/protocol.md#storage-mounts-and-the-retaia-marker): the path must
 // stay inside the mount even after symlinks, and sources are only ever opened read-only.
 import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import {
   type RetaiaMarker,
 } from './retaia-marker.js';
 
-/** Why a source cannot be used; `retryable` follows SPEC §3 (agent-side trouble = true). */
+/** Why a source cannot be used; `retryable` follows docs/protocol.md#the-agent-loop (agent-side trouble = true). */
 export class SourceResolutionError extends Error {
   constructor(
     readonly code: string,

@@ -1,4 +1,4 @@
-// Exponential backoff with full jitter (SPEC §3): delay = random(0, min(cap, base × 2^n)),
+// Exponential backoff with full jitter (docs/protocol.md#the-agent-loop): delay = random(0, min(cap, base × 2^n)),
 // base 2 s, cap 60 s, reset after a success. A server `Retry-After` raises the base and is
 // honoured as a minimum. Base, cap and the random source are injectable for tests.
 

@@ -1,7 +1,7 @@
 // The agent's HTTP client for Core (got). Every agent write is signed with a fresh nonce,
 // timestamp and signature per HTTP attempt while the Idempotency-Key stays the same for the
 // logical call. 429 / 5xx / network errors are retried with exponential full-jitter backoff
-// (SPEC §3). One bearer token per process, minted lazily and shared; re-minted only on expiry
+// (docs/protocol.md#the-agent-loop). One bearer token per process, minted lazily and shared; re-minted only on expiry
 // or 401. No secret (secret_key, access_token, private key) is ever put into a log line.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Chunked upload of one derived file (SPEC §5): read the asset ETag, init (If-Match +
+// Chunked upload of one derived file (docs/protocol.md#job-types-and-outputs): read the asset ETag, init (If-Match +
 // Idempotency-Key), send parts as multipart forms streamed from disk, complete. The file is
 // hashed once; a part is hashed (for its signature) and then streamed, so memory stays flat
 // whatever the file size. A 412 means the asset changed revision: re-read the ETag and retry.
@@ -92,7 +92,7 @@ async function withFreshEtag<T>(
   }
 }
 
-/** Uploads one file and returns its manifest entry (`ref` = upload_id, SPEC §5 decision). */
+/** Uploads one file and returns its manifest entry (`ref` = upload_id, docs/protocol.md#job-types-and-outputs decision). */
 export async function uploadDerivedFile(
   client: CoreClient,
   input: DerivedUploadInput,

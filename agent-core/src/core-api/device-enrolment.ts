@@ -1,4 +1,4 @@
-// Browser-assisted device flow (SPEC §2): start, let a human approve in the browser, poll at
+// Browser-assisted device flow (docs/protocol.md#identity-enrolment-and-signed-writes): start, let a human approve in the browser, poll at
 // the server's `interval` (+5 s on SLOW_DOWN, as in RFC 8628), cancel on request. Status is
 // driven by the 200 body only. On APPROVED the caller stores client_id + the one-shot secret.
 import type { DeviceStartResponse } from '@retaia/protocol';

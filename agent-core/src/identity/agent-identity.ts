@@ -1,4 +1,4 @@
-// The agent's identity (SPEC §2): a random UUIDv4 agent_id and an OpenPGP signing key, both
+// The agent's identity (docs/protocol.md#identity-enrolment-and-signed-writes): a random UUIDv4 agent_id and an OpenPGP signing key, both
 // created once on first start and reused forever. The private key lives in the secret store;
 // the public half and non-secret enrolment data in `<dataDir>/identity.json`. Nothing here is
 // ever regenerated silently: a missing private key for an existing identity is an error, and

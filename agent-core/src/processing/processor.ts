@@ -67,7 +67,7 @@ export interface Processor {
 
 /**
  * A failure the daemon turns into `POST /jobs/{id}/fail`. `retryable:false` for unreadable or
- * corrupt sources; `true` for timeouts, OOM, missing engines, upload trouble (SPEC §3).
+ * corrupt sources; `true` for timeouts, OOM, missing engines, upload trouble (docs/protocol.md#the-agent-loop).
  */
 export class ProcessingError extends Error {
   constructor(

@@ -1,5 +1,5 @@
 // Builds the media processors this agent offers and works out which capabilities it can
-// honestly declare (SPEC §5: declare a capability only when its tool really works here).
+// honestly declare (docs/protocol.md#job-types-and-outputs: declare a capability only when its tool really works here).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -36,7 +36,7 @@ export interface StartDaemonOptions {
   /** Replaces the whisper.cpp addon loader of the default processing (tests without the engine). */
   loadWhisperAddon?: () => WhisperAddonLoad;
   intervals?: Partial<RuntimeIntervals>;
-  /** Backoff for 429/network retries (SPEC §3 defaults: base 2 s, cap 60 s). */
+  /** Backoff for 429/network retries (docs/protocol.md#the-agent-loop defaults: base 2 s, cap 60 s). */
   backoff?: BackoffOptions;
   /** A ready logger, or a destination for the default pino JSON logger (stdout otherwise). */
   logger?: AgentLogger;

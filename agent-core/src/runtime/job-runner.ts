@@ -1,4 +1,4 @@
-// Runs one claimed job end to end (ARCHITECTURE "data flow of one job"): resolve the source
+// Runs one claimed job end to end (docs/architecture.md, "One job, start to finish"): resolve the source
 // through the mount + marker, private temp dir, processor beside a LeaseKeeper, upload derived
 // files, submit — or fail with the right `retryable`. Nothing is submitted once the lease is
 // lost. The temp dir is always removed.

@@ -1,4 +1,4 @@
-// Keeps a claimed job's lease alive while its processor runs (SPEC §3): heartbeat every
+// Keeps a claimed job's lease alive while its processor runs (docs/protocol.md#the-agent-loop): heartbeat every
 // `intervalMs` (30 s by default, lease TTL 120 s). The moment Core says the lease is gone
 // (409 STALE_LOCK_TOKEN / 423 LOCK_*), or the lease expires without a successful heartbeat,
 // `signal` aborts so the work stops and nothing is submitted afterwards.

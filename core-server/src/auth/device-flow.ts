@@ -1,4 +1,4 @@
-// Browser-assisted device flow for agent enrolment (SPEC §2). The device code is a bearer-like
+// Browser-assisted device flow for agent enrolment (docs/protocol.md#identity-enrolment-and-signed-writes). The device code is a bearer-like
 // secret, so only its hash is stored; the client secret is generated at the first poll after
 // approval, returned once, and stored hashed.
 import { randomInt } from 'node:crypto';

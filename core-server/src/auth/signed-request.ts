@@ -1,4 +1,4 @@
-// Verification of the OpenPGP request signature every agent write carries (SPEC §2): headers
+// Verification of the OpenPGP request signature every agent write carries (docs/protocol.md#identity-enrolment-and-signed-writes): headers
 // present, timestamp within 60 s, fingerprint of the bound key, signature over the six-line text
 // (path as received incl. /api/v1, sha256 of the raw body), nonce never seen in 15 min. Any
 // failure is a 401 UNAUTHORIZED and a logged security event (without secrets).

@@ -34,7 +34,7 @@ export const coreOptionsSchema = z.object({
     .positive()
     .default(8 * 1024 * 1024),
   uploadTtlSeconds: z.number().int().positive().default(3600),
-  /** GoPro/DJI low-res proxies and thumbnails as sidecars (SPEC §6: only when enabled). */
+  /** GoPro/DJI low-res proxies and thumbnails as sidecars (docs/asset-states.md: only when enabled). */
   videoProxySidecars: z.boolean().default(false),
   minPollIntervalSeconds: z.number().int().min(1).default(5),
   maxParallelJobsAllowed: z.number().int().min(1).default(4),
@@ -90,7 +90,7 @@ export const coreOptionsSchema = z.object({
   reviewUiDir: z.string().optional(),
   /** Build the review page at start when dist/ is missing or stale (needs dev dependencies). */
   buildReviewUi: z.boolean().default(true),
-  /** Lock TTL of moves and purges (SPEC §6: 300 s). */
+  /** Lock TTL of moves and purges (docs/asset-states.md: 300 s). */
   assetLockTtlMs: z.number().int().positive().default(300_000),
 });
 

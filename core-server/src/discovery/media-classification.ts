@@ -1,4 +1,4 @@
-// Media type by file extension, and which extensions are sidecars of which media (SPEC §6).
+// Media type by file extension, and which extensions are sidecars of which media (docs/asset-states.md).
 import {
   extensionOf as sharedExtensionOf,
   mediaTypeFromExtension,

@@ -42,7 +42,7 @@ export function kindsForJob(jobType: JobType, mediaType: MediaType): DerivedKind
   }
 }
 
-/** Kinds served with byte ranges (SPEC: audio/video previews). */
+/** Kinds served with byte ranges (audio and video previews). */
 export function isRangeCapable(kind: DerivedKind): boolean {
   return kind === 'preview_video' || kind === 'preview_audio';
 }

@@ -1,4 +1,4 @@
-// Which review jobs an asset needs (SPEC §6 "Processing profiles"). Pure: the store calls it when
+// Which review jobs an asset needs (docs/asset-states.md#profiles-and-the-jobs-they-plan). Pure: the store calls it when
 // an asset becomes READY and again after each completed job, and creates whatever is missing —
 // that is how a video gets its waveform job once its facts show an audio track.
 import {

@@ -1,4 +1,4 @@
-// The minimum facts an asset needs before it can leave review processing (SPEC §5).
+// The minimum facts an asset needs before it can leave review processing (docs/protocol.md#job-types-and-outputs).
 import type { FactsPatch, MediaType } from '@retaia/protocol';
 
 const REQUIRED: Record<MediaType, (keyof FactsPatch)[]> = {

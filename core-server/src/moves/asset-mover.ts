@@ -1,4 +1,4 @@
-// Applying decisions on the filesystem (SPEC §6): DECIDED_KEEP moves INBOX/<sub> to ARCHIVE/<sub>,
+// Applying decisions on the filesystem (docs/asset-states.md): DECIDED_KEEP moves INBOX/<sub> to ARCHIVE/<sub>,
 // DECIDED_REJECT to REJECTS/<sub>; the parent file and its sidecars move together and share the
 // final stem. A reopened asset decided again starts from ARCHIVE/<sub> or REJECTS/<sub>: it moves to
 // the other top folder (same <sub>) when the decision changed, and stays in place (an operation

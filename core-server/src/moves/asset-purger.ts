@@ -1,4 +1,4 @@
-// Purge of a REJECTED asset (SPEC §6): deletes the original, its sidecars and the derived folder
+// Purge of a REJECTED asset (docs/asset-states.md): deletes the original, its sidecars and the derived folder
 // `<root>/.derived/{uuid}/`, keeps a minimal audit (what was deleted, how many bytes), then
 // publishes PURGED. Idempotent: purging a PURGED asset answers ALREADY_PURGED without touching
 // anything. Same journal discipline as moves: lock → PLANNED → delete → audit → release → state.

@@ -1,4 +1,4 @@
-// The asset lifecycle of SPEC §6 as data. Every allowed (from, to, cause) triple is listed once;
+// The asset lifecycle of docs/asset-states.md as data. Every allowed (from, to, cause) triple is listed once;
 // anything else is a 409 STATE_CONFLICT. Keeping the table as data lets tests enumerate the full
 // 11×11 matrix and lets the HTTP layer explain a refusal with the allowed targets.
 import { ASSET_STATES, type AssetState } from '@retaia/protocol';

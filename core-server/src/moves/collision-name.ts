@@ -1,4 +1,4 @@
-// Deterministic collision renaming (SPEC §6). When `<name><ext>` is taken in the target folder the
+// Deterministic collision renaming (docs/asset-states.md). When `<name><ext>` is taken in the target folder the
 // file becomes `<name>__<nonce6><ext>`, where
 //
 //   nonce6 = first 6 chars of BigInt('0x' + hex(sha256(utf8(asset_uuid + target_dir + attempt_index)))).toString(36)

@@ -1,6 +1,6 @@
 // Typed errors of the moves domain. Each carries the contract error code and HTTP status the
 // HTTP layer maps it to, plus an operator-facing message and whether a retry can help, so route
-// handlers never have to guess (SPEC §6: anything outside the transition table is 409).
+// handlers never have to guess (docs/asset-states.md: anything outside the transition table is 409).
 import type { ErrorCode } from '@retaia/protocol';
 
 export abstract class MoveDomainError extends Error {

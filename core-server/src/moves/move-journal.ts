@@ -10,7 +10,7 @@ import type { TransitionCause } from './asset-transitions.js';
 
 export type AssetLockKind = 'asset_move_lock' | 'asset_purge_lock';
 
-/** Default TTL of move and purge locks (SPEC §6). */
+/** Default TTL of move and purge locks (docs/asset-states.md). */
 export const ASSET_LOCK_TTL_MS = 300_000;
 
 export interface AssetLockRequest {

@@ -25,7 +25,7 @@ export interface CoreContext {
   baseUrl: string;
 }
 
-/** Known flags with their defaults: absent means off (SPEC §3). */
+/** Known flags with their defaults: absent means off (docs/protocol.md#the-agent-loop). */
 export const DEFAULT_FEATURE_FLAGS: FeatureFlags = {
   'features.ai.transcribe_audio': false,
   'features.ai.suggest_tags': false,

@@ -1,5 +1,5 @@
-// Locates the project's real sample media (../shared/media beside the repository, as in
-// development and CI). Tests that need them call `sharedMediaOrSkip` and print why they skip.
+// Locates the real sample media the team keeps beside the repository (a `shared/media` folder
+// next to the checkout in development and CI, or RETAIA_SHARED_DIR). Tests that need them call `sharedMediaOrSkip` and print why they skip.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

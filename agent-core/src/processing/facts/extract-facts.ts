@@ -14,7 +14,7 @@ import { readBwfMetadata } from './bwf-metadata.js';
 import { photoFacts } from './photo-facts.js';
 import { factsFromProbe, formatClock, looksTruncated, normalizeDate } from './probe-facts.js';
 
-/** SPEC §5 minimum facts per media type. */
+/** docs/protocol.md#job-types-and-outputs minimum facts per media type. */
 const REQUIRED: Record<MediaType, (keyof FactsPatch)[]> = {
   PHOTO: ['media_format', 'width', 'height'],
   AUDIO: ['duration_ms', 'media_format', 'audio_codec'],

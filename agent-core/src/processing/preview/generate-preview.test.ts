@@ -39,7 +39,7 @@ async function preview(source: string, mediaType?: MediaType) {
   return { file, progress: ctx.progress, workDir };
 }
 
-/** SPEC §5 preview_video conformance, checked with ffprobe. */
+/** docs/protocol.md#job-types-and-outputs preview_video conformance, checked with ffprobe. */
 function assertVideoPreview(
   path: string,
   expect: { width: number; height: number; fps: number; audio: boolean; channels?: number },

@@ -1,4 +1,4 @@
-// `generate_preview`: one browser-playable review proxy per asset (SPEC §5).
+// `generate_preview`: one browser-playable review proxy per asset (docs/protocol.md#job-types-and-outputs).
 //   video → MP4 H.264 High yuv420p ≤720p + AAC-LC, faststart
 //   audio → M4A AAC-LC
 //   photo → WebP q75 sRGB, long edge ≤ 2048

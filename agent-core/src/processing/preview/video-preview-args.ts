@@ -1,4 +1,4 @@
-// The ffmpeg command of the video preview profile (SPEC §5 preview_video), kept as a pure
+// The ffmpeg command of the video preview profile (docs/protocol.md#job-types-and-outputs preview_video), kept as a pure
 // function so the bench can run the very same encode with bare ffmpeg.
 import { parseRate } from '../facts/probe-facts.js';
 import { isMotionVideo } from '../media-kind.js';

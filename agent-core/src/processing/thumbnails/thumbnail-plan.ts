@@ -1,4 +1,4 @@
-// Where thumbnails are taken (SPEC §5), as pure functions of the duration so the same input
+// Where thumbnails are taken (docs/protocol.md#job-types-and-outputs), as pure functions of the duration so the same input
 // always yields the same timestamps.
 
 export const THUMB_PROFILE = {

@@ -1,4 +1,4 @@
-// The agent's job loop: list, claim, heartbeat, submit, fail (SPEC §3, §6).
+// The agent's job loop: list, claim, heartbeat, submit, fail (docs/protocol.md#the-agent-loop, docs/asset-states.md).
 import type { FastifyInstance } from 'fastify';
 import { CoreError } from '../../errors/core-error.js';
 import { submitJobResult } from '../../jobs/submit-job-result.js';

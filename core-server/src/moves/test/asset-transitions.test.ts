@@ -11,7 +11,7 @@ import {
 } from '../asset-transitions.js';
 import { StateConflictError } from '../move-errors.js';
 
-// SPEC §6 restated independently of the module's table, as "from -> to: cause" lines.
+// docs/asset-states.md restated independently of the module's table, as "from -> to: cause" lines.
 const EXPECTED = `
 DISCOVERED -> READY: discovery_stable
 READY -> PROCESSING_REVIEW: job_claimed
@@ -47,7 +47,7 @@ REJECTED -> PURGED: purge
 const allowed = (from: AssetState, to: AssetState) =>
   EXPECTED.filter((e) => e.from === from && e.to === to).map((e) => e.cause);
 
-test('the full 11×11 matrix matches SPEC §6 (121 pairs, each cause checked)', () => {
+test('the full 11×11 matrix matches docs/asset-states.md (121 pairs, each cause checked)', () => {
   assert.equal(ASSET_STATES.length, 11);
   let allowedPairs = 0;
   for (const from of ASSET_STATES) {

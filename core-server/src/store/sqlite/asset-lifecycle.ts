@@ -154,7 +154,7 @@ export function clearProcessingFailure(db: Database, asset: AssetRecord): void {
 
 /**
  * After a job went back to pending: if nothing of the asset's review is running or done any
- * more, the asset is READY again (SPEC allows PROCESSING_REVIEW→READY on retryable failure), so
+ * more, the asset is READY again (docs/asset-states.md allows PROCESSING_REVIEW→READY on retryable failure), so
  * the next first claim moves it to PROCESSING_REVIEW as usual.
  */
 export function returnToReadyIfIdle(db: Database, assetUuid: string, now: string): void {

@@ -1,6 +1,6 @@
 // Writes a syntactically valid whisper.cpp ggml model with RANDOM weights (tiny layer counts,
-// narrow width), byte-layout equivalent to shared/tools/make-random-whisper-model.py but with no
-// numpy/python. Only for exercising load → decode → transcribe plumbing offline: the text it
+// narrow width), in whisper.cpp's ggml file layout (magic, hyper-parameters, mel filters,
+// vocabulary, named tensors), with no numpy/python. Only for exercising load → decode → transcribe plumbing offline: the text it
 // produces is meaningless. Deterministic for a given seed.
 import { open } from 'node:fs/promises';
 

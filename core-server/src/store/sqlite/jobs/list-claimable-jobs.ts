@@ -12,7 +12,7 @@
 // before this index read them, and the index rebuilds from the jobs table, as it does at start.
 //
 // Matching rules (unchanged): capabilities as hasAllCapabilities, the feature flag (if any) must
-// be on, no live move/purge lock on the asset (SPEC §6 locks), oldest (created_at, job_id) first.
+// be on, no live move/purge lock on the asset (docs/asset-states.md locks), oldest (created_at, job_id) first.
 import type { Database } from 'better-sqlite3';
 import type { JobRecord } from '../../records.js';
 import { mapAsset, mapJob } from '../row-mappers.js';
