@@ -4,82 +4,35 @@
 // (RETAIA_AGENT_MODEL_CATALOGUE, as the CLI tests do), and the file dialog answered by the fake.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeRandomWhisperModel } from '@retaia/agent-core/processing/transcription/testing/random-whisper-model.js';
 import { MODEL_CATALOGUE_ENV } from '@retaia/agent-core/processing/transcription/open-model-store.js';
 import { startDesktopApp, type DesktopApp } from '../src/main/desktop-app.js';
 import type { BridgeEvent, ModelCatalogueView, ModelChange } from '../src/shared/bridge-api.js';
 import { EVENT_CHANNEL, invokeChannel } from '../src/shared/bridge-channels.js';
 import { createFakeElectron } from './support/fake-electron.js';
 import { FakeDaemonControl } from './support/fake-daemon-control.js';
+import { startModelServer, type ModelServer } from './support/model-server.js';
 import { waitFor } from './support/wait-for.js';
 
 let root: string;
-let server: Server;
+let models: ModelServer;
 let modelBytes: Buffer;
-/** Held responses: the slow route sends half the model and waits for the test. */
-const held: (() => void)[] = [];
 const previousCatalogue = process.env[MODEL_CATALOGUE_ENV];
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'retaia-desktop-models-'));
-  const modelFile = join(root, 'ggml-tiny-test.bin');
-  await writeRandomWhisperModel(modelFile, { state: 16, layers: 1 });
-  modelBytes = await readFile(modelFile);
-  server = createServer((req, res) => {
-    if (req.url === '/ggml-tiny-test.bin') {
-      res.writeHead(200, { 'content-length': modelBytes.length });
-      // Two halves so the window sees progress before the end.
-      res.write(modelBytes.subarray(0, modelBytes.length >> 1));
-      setTimeout(() => res.end(modelBytes.subarray(modelBytes.length >> 1)), 300);
-      return;
-    }
-    if (req.url === '/slow.bin') {
-      res.writeHead(200, { 'content-length': modelBytes.length });
-      res.write(modelBytes.subarray(0, 1024));
-      held.push(() => res.destroy());
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sha256 = createHash('sha256').update(modelBytes).digest('hex');
-  const catalogue = join(root, 'catalogue.json');
-  await writeFile(
-    catalogue,
-    JSON.stringify([
-      {
-        name: 'tiny-test',
-        description: 'random weights',
-        url: `${base}/ggml-tiny-test.bin`,
-        sha256,
-        sizeBytes: modelBytes.length,
-      },
-      {
-        name: 'slow-test',
-        description: 'never finishes',
-        url: `${base}/slow.bin`,
-        sha256,
-        sizeBytes: modelBytes.length,
-      },
-    ]),
-  );
-  process.env[MODEL_CATALOGUE_ENV] = catalogue;
+  models = await startModelServer(root);
+  modelBytes = models.bytes;
+  process.env[MODEL_CATALOGUE_ENV] = models.catalogue;
 });
 
 after(async () => {
   if (previousCatalogue === undefined) delete process.env[MODEL_CATALOGUE_ENV];
   else process.env[MODEL_CATALOGUE_ENV] = previousCatalogue;
-  for (const release of held.splice(0)) release();
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await models.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -137,10 +90,7 @@ test('download a catalogue model with progress, use it, then remove it: the daem
   );
   assert.equal(events.at(-1)?.state, 'done');
   assert.equal(refreshes(), 1, 'the daemon re-detects after the download');
-  assert.equal(
-    (await call<ModelCatalogueView>('getModelCatalogue')).items[0]?.installed,
-    true,
-  );
+  assert.equal((await call<ModelCatalogueView>('getModelCatalogue')).items[0]?.installed, true);
 
   const used = await call<ModelChange>('useModel', 'tiny-test');
   assert.equal(used.models.models.find((m) => m.active)?.name, 'tiny-test');

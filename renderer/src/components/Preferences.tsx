@@ -2,8 +2,8 @@ import type { ReactNode } from 'react';
 import type { MessageKey } from '../i18n/messages.js';
 import { useTranslate } from '../i18n/use-translate.js';
 import { EnrolPanel } from './EnrolPanel.js';
+import { ModelsManager } from './ModelsManager.js';
 import { VideoEncoderField } from './VideoEncoderField.js';
-import { formatBytes } from './format.js';
 import { type MountCheck, useAppStore } from '../state/app-store.js';
 import { type MountRow, problemsFor } from '../state/config-draft.js';
 
@@ -134,105 +134,11 @@ function MountsEditor() {
   );
 }
 
-// Read-only on purpose: adding, downloading and removing models are CLI operations (they can
-// take minutes and print progress); the desktop only shows what the daemon sees.
-const CLI_HINT = [
-  'retaia-agent models add /path/to/ggml-model.bin --activate',
-  'retaia-agent models download base --activate',
-].join('\n');
-
 function ModelsSection() {
   const { t } = useTranslate();
-  const view = useAppStore((s) => s.models);
-  const error = useAppStore((s) => s.modelsError);
-  const busy = useAppStore((s) => s.busy);
-  const refreshModels = useAppStore((s) => s.refreshModels);
-  const models = view?.models ?? [];
   return (
     <Section title={t('prefs.models')} hint={t('prefs.modelsHint')}>
-      <div data-testid="models">
-        {error ? (
-          <p className="field-error" data-testid="models-error">
-            {t('prefs.modelsError', { message: error })}
-          </p>
-        ) : null}
-        {view?.problem ? (
-          <p className="field-error" data-testid="models-problem">
-            {t('prefs.modelsUnavailable', { problem: view.problem })}
-          </p>
-        ) : null}
-        {view && models.length === 0 ? (
-          <div data-testid="models-empty">
-            <p className="empty">{t('prefs.modelsEmpty')}</p>
-            <p className="muted small">{t('prefs.modelsHowTo')}</p>
-            <pre className="cli-hint" data-testid="models-cli-hint">
-              {CLI_HINT}
-            </pre>
-          </div>
-        ) : null}
-        {models.length > 0 ? (
-          <table className="models">
-            <thead>
-              <tr>
-                <th>{t('prefs.model.name')}</th>
-                <th className="num">{t('prefs.model.size')}</th>
-                <th>{t('prefs.model.status')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {models.map((m) => (
-                <tr key={m.name} data-testid="model-row" data-model={m.name}>
-                  <td>
-                    <div className="model-name">
-                      {m.name}{' '}
-                      <span className="muted small">
-                        {m.modelType === m.name ? '' : `${m.modelType} · `}
-                        {m.multilingual
-                          ? t('prefs.model.multilingual')
-                          : t('prefs.model.englishOnly')}
-                      </span>
-                    </div>
-                    <div className="muted small model-path" title={m.path}>
-                      {m.path}
-                    </div>
-                  </td>
-                  <td className="num">{formatBytes(m.sizeBytes)}</td>
-                  <td>
-                    {m.active ? (
-                      <span className="badge tone-ok" data-testid="model-active">
-                        {t('prefs.model.active')}
-                      </span>
-                    ) : null}{' '}
-                    {m.available ? (
-                      m.active ? null : (
-                        <span className="muted small">{t('prefs.model.ready')}</span>
-                      )
-                    ) : (
-                      <span className="field-error small" data-testid="model-problem">
-                        {m.problem ?? '—'}
-                      </span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : null}
-        <div className="row spread models-foot">
-          <span className="muted small">
-            {view?.dir ? t('prefs.modelsDir', { dir: view.dir }) : ''}
-          </span>
-          <button
-            type="button"
-            className="secondary"
-            data-testid="models-redetect"
-            disabled={busy}
-            onClick={() => void refreshModels()}
-          >
-            {t('action.redetect')}
-          </button>
-        </div>
-      </div>
+      <ModelsManager />
     </Section>
   );
 }

@@ -1,0 +1,105 @@
+// Whisper model management in Preferences: the downloadable catalogue, the download in progress
+// (fed by `model_download` events) and the actions, each done by the main process with the CLI's
+// own model store. The installed list itself stays in the app store (what the daemon sees); every
+// change here replaces it with the inventory the main process returns.
+import { create } from 'zustand';
+import type {
+  BridgeEvent,
+  ModelCatalogueItem,
+  ModelChange,
+  ModelDownloadState,
+} from '../../../electron/src/shared/bridge-api.js';
+import { bridge } from '../bridge.js';
+import { useAppStore } from './app-store.js';
+
+export type ModelAction = 'add' | 'use' | 'remove';
+
+export interface ModelManagerState {
+  catalogue: ModelCatalogueItem[];
+  download?: ModelDownloadState;
+  /** The action running now (buttons are disabled meanwhile); downloads run alongside. */
+  pending?: { action: ModelAction; name?: string };
+  error?: string;
+  /** The daemon did not follow the last change now (it will when it starts). */
+  daemonProblem?: string;
+  /** Subscribes to download progress and loads the catalogue; returns the unsubscribe. */
+  init(): () => void;
+  loadCatalogue(): Promise<void>;
+  startDownload(name: string): Promise<void>;
+  cancelDownload(): Promise<void>;
+  addFile(): Promise<void>;
+  use(name: string): Promise<void>;
+  remove(name: string): Promise<void>;
+  dismissError(): void;
+}
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export const useModelManager = create<ModelManagerState>()((set, get) => {
+  const applied = (change: ModelChange) => {
+    useAppStore.setState({ models: change.models, modelsError: undefined });
+    set({ daemonProblem: change.daemonProblem, error: undefined });
+    void get().loadCatalogue();
+  };
+  const run = async (action: ModelAction, name: string | undefined, fn: () => Promise<void>) => {
+    set({ pending: { action, ...(name ? { name } : {}) }, error: undefined });
+    try {
+      await fn();
+    } catch (err) {
+      set({ error: message(err) });
+    } finally {
+      set({ pending: undefined });
+    }
+  };
+
+  return {
+    catalogue: [],
+
+    init() {
+      const off = bridge().onEvent((event: BridgeEvent) => {
+        if (event.type === 'model_download') set({ download: event.download });
+      });
+      void get().loadCatalogue();
+      return off;
+    },
+
+    async loadCatalogue() {
+      try {
+        const view = await bridge().getModelCatalogue();
+        set({ catalogue: view.items, ...(view.download ? { download: view.download } : {}) });
+      } catch (err) {
+        set({ error: message(err) });
+      }
+    },
+
+    async startDownload(name) {
+      set({ error: undefined, download: { name, state: 'downloading', receivedBytes: 0 } });
+      try {
+        applied(await bridge().downloadModel(name));
+      } catch (err) {
+        // A cancel is reported by the download state itself, not as an error.
+        if (get().download?.state !== 'canceled') set({ error: message(err) });
+      }
+    },
+
+    async cancelDownload() {
+      try {
+        await bridge().cancelModelDownload();
+      } catch (err) {
+        set({ error: message(err) });
+      }
+    },
+
+    addFile: () =>
+      run('add', undefined, async () => {
+        const result = await bridge().addModelFile();
+        if (!('canceled' in result)) applied(result);
+      }),
+
+    use: (name) => run('use', name, async () => applied(await bridge().useModel(name))),
+
+    remove: (name) => run('remove', name, async () => applied(await bridge().removeModel(name))),
+
+    dismissError: () => set({ error: undefined }),
+  };
+});
