@@ -6,7 +6,7 @@ import { runFfmpegFixture } from '../scripts/demo-library.js';
 import { join } from 'node:path';
 import { videoWithTone } from '@retaia/protocol/testing/ffmpeg-fixture-args.js';
 import { System, waitFor } from './support/system.js';
-import { auditJobs, publishedKinds } from './support/job-audit.js';
+import { auditJobs, waitPublished } from './support/job-audit.js';
 import { FaultProxy } from './support/fault-proxy.js';
 
 function makeVideo(path: string, seconds: number, size: string) {
@@ -51,11 +51,7 @@ test('kill -9 of a daemon mid-encode: its job returns after lease expiry and fin
     assert.equal(claims.at(-1)!.outcome, 'completed');
     assert.notEqual(claims.at(-1)!.agent_id, claims[0]!.agent_id);
     assert.ok(claims.at(-1)!.fencing_token > claims[0]!.fencing_token, 'higher fencing token');
-    assert.deepEqual(await publishedKinds(sys, asset!.uuid), {
-      preview_video: 1,
-      thumb: 11,
-      waveform: 1,
-    });
+    await waitPublished(sys, asset!.uuid, { preview_video: 1, thumb: 11, waveform: 1 });
   } finally {
     await sys.stop();
   }
@@ -87,11 +83,7 @@ test('core-server restarted mid-upload: the agent recovers without operator acti
     );
     assert.equal(asset!.state, 'DECISION_PENDING');
     assert.equal(audit.completed, audit.jobs);
-    assert.deepEqual(await publishedKinds(sys, asset!.uuid), {
-      preview_video: 1,
-      thumb: 11,
-      waveform: 1,
-    });
+    await waitPublished(sys, asset!.uuid, { preview_video: 1, thumb: 11, waveform: 1 });
     assert.equal((await agent.control.status()).state, 'running');
   } finally {
     await proxy.stop();

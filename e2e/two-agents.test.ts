@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { System } from './support/system.js';
 import { fillInbox, makeSmallMedia } from './support/small-media.js';
-import { auditJobs, publishedKinds } from './support/job-audit.js';
+import { auditJobs, waitPublished } from './support/job-audit.js';
 
 const EXPECTED_FILES: Record<string, Record<string, number>> = {
   VIDEO: { preview_video: 1, thumb: 11, waveform: 1 },
@@ -30,13 +30,7 @@ test('two daemons on 30 assets: every job completed exactly once, no derivative 
     assert.deepEqual(audit.completedTwice, []);
     assert.equal(audit.completed, audit.jobs, 'every job completed');
     assert.equal(Object.keys(audit.claimsByAgent).length, 2, 'both agents worked');
-    for (const a of assets) {
-      assert.deepEqual(
-        await publishedKinds(sys, a.uuid),
-        EXPECTED_FILES[a.media_type],
-        `${a.name} published files`,
-      );
-    }
+    for (const a of assets) await waitPublished(sys, a.uuid, EXPECTED_FILES[a.media_type]!);
   } finally {
     await sys.stop();
   }

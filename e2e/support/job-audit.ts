@@ -52,6 +52,34 @@ export async function publishedKinds(sys: System, uuid: string): Promise<Record<
   return out;
 }
 
+/**
+ * Waits until the asset's derived folder holds exactly `expected` files per kind. Core renames
+ * staged uploads into place just after the submit's transaction, so the asset's state can be read
+ * a moment before its last files land (the in-process test shares Core's event loop).
+ */
+export async function waitPublished(
+  sys: System,
+  uuid: string,
+  expected: Record<string, number>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  let seen: Record<string, number> = {};
+  await waitFor(
+    async () => {
+      seen = await publishedKinds(sys, uuid);
+      return JSON.stringify(sortKeys(seen)) === JSON.stringify(sortKeys(expected));
+    },
+    {
+      timeoutMs,
+      intervalMs: 100,
+      what: () => `published ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`,
+    },
+  );
+}
+
+const sortKeys = (o: Record<string, number>) =>
+  Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+
 /** Waits until Core holds `expected` assets and none of their jobs is pending or claimed. */
 export async function waitJobsFinished(
   sys: System,
