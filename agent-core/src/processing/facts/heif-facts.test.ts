@@ -237,16 +237,18 @@ test('a HEIF holding only an image-sequence track is refused in plain words', as
   });
 });
 
-// Real iPhone photos are not redistributable here; point RETAIA_REAL_HEIC_DIR at a folder of
-// .heic files (e.g. ones taken with a phone) to run the same checks on them.
-const realDir = process.env.RETAIA_REAL_HEIC_DIR;
+// Real phone photos are not redistributable from this repository: they come from the team's
+// shared sample media (shared/media/photo/*.heic) or from RETAIA_REAL_HEIC_DIR.
+const sharedPhotos = sharedMedia('photo').path;
+const realDir = [process.env.RETAIA_REAL_HEIC_DIR, sharedPhotos].find(
+  (d): d is string => !!d && existsSync(d) && readdirSync(d).some((f) => /\.hei[cf]$/i.test(f)),
+);
 test(
-  'real HEIC files (RETAIA_REAL_HEIC_DIR): facts and preview succeed, primary size agrees',
+  'real HEIC files (shared media or RETAIA_REAL_HEIC_DIR): facts and preview succeed, primary size agrees',
   {
-    skip:
-      realDir && existsSync(realDir)
-        ? false
-        : 'RETAIA_REAL_HEIC_DIR not set: no real iPhone HEIC files to try',
+    skip: realDir
+      ? false
+      : 'no real HEIC files: shared/media/photo has no .heic and RETAIA_REAL_HEIC_DIR is not set',
   },
   async () => {
     const files = readdirSync(realDir!).filter((f) => /\.hei[cf]$/i.test(f));
