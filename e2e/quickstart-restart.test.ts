@@ -3,48 +3,18 @@
 // the second reuses the agent's saved enrolment instead of enrolling a new client.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '@retaia/protocol/testing/shared-media.js';
+import { runQuickstart } from './support/run-quickstart.js';
 import { makeSmallMedia } from './support/small-media.js';
 
-async function quickstart(
-  home: string,
-  storage: string,
-  port: number,
-): Promise<{ code: number | null; out: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'scripts/quickstart.ts',
-      '--home',
-      home,
-      '--storage-root',
-      storage,
-      '--init-storage',
-      '--port',
-      String(port),
-      '--no-desktop',
-      '--exit-when-done',
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+function quickstart(home: string, storage: string, port: number) {
+  return runQuickstart(
+    ['--home', home, '--storage-root', storage, '--init-storage', '--port', String(port)],
+    240_000,
   );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGINT'), 240_000);
-    child.once('exit', (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
-  });
-  return { code, out };
 }
 
 async function freePort(): Promise<number> {

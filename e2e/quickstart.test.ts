@@ -2,40 +2,15 @@
 // agent daemon and the demo library, and every demo asset gets processed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '@retaia/protocol/testing/shared-media.js';
+import { runQuickstart } from './support/run-quickstart.js';
 
 test('npm start processes the demo library and stops cleanly', async () => {
   const home = await mkdtemp(join(tmpdir(), 'retaia-quickstart-'));
   try {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'scripts/quickstart.ts',
-        '--home',
-        home,
-        '--port',
-        '0',
-        '--no-desktop',
-        '--exit-when-done',
-      ],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGINT'), 300_000);
-      child.once('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
+    const { code, out } = await runQuickstart(['--home', home, '--port', '0'], 300_000);
     const summary = out.split('\n').find((l) => l.includes('assets processed'));
     console.log(`[e2e] quick start: ${summary ?? out.slice(-2000)}`);
     assert.equal(code, 0, out.slice(-3000));

@@ -3,12 +3,11 @@
 // process held is handed back at once instead of waiting for its 120 s lease to expire.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { ControlClient } from '../src/runtime/control-client.js';
 import { waitFor } from './support/daemon-fixture.js';
-import { skipNoCore, startRealCore } from './support/real-core.js';
+import { agentConfigWithReadyAsset, skipNoCore, startRealCore } from './support/real-core.js';
 import { spawnDaemon } from './support/spawn-daemon.js';
 
 const video = sharedMedia('video/sample-h264.mp4');
@@ -17,22 +16,10 @@ test(
   'kill -9 then restart: same client, enrolled from the first status, held job handed back at once',
   { skip: skipNoCore ?? video.skipReason },
   async (t) => {
-    const { core, root, storage } = await startRealCore(t, 'rdr-', { leaseTtlSeconds: 120 });
-    const configPath = join(root, 'agent-config.json');
+    const env = await startRealCore(t, 'rdr-', { leaseTtlSeconds: 120 });
+    const { core, root } = env;
+    const configPath = await agentConfigWithReadyAsset(env, core.url, video.path!);
     const dataDir = join(root, 'agent-data');
-    await writeFile(
-      configPath,
-      JSON.stringify({ core_url: core.url, storage_mounts: { 'nas-main': storage } }),
-    );
-    await copyFile(video.path!, join(storage, 'INBOX', 'clip.mp4'));
-    await waitFor(
-      async () => {
-        await core.scanNow();
-        return (await core.operator.listAssets()).some((a) => a.state !== 'DISCOVERED');
-      },
-      20_000,
-      'asset ready',
-    );
     const first = await spawnDaemon({ configPath, dataDir, delayMs: 600_000 });
     t.after(() => void first.child.kill('SIGKILL'));
     const control1 = new ControlClient(first.endpoint);
@@ -62,12 +49,13 @@ test(
 
     await waitFor(
       async () => (await core.context.store.getJob(job!.job_id))?.status === 'completed',
-      60_000,
+      // Generous for loaded machines: the proof of the hand-back is the claim's outcome below,
+      // not the time (an expired lease would end with another code).
+      150_000,
       'second process completed the job',
     );
     const waited = (Date.now() - killedAt) / 1000;
     t.diagnostic(`job completed ${waited.toFixed(1)} s after the kill (lease TTL 120 s)`);
-    assert.ok(waited < 100, 'recovered without waiting for the lease to expire');
     const claims = await core.context.store.listJobClaims(job!.job_id);
     assert.equal(claims[0]?.error_code, 'AGENT_RESTARTED', 'the first lease was handed back');
     assert.equal(claims.at(-1)?.outcome, 'completed');

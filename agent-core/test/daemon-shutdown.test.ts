@@ -3,12 +3,11 @@
 // — grace period for the job, then a short, bounded attempt to hand the job back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { ControlClient } from '../src/runtime/control-client.js';
 import { waitFor } from './support/daemon-fixture.js';
-import { skipNoCore, startRealCore } from './support/real-core.js';
+import { agentConfigWithReadyAsset, skipNoCore, startRealCore } from './support/real-core.js';
 import { spawnDaemon } from './support/spawn-daemon.js';
 
 const video = sharedMedia('video/sample-h264.mp4');
@@ -17,24 +16,12 @@ test(
   'SIGTERM with Core blackholed mid-job: the daemon process exits within its grace + hand-back budget',
   { skip: skipNoCore ?? video.skipReason },
   async (t) => {
-    const { core, root, storage } = await startRealCore(t, 'rds-');
+    const env = await startRealCore(t, 'rds-');
+    const { core, root } = env;
     const { FaultProxy } = await import('../../e2e/support/fault-proxy.js');
     const proxy = await new FaultProxy(core.port, {}, 3).start();
     t.after(() => proxy.stop());
-    const configPath = join(root, 'agent-config.json');
-    await writeFile(
-      configPath,
-      JSON.stringify({ core_url: proxy.url, storage_mounts: { 'nas-main': storage } }),
-    );
-    await copyFile(video.path!, join(storage, 'INBOX', 'clip.mp4'));
-    await waitFor(
-      async () => {
-        await core.scanNow();
-        return (await core.operator.listAssets()).some((a) => a.state !== 'DISCOVERED');
-      },
-      20_000,
-      'asset ready',
-    );
+    const configPath = await agentConfigWithReadyAsset(env, proxy.url, video.path!);
     const daemon = await spawnDaemon({
       configPath,
       dataDir: join(root, 'agent-data'),

@@ -49,3 +49,31 @@ export async function startRealCore(
   t.after(() => core.close());
   return { core, root, storage };
 }
+
+/**
+ * Writes an agent config pointing at `coreUrl` with the test storage mounted as `nas-main`, drops
+ * `source` into INBOX as `name` and waits until Core has discovered it. Returns the config path.
+ */
+export async function agentConfigWithReadyAsset(
+  env: RealCoreEnv,
+  coreUrl: string,
+  source: string,
+  name = 'clip.mp4',
+): Promise<string> {
+  const { copyFile, writeFile } = await import('node:fs/promises');
+  const { waitFor } = await import('@retaia/protocol/testing/wait-for.js');
+  const configPath = join(env.root, 'agent-config.json');
+  await writeFile(
+    configPath,
+    JSON.stringify({ core_url: coreUrl, storage_mounts: { 'nas-main': env.storage } }),
+  );
+  await copyFile(source, join(env.storage, 'INBOX', name));
+  await waitFor(
+    async () => {
+      await env.core.scanNow();
+      return (await env.core.operator.listAssets()).some((a) => a.state !== 'DISCOVERED');
+    },
+    { timeoutMs: 20_000, what: 'the asset discovered' },
+  );
+  return configPath;
+}
