@@ -41,6 +41,8 @@ export const useModelManager = create<ModelManagerState>()((set, get) => {
     set({ daemonProblem: change.daemonProblem, error: undefined });
     void get().loadCatalogue();
   };
+  /** The user asked to cancel the download in progress. */
+  let cancelRequested = false;
   const run = async (action: ModelAction, name: string | undefined, fn: () => Promise<void>) => {
     set({ pending: { action, ...(name ? { name } : {}) }, error: undefined });
     try {
@@ -73,16 +75,19 @@ export const useModelManager = create<ModelManagerState>()((set, get) => {
     },
 
     async startDownload(name) {
+      cancelRequested = false;
       set({ error: undefined, download: { name, state: 'downloading', receivedBytes: 0 } });
       try {
         applied(await bridge().downloadModel(name));
       } catch (err) {
-        // A cancel is reported by the download state itself, not as an error.
-        if (get().download?.state !== 'canceled') set({ error: message(err) });
+        // A cancel is reported by the download state itself, not as an error. The rejected call
+        // and the 'canceled' event travel separately, so the click is what tells.
+        if (!cancelRequested && get().download?.state !== 'canceled') set({ error: message(err) });
       }
     },
 
     async cancelDownload() {
+      cancelRequested = true;
       try {
         await bridge().cancelModelDownload();
       } catch (err) {
