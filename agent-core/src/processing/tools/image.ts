@@ -1,6 +1,7 @@
 // The one module that owns sharp (libvips). Processors call these functions; nothing else
 // imports sharp. sharp is loaded lazily so a broken native install degrades capabilities
 // (detectMediaCapabilities reports it) instead of crashing the daemon at import time.
+import { basename } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Sharp, SharpOptions } from 'sharp';
 import { ProcessingAbortedError, ProcessingError } from '../processor.js';
@@ -70,12 +71,25 @@ function imageError(err: unknown, path: string | undefined): ProcessingError {
       cause: err,
     });
   }
-  return new ProcessingError(
-    'IMAGE_UNREADABLE',
-    `image cannot be decoded (${msg})${path ? `: ${path}` : ''}`,
-    false,
-    { cause: err },
-  );
+  return new ProcessingError('IMAGE_UNREADABLE', unreadableImageMessage(msg, path), false, {
+    cause: err,
+  });
+}
+
+/**
+ * What a reviewer reads on the review page: the file's name (never this machine's path) and the
+ * decoder's complaint in words, with what to do about it.
+ */
+function unreadableImageMessage(decoderMessage: string, path: string | undefined): string {
+  const name = path ? basename(path) : 'the image';
+  const detail = (decoderMessage.split('\n')[0] ?? '').replace(/^Vips\w+:\s*/, '').trim();
+  if (/corrupt jpeg|premature end|not a jpeg|jpeg datastream/i.test(decoderMessage)) {
+    return `Corrupt JPEG: ${name} is damaged or cut short (${detail}). Copy it again from the card.`;
+  }
+  if (/unsupported image format|input file contains unsupported/i.test(decoderMessage)) {
+    return `Unsupported or damaged image: ${name} is not in a format this agent can read (${detail}).`;
+  }
+  return `Unreadable image: ${name} cannot be decoded (${detail}).`;
 }
 
 const DEPTH_BITS: Record<string, number> = {
