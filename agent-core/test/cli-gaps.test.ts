@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnDaemon } from './support/spawn-daemon.js';
+import { spawnDaemon, stopChild } from './support/spawn-daemon.js';
 
 const BIN = fileURLToPath(new URL('../bin/retaia-agent.js', import.meta.url));
 
@@ -113,8 +113,7 @@ test('a running daemon reports unusable mounts in daemon status and diagnostics'
   );
   const diag = await cli(root, ['diagnostics']);
   assert.match(diag.stdout, /storage mount problem: nas .* does not exist/);
-  daemon.child.kill('SIGTERM');
-  await new Promise((r) => daemon.child.once('exit', r));
+  await stopChild(daemon.child, 'SIGTERM', daemon.output);
 });
 
 test('models download without network says to copy the file and run models add PATH', async () => {

@@ -16,13 +16,16 @@ import { createProcessors, detectMediaCapabilities } from '../src/processing/reg
 import type { Processor } from '../src/processing/processor.js';
 import { waitFor } from './support/daemon-fixture.js';
 import { skipNoCore, startRealCore, type RealCore } from './support/real-core.js';
-import { spawnDaemon } from './support/spawn-daemon.js';
+import { spawnDaemon, stopChild } from './support/spawn-daemon.js';
 import { ScriptedProcessor, working } from './support/test-processors.js';
 
 const video = sharedMedia('video/sample-h264.mp4');
 const photo = sharedMedia('photo/Canon_40D.jpg');
 const audio = sharedMedia('audio/sample_Wireless_PRO.WAV');
 const skip = skipNoCore ?? video.skipReason ?? photo.skipReason ?? audio.skipReason;
+// Each test gets its own deadline, well under the runner's per-file one, so a test that wedges is
+// reported by name instead of as a timed-out file.
+const options = { skip, timeout: 300_000 };
 
 interface Env {
   core: RealCore;
@@ -120,7 +123,7 @@ async function jobsOf(env: Env, type: JobType) {
 
 test(
   'real Core: enrol, register, claim and submit facts for real video, photo and audio',
-  { skip },
+  options,
   async (t) => {
     const env = await startCore(t);
     await ingest(env, [
@@ -167,7 +170,7 @@ test(
 
 test(
   'real Core: a job longer than the lease TTL keeps its lease through heartbeats',
-  { skip },
+  options,
   async (t) => {
     const env = await startCore(t, { leaseTtlSeconds: 1 });
     await ingest(env, [['clip.mp4', video.path!]]);
@@ -195,7 +198,7 @@ test(
 
 test(
   'real Core: a lease taken over by another agent aborts the work and nothing is submitted',
-  { skip },
+  options,
   async (t) => {
     const env = await startCore(t);
     await ingest(env, [['clip.mp4', video.path!]]);
@@ -294,7 +297,7 @@ async function rawAgent(env: Env) {
 
 test(
   'real Core: 429 SLOW_DOWN is retried after Retry-After; the typed error without retry',
-  { skip },
+  options,
   async (t) => {
     const { startCoreServer } = await import('@retaia/core-server');
     // a Core with a 1 s device-flow interval, to provoke SLOW_DOWN for real
@@ -336,7 +339,7 @@ test(
 
 test(
   'real Core: dropped connections are retried through a faulty proxy and the job still completes',
-  { skip },
+  options,
   async (t) => {
     const env = await startCore(t);
     const { FaultProxy } = await import('../../e2e/support/fault-proxy.js');
@@ -376,7 +379,7 @@ test(
 
 test(
   'real Core: kill -9 mid-job, the lease expires and a second daemon process completes the job',
-  { skip },
+  options,
   async (t) => {
     const env = await startCore(t, { leaseTtlSeconds: 2 });
     await ingest(env, [['clip.mp4', video.path!]]);
@@ -396,8 +399,7 @@ test(
     );
     const [job] = await jobsOf(env, 'extract_facts');
     assert.equal(job?.status, 'claimed');
-    first.child.kill('SIGKILL');
-    await new Promise((r) => first.child.once('exit', r));
+    await stopChild(first.child, 'SIGKILL', first.output);
     const second = await spawnDaemon({
       configPath: env.configPath,
       dataDir: env.dataDir,
@@ -413,14 +415,13 @@ test(
       (await env.core.context.store.getAsset(job!.asset_uuid))?.facts.video_codec,
       'h264',
     );
-    second.child.kill('SIGTERM');
-    await new Promise((r) => second.child.once('exit', r));
+    await stopChild(second.child, 'SIGTERM', second.output);
   },
 );
 
 test(
   'real Core: derived outputs (waveform, audio preview) are uploaded in parts and submitted',
-  { skip },
+  options,
   async (t) => {
     // small parts so each file really goes up in several multipart requests
     const env = await startCore(t, { maxPartSizeBytes: 16 * 1024 });

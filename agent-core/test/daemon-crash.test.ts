@@ -6,7 +6,7 @@ import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { ControlClient } from '../src/runtime/control-client.js';
 import { FakeCore } from './support/fake-core.js';
 import { makeDaemonFixture, waitFor } from './support/daemon-fixture.js';
-import { spawnDaemon } from './support/spawn-daemon.js';
+import { spawnDaemon, stopChild } from './support/spawn-daemon.js';
 
 const video = sharedMedia('video/sample-h264.mp4');
 
@@ -47,8 +47,7 @@ test(
       'first daemon took the job',
     );
     const firstFencing = core.jobs.get(job.job_id)!.fencing;
-    first.child.kill('SIGKILL');
-    await new Promise((r) => first.child.once('exit', r));
+    await stopChild(first.child, 'SIGKILL', first.output);
 
     const second = await spawnDaemon({
       configPath: fx.configPath,
@@ -65,7 +64,6 @@ test(
       result: { facts_patch: { video_codec?: string } };
     };
     assert.equal(submitted.result.facts_patch.video_codec, 'h264');
-    second.child.kill('SIGTERM');
-    await new Promise((r) => second.child.once('exit', r));
+    await stopChild(second.child, 'SIGTERM', second.output);
   },
 );

@@ -8,7 +8,7 @@ import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { ControlClient } from '../src/runtime/control-client.js';
 import { waitFor } from './support/daemon-fixture.js';
 import { agentConfigWithReadyAsset, skipNoCore, startRealCore } from './support/real-core.js';
-import { spawnDaemon } from './support/spawn-daemon.js';
+import { spawnDaemon, stopChild } from './support/spawn-daemon.js';
 
 const video = sharedMedia('video/sample-h264.mp4');
 
@@ -36,8 +36,7 @@ test(
     const [job] = claimed;
     assert.ok(job, 'a job is claimed by the first process');
 
-    first.child.kill('SIGKILL');
-    await new Promise((r) => first.child.once('exit', r));
+    await stopChild(first.child, 'SIGKILL', first.output);
     const killedAt = Date.now();
 
     const second = await spawnDaemon({ configPath, dataDir, delayMs: 0 });
@@ -60,7 +59,6 @@ test(
     assert.equal(claims[0]?.error_code, 'AGENT_RESTARTED', 'the first lease was handed back');
     assert.equal(claims.at(-1)?.outcome, 'completed');
     assert.equal((await core.context.store.listClients()).length, 1, 'one enrolled client');
-    second.child.kill('SIGTERM');
-    await new Promise((r) => second.child.once('exit', r));
+    await stopChild(second.child, 'SIGTERM', second.output);
   },
 );

@@ -33,3 +33,32 @@ export async function spawnDaemon(
   });
   return { child, endpoint, output: () => out };
 }
+
+/**
+ * Sends `signal` and waits for the child to exit; a child that has already exited resolves at
+ * once (waiting for an 'exit' that already happened would hang the test). One that ignores the
+ * signal for `timeoutMs` is killed and the wait fails with its output.
+ */
+export async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+  output: () => string = () => '',
+  timeoutMs = 30_000,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>(
+    (resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)),
+  );
+  const outcome = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(
+      `the daemon child did not exit within ${timeoutMs} ms of ${signal}:\n${output()}`,
+    );
+  }
+}
