@@ -258,6 +258,37 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       BEGIN INSERT INTO job_queue_changes (asset_uuid) VALUES (NEW.uuid); END;
     `,
   },
+  {
+    version: 6,
+    name: 'operations surface: when asset locks were taken, unmatched ingest sidecars, last scan (docs/operations.md)',
+    sql: `
+      ALTER TABLE asset_locks ADD COLUMN acquired_at_ms INTEGER;
+      -- Set here rather than by each writer: a lock taken (or taken over by another owner) gets
+      -- the time it happened; a refresh by the same owner keeps it.
+      CREATE TRIGGER asset_lock_acquired AFTER INSERT ON asset_locks
+      BEGIN
+        UPDATE asset_locks SET acquired_at_ms = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+        WHERE asset_uuid = NEW.asset_uuid AND kind = NEW.kind AND NEW.acquired_at_ms IS NULL;
+      END;
+      CREATE TRIGGER asset_lock_taken_over AFTER UPDATE OF owner ON asset_locks
+      WHEN OLD.owner IS NOT NEW.owner
+      BEGIN
+        UPDATE asset_locks SET acquired_at_ms = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+        WHERE asset_uuid = NEW.asset_uuid AND kind = NEW.kind;
+      END;
+      CREATE TABLE ingest_unmatched (
+        path TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        detected_at TEXT NOT NULL
+      );
+      CREATE INDEX ingest_unmatched_detected ON ingest_unmatched(detected_at);
+      CREATE TABLE ingest_scan_status (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        finished_at TEXT NOT NULL,
+        missing INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
