@@ -28,6 +28,7 @@ import {
   type AmbiguousSidecar,
   type SidecarCandidates,
 } from './sidecar-ownership.js';
+import { missingInboxAssets, unmatchedSidecars } from './unmatched-sidecars.js';
 
 export interface ScanReport {
   files_seen: number;
@@ -88,7 +89,8 @@ export class InboxScanner {
       duration_ms: 0,
     };
     const seen: { file: SeenFile; candidates: string[] }[] = [];
-    await this.walkDir(STORAGE_DIRS.inbox, report, seen, videoProxySidecars);
+    const sidecarFiles: string[] = [];
+    await this.walkDir(STORAGE_DIRS.inbox, report, seen, sidecarFiles, videoProxySidecars);
 
     const index = new Map((await this.ctx.store.loadScanIndex()).map((e) => [e.relative_path, e]));
     const owners = await assignSidecars(
@@ -159,6 +161,17 @@ export class InboxScanner {
       }
     }
     await this.ctx.store.applyScan(changes, this.ctx.flags, now);
+    // What did not become an asset, for the operator (GET /ops/ingest/*).
+    await this.ctx.store.ops.recordIngestScan({
+      unmatched: unmatchedSidecars(
+        sidecarFiles,
+        seen.map((m) => ({ relative: m.file.relative, candidates: m.candidates })),
+        owners.ambiguous,
+        videoProxySidecars,
+      ),
+      missing: missingInboxAssets(index.values(), new Set(seen.map((m) => m.file.relative))),
+      finishedAtMs: this.ctx.clock(),
+    });
     report.duration_ms = Math.round(performance.now() - started);
     // Skipped entries and ambiguous sidecars are logged when they change, not on every scan.
     const problems = JSON.stringify([report.skipped, report.ambiguous_sidecars]);
@@ -184,6 +197,7 @@ export class InboxScanner {
     relDir: string,
     report: ScanReport,
     media: { file: SeenFile; candidates: string[] }[],
+    sidecarFiles: string[],
     videoProxySidecars: boolean,
   ): Promise<void> {
     const absDir = path.join(this.ctx.options.storageRoot, relDir);
@@ -217,7 +231,8 @@ export class InboxScanner {
     const namesByLower = new Map(files.map((f) => [f.name.toLowerCase(), f.relative]));
     const mediaFiles = files.filter((f) => {
       if (mediaTypeOf(f.name)) return true;
-      if (!ALL_SIDECAR_EXTENSIONS.has(extensionOf(f.name))) report.unknown_files++;
+      if (ALL_SIDECAR_EXTENSIONS.has(extensionOf(f.name))) sidecarFiles.push(f.relative);
+      else report.unknown_files++;
       return false;
     });
     for (let i = 0; i < mediaFiles.length; i += STAT_BATCH) {
@@ -240,6 +255,6 @@ export class InboxScanner {
         });
       });
     }
-    for (const d of subdirs) await this.walkDir(d, report, media, videoProxySidecars);
+    for (const d of subdirs) await this.walkDir(d, report, media, sidecarFiles, videoProxySidecars);
   }
 }

@@ -20,6 +20,7 @@ import type {
   SecurityRowCounts,
 } from './store-types.js';
 import type { AssetRecords, MoveJournal } from '../moves/index.js';
+import type { OpsStore } from './ops-store.js';
 import type {
   AgentRecord,
   AssetRecord,
@@ -197,6 +198,8 @@ export interface CoreStore {
 
   /** Ports of the moves domain (journal, locks, audit, asset paths/state). */
   readonly moveJournal: MoveJournal;
+  /** What the /ops endpoints read and record (./ops-store.ts, docs/operations.md). */
+  readonly ops: OpsStore;
   assetRecords(storageId: string): AssetRecords;
   /** Assets under a live move/purge lock. */
   lockedAssetUuids(nowMs: number): Promise<Set<string>>;

@@ -39,6 +39,7 @@ import { openDatabase } from './open-database.js';
 import { patchAsset, reopenAsset, reprocessAsset } from './human-mutations.js';
 import { listDecisionHistory } from './decision-history.js';
 import { lockedAssetUuids, SqliteAssetRecords, SqliteMoveJournal } from './sqlite-move-journal.js';
+import { SqliteOpsStore } from './ops-store.js';
 import { mapAgent, mapAsset, mapClaim, mapJob, mapUpload } from './row-mappers.js';
 import { agentUploadUsage, countSecurityRows, pruneSecurityRows } from './security-records.js';
 import type {
@@ -58,10 +59,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class SqliteCoreStore implements CoreStore {
   readonly db: Database;
   readonly moveJournal: SqliteMoveJournal;
+  readonly ops: SqliteOpsStore;
 
   constructor(dataDir: string) {
     this.db = openDatabase(dataDir);
     this.moveJournal = new SqliteMoveJournal(this.db);
+    this.ops = new SqliteOpsStore(this.db);
   }
 
   // ---- human mutations and the moves domain's ports ----------------------------------------
