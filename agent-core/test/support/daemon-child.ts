@@ -56,3 +56,12 @@ process.on('SIGTERM', () => void daemon.stop());
 process.stdout.write(`READY ${daemon.controlEndpoint}\n`);
 await daemon.stopped;
 process.stdout.write('STOPPED\n');
+// A stopped daemon that does not exit names what keeps it alive (stopChild() prints this output
+// when it gives up waiting).
+setTimeout(() => {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const open = handles.map(
+    (h: { constructor?: { name?: string } }) => h?.constructor?.name ?? typeof h,
+  );
+  process.stderr.write(`still alive 10 s after stopping; open handles: ${open.join(', ')}\n`);
+}, 10_000).unref();
