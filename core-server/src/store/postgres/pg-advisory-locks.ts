@@ -1,0 +1,12 @@
+// PostgreSQL advisory locks Core takes, as (namespace, key) pairs so they never collide with
+// another application's locks on a shared server. Add new purposes here (e.g. a discovery/moves
+// leader) so every key Core uses is listed in one place.
+export const CORE_LOCK_NAMESPACE = 0x72657461; // "reta"
+
+export const CORE_LOCKS = {
+  /** Held while a replica applies schema migrations (session lock, see pg-migrations.ts). */
+  migrations: 1,
+} as const;
+
+/** Namespace of per-asset transaction locks, keyed by hashtext(asset_uuid). */
+export const ASSET_LOCK_NAMESPACE = 0x72657462; // "retb"

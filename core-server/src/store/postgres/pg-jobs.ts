@@ -1,0 +1,351 @@
+// The job queue on PostgreSQL, shared by every replica: the same transitions and errors as
+// ../sqlite/jobs/ (see there for the lease rules), made safe for several writers.
+// - Claim: the job row is taken with SELECT … FOR UPDATE SKIP LOCKED. Of two replicas claiming
+//   one job at once, one gets the row; the other sees it locked and answers 409 at once
+//   (retryable) instead of queueing behind it. The fencing token is incremented in the same
+//   UPDATE under that lock, so it grows by one per claim whichever replica served it.
+// - Poll: one query per GET /jobs against the committed table (no per-process index: another
+//   replica's claims and inserts must be seen at once).
+// - Heartbeat/submit/fail lock the job row (FOR UPDATE) before checking the lease, so a lease
+//   cannot be extended or completed while another replica re-claims it.
+// - The sweeper's UPDATE … WHERE status = 'claimed' AND locked_until_ms < now can run on every
+//   replica: row locks make each expired lease go back to pending exactly once.
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import type { DerivedKind } from '@retaia/protocol';
+import { hasAllCapabilities } from '@retaia/protocol';
+import { CoreError, notFound, validationFailed } from '../../errors/core-error.js';
+import { missingMinimalFacts } from '../../domain/minimal-facts.js';
+import type { AssetRecord, JobRecord } from '../records.js';
+import { mapAsset, mapJob } from '../sqlite/row-mappers.js';
+import type {
+  ClaimableJob,
+  ClaimJobInput,
+  CompleteJobInput,
+  CompleteJobResult,
+  FailJobInput,
+  LeaseProof,
+  ListClaimableJobsInput,
+} from '../store-types.js';
+import {
+  advanceAfterCompletion,
+  bumpRevision,
+  ensurePlannedJobs,
+  loadAsset,
+  returnToReadyIfIdle,
+  setAssetState,
+  settleAfterPermanentFailure,
+} from './pg-asset-lifecycle.js';
+import { all, inTransaction, one, run, type Queryable, type Row } from './pg-db.js';
+import { isAssetLocked } from './pg-move-journal.js';
+import { indexTranscript } from './pg-search.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function listClaimableJobs(
+  q: Queryable,
+  input: ListClaimableJobsInput,
+): Promise<ClaimableJob[]> {
+  const flagsOn = Object.entries(input.flags)
+    .filter(([, on]) => on === true)
+    .map(([name]) => name);
+  const jobs = await all(
+    q,
+    `SELECT j.* FROM jobs j
+      WHERE j.status = 'pending'
+        AND (j.feature_flag IS NULL OR j.feature_flag = ANY($1::text[]))
+        AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(j.required_capabilities::jsonb) AS c(cap)
+                         WHERE NOT (c.cap = ANY($2::text[])))
+        AND NOT EXISTS (SELECT 1 FROM asset_locks l
+                         WHERE l.asset_uuid = j.asset_uuid AND l.expires_at_ms > $3)
+        AND EXISTS (SELECT 1 FROM assets a WHERE a.uuid = j.asset_uuid)
+      ORDER BY j.created_at, j.job_id
+      LIMIT $4`,
+    [flagsOn, input.effectiveCapabilities, input.nowMs, input.limit],
+  );
+  if (jobs.length === 0) return [];
+  const assets = new Map(
+    (
+      await all(q, 'SELECT * FROM assets WHERE uuid = ANY($1::text[])', [
+        [...new Set(jobs.map((j) => j.asset_uuid as string))],
+      ])
+    ).map((r) => [r.uuid as string, mapAsset(r)]),
+  );
+  return jobs.flatMap((row) => {
+    const asset = assets.get(row.asset_uuid as string);
+    return asset ? [{ job: mapJob(row), asset }] : [];
+  });
+}
+
+export function claimJob(
+  pool: pg.Pool,
+  input: ClaimJobInput,
+): Promise<{ job: JobRecord; asset: AssetRecord }> {
+  return inTransaction(pool, async (c) => {
+    const row = await one(c, 'SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE SKIP LOCKED', [
+      input.jobId,
+    ]);
+    if (!row) {
+      if (!(await one(c, 'SELECT 1 FROM jobs WHERE job_id = $1', [input.jobId]))) {
+        throw notFound('job', input.jobId);
+      }
+      throw new CoreError(
+        'STATE_CONFLICT',
+        409,
+        `job ${input.jobId} is being claimed or updated by another request right now`,
+        true,
+      );
+    }
+    const before = mapJob(row);
+    if (!hasAllCapabilities(input.effectiveCapabilities, before.required_capabilities)) {
+      throw new CoreError(
+        'STATE_CONFLICT',
+        409,
+        `agent lacks capabilities ${before.required_capabilities.join(', ')} for job ${input.jobId}`,
+      );
+    }
+    if (before.feature_flag && input.flags[before.feature_flag] !== true) {
+      throw new CoreError('STATE_CONFLICT', 409, `feature flag ${before.feature_flag} is off`);
+    }
+    if (await isAssetLocked(c, before.asset_uuid, input.nowMs)) {
+      throw new CoreError(
+        'STATE_CONFLICT',
+        409,
+        `asset ${before.asset_uuid} is being moved or purged; job ${input.jobId} is not claimable now`,
+        true,
+      );
+    }
+    const now = iso(input.nowMs);
+    const lockToken = randomBytes(24).toString('base64url');
+    const updated = await one(
+      c,
+      `UPDATE jobs SET status = 'claimed', claimed_by = $1, lock_token = $2,
+         fencing_token = fencing_token + 1, locked_until_ms = $3, claimed_at = $4,
+         attempts = attempts + 1
+       WHERE job_id = $5 AND (status = 'pending' OR (status = 'claimed' AND locked_until_ms < $6))
+       RETURNING *`,
+      [input.agentId, lockToken, input.nowMs + input.leaseTtlMs, now, input.jobId, input.nowMs],
+    );
+    if (!updated) {
+      throw new CoreError(
+        'STATE_CONFLICT',
+        409,
+        `job ${input.jobId} is not claimable (status ${before.status})`,
+      );
+    }
+    const job = mapJob(updated);
+    await c.query(
+      `UPDATE job_claims SET ended_at = $1, outcome = 'expired' WHERE job_id = $2 AND ended_at IS NULL`,
+      [now, job.job_id],
+    );
+    await c.query(
+      'INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at) VALUES ($1, $2, $3, $4, $5)',
+      [job.job_id, job.fencing_token, lockToken, input.agentId, now],
+    );
+    const asset = (await loadAsset(c, job.asset_uuid, true))!;
+    if (asset.state === 'READY')
+      await setAssetState(c, asset, 'PROCESSING_REVIEW', 'job_claimed', now);
+    return { job, asset };
+  });
+}
+
+/** The lease check of heartbeat, submit and fail (errors as ../sqlite/jobs/check-lease.ts). */
+async function checkLease(c: Queryable, proof: LeaseProof): Promise<JobRecord> {
+  const row = await one(c, 'SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE', [proof.jobId]);
+  if (!row) throw notFound('job', proof.jobId);
+  const job = mapJob(row);
+  const claim = await one<{ agent_id: string; fencing_token: number }>(
+    c,
+    'SELECT agent_id, fencing_token FROM job_claims WHERE job_id = $1 AND lock_token = $2',
+    [proof.jobId, proof.lockToken],
+  );
+  if (!claim || claim.agent_id !== proof.agentId || claim.fencing_token !== proof.fencingToken) {
+    throw new CoreError(
+      'LOCK_INVALID',
+      423,
+      'lock_token/fencing_token do not match any lease of this agent on this job',
+    );
+  }
+  const current =
+    job.status === 'claimed' &&
+    job.fencing_token === proof.fencingToken &&
+    (job.locked_until_ms ?? 0) >= proof.nowMs;
+  if (!current) {
+    throw new CoreError(
+      'STALE_LOCK_TOKEN',
+      409,
+      `the lease (fencing_token ${proof.fencingToken}) is no longer current: job is ${job.status}, current fencing_token ${job.fencing_token}`,
+      false,
+      { job_status: job.status, current_fencing_token: job.fencing_token },
+    );
+  }
+  return job;
+}
+
+export function extendLease(pool: pg.Pool, proof: LeaseProof, leaseTtlMs: number) {
+  return inTransaction(pool, async (c): Promise<JobRecord> => {
+    const job = await checkLease(c, proof);
+    const lockedUntil = proof.nowMs + leaseTtlMs;
+    await c.query('UPDATE jobs SET locked_until_ms = $1 WHERE job_id = $2', [
+      lockedUntil,
+      job.job_id,
+    ]);
+    await c.query(
+      'UPDATE agents SET last_heartbeat_at = $1, last_seen_at = $1 WHERE agent_id = $2',
+      [iso(proof.nowMs), proof.agentId],
+    );
+    return { ...job, locked_until_ms: lockedUntil };
+  });
+}
+
+export function completeJob(pool: pg.Pool, input: CompleteJobInput) {
+  return inTransaction(pool, async (c): Promise<CompleteJobResult> => {
+    const job = await checkLease(c, input);
+    if (job.job_type !== input.jobType) {
+      throw validationFailed(
+        `job ${job.job_id} is ${job.job_type}, the submit says ${input.jobType}`,
+      );
+    }
+    const now = iso(input.nowMs);
+    const asset = (await loadAsset(c, job.asset_uuid, true))!;
+    const replacedFiles: string[] = [];
+    if (input.facts) {
+      const merged = { ...asset.facts, ...input.facts };
+      const missing = missingMinimalFacts(asset.media_type, merged);
+      if (missing.length > 0) {
+        throw validationFailed(
+          `facts_patch lacks the minimal ${asset.media_type} facts: ${missing.join(', ')}`,
+          { missing },
+        );
+      }
+      await c.query('UPDATE assets SET facts = $1 WHERE uuid = $2', [
+        JSON.stringify(merged),
+        asset.uuid,
+      ]);
+      asset.facts = merged;
+    }
+    if (input.derived && input.derived.length > 0) {
+      const kinds = new Set(input.derived.map((d) => d.kind));
+      const oldRows = await all<{ kind: DerivedKind; relative_path: string }>(
+        c,
+        'SELECT kind, relative_path FROM derived_files WHERE asset_uuid = $1',
+        [asset.uuid],
+      );
+      for (const r of oldRows) if (kinds.has(r.kind)) replacedFiles.push(r.relative_path);
+      await c.query('DELETE FROM derived_files WHERE asset_uuid = $1 AND kind = ANY($2::text[])', [
+        asset.uuid,
+        [...kinds],
+      ]);
+      const nextIndex = new Map<DerivedKind, number>();
+      for (const d of input.derived) {
+        const idx = nextIndex.get(d.kind) ?? 0;
+        nextIndex.set(d.kind, idx + 1);
+        await c.query(
+          `INSERT INTO derived_files (asset_uuid, kind, idx, upload_id, content_type, size_bytes, sha256, relative_path, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [
+            asset.uuid,
+            d.kind,
+            idx,
+            d.upload_id,
+            d.content_type,
+            d.size_bytes,
+            d.sha256,
+            d.relative_path,
+            now,
+          ],
+        );
+        const published = await run(
+          c,
+          `UPDATE uploads SET status = 'PUBLISHED' WHERE upload_id = $1 AND status = 'COMPLETED'`,
+          [d.upload_id],
+        );
+        if (published !== 1) {
+          throw validationFailed(`upload ${d.upload_id} is not a completed, unpublished upload`);
+        }
+      }
+    }
+    if (input.transcript) {
+      const merged = { ...(asset.transcript ?? {}), ...input.transcript };
+      await c.query('UPDATE assets SET transcript = $1 WHERE uuid = $2', [
+        JSON.stringify(merged),
+        asset.uuid,
+      ]);
+      await indexTranscript(c, asset.uuid, merged.text ?? '');
+      asset.transcript = merged;
+    }
+    await bumpRevision(c, asset.uuid, now);
+    asset.revision += 1;
+    const done = (await one(
+      c,
+      `UPDATE jobs SET status = 'completed', completed_at = $1, locked_until_ms = NULL
+       WHERE job_id = $2 RETURNING *`,
+      [now, job.job_id],
+    ))!;
+    await c.query(
+      `UPDATE job_claims SET ended_at = $1, outcome = 'completed' WHERE job_id = $2 AND fencing_token = $3`,
+      [now, job.job_id, job.fencing_token],
+    );
+    await ensurePlannedJobs(c, asset, input.flags, now);
+    await advanceAfterCompletion(c, asset, now);
+    return { job: mapJob(done), replacedFiles, assetState: asset.state };
+  });
+}
+
+export function failJob(pool: pg.Pool, input: FailJobInput) {
+  return inTransaction(pool, async (c): Promise<JobRecord> => {
+    const job = await checkLease(c, input);
+    const now = iso(input.nowMs);
+    const retry = input.retryable && job.attempts < input.maxAttempts;
+    const updated = retry
+      ? await one(
+          c,
+          `UPDATE jobs SET status = 'pending', claimed_by = NULL, lock_token = NULL,
+             locked_until_ms = NULL, last_error_code = $1 WHERE job_id = $2 RETURNING *`,
+          [input.errorCode, job.job_id],
+        )
+      : await one(
+          c,
+          `UPDATE jobs SET status = 'failed', locked_until_ms = NULL, failed_at = $1,
+             last_error_code = $2 WHERE job_id = $3 RETURNING *`,
+          [now, input.errorCode, job.job_id],
+        );
+    await c.query(
+      `UPDATE job_claims SET ended_at = $1, outcome = $2, error_code = $3, message = $4, retryable = $5
+       WHERE job_id = $6 AND fencing_token = $7`,
+      [
+        now,
+        retry ? 'retry' : 'failed',
+        input.errorCode,
+        input.message,
+        input.retryable ? 1 : 0,
+        job.job_id,
+        job.fencing_token,
+      ],
+    );
+    if (retry) await returnToReadyIfIdle(c, job.asset_uuid, now);
+    else await settleAfterPermanentFailure(c, job.asset_uuid, now);
+    return mapJob(updated as Row);
+  });
+}
+
+export function expireLeases(pool: pg.Pool, nowMs: number): Promise<string[]> {
+  return inTransaction(pool, async (c) => {
+    const now = iso(nowMs);
+    const expired = await all<{ job_id: string; asset_uuid: string }>(
+      c,
+      `UPDATE jobs SET status = 'pending', claimed_by = NULL, lock_token = NULL, locked_until_ms = NULL
+       WHERE status = 'claimed' AND locked_until_ms < $1 RETURNING job_id, asset_uuid`,
+      [nowMs],
+    );
+    for (const e of expired) {
+      await c.query(
+        `UPDATE job_claims SET ended_at = $1, outcome = 'expired' WHERE job_id = $2 AND ended_at IS NULL`,
+        [now, e.job_id],
+      );
+    }
+    for (const uuid of new Set(expired.map((e) => e.asset_uuid)))
+      await returnToReadyIfIdle(c, uuid, now);
+    return expired.map((e) => e.job_id);
+  });
+}
