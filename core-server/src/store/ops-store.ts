@@ -98,6 +98,8 @@ export interface OpsStore {
    */
   recordIngestScan(snapshot: IngestScanSnapshot): Promise<void>;
   ingestCounters(): Promise<IngestCounters>;
+  /** `last_scan_at` alone: the readiness probe asks often and needs nothing else. */
+  lastIngestScanAt(): Promise<string | null>;
   /** Unmatched sidecars, `detected_at` newest first (then path), and the total before `limit`. */
   listUnmatchedSidecars(filter: {
     reason?: UnmatchedSidecarReason;
@@ -105,4 +107,9 @@ export interface OpsStore {
     since?: string;
     limit: number;
   }): Promise<{ items: UnmatchedSidecarRow[]; total: number }>;
+  /**
+   * Assets whose original is at `relativePath`, or (with `includeSidecars`) that hold it as a
+   * sidecar; uuids sorted (one at most in practice: paths and sidecars have a single owner).
+   */
+  assetUuidsAtPath(relativePath: string, includeSidecars: boolean): Promise<string[]>;
 }

@@ -1,11 +1,16 @@
-// Operator view of agents (contract shape of GET /ops/agents).
+// Operator view of agents (contract shape of GET /ops/agents), and the other /ops routes:
+// health, queue and locks (./ops-health-routes.ts), ingest (./ops-ingest-routes.ts).
 import type { FastifyInstance } from 'fastify';
 import type { CoreContext } from '../../server/core-context.js';
 import { CoreError } from '../../errors/core-error.js';
 import { requireUser } from '../request-actor.js';
 import { describeAgents } from '../../server/describe-agents.js';
+import { registerOpsHealthRoutes } from './ops-health-routes.js';
+import { registerOpsIngestRoutes } from './ops-ingest-routes.js';
 
 export function registerOpsRoutes(api: FastifyInstance, ctx: CoreContext): void {
+  registerOpsHealthRoutes(api, ctx);
+  registerOpsIngestRoutes(api, ctx);
   api.get<{ Querystring: { status?: string; limit?: string; offset?: string } }>(
     '/ops/agents',
     async (request) => {

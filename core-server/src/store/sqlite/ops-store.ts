@@ -158,6 +158,12 @@ export class SqliteOpsStore implements OpsStore {
       .get() as IngestCounters;
   }
 
+  async lastIngestScanAt(): Promise<string | null> {
+    const row = this.db.prepare('SELECT finished_at FROM ingest_scan_status WHERE id = 1').get() as
+      { finished_at: string } | undefined;
+    return row?.finished_at ?? null;
+  }
+
   async listUnmatchedSidecars(f: {
     reason?: UnmatchedSidecarReason;
     since?: string;
@@ -187,5 +193,18 @@ export class SqliteOpsStore implements OpsStore {
         return { items, total };
       })
       .deferred();
+  }
+
+  async assetUuidsAtPath(relativePath: string, includeSidecars: boolean): Promise<string[]> {
+    const sidecarMatch = includeSidecars
+      ? 'OR EXISTS (SELECT 1 FROM json_each(assets.sidecars) WHERE value = ?)'
+      : '';
+    return (
+      this.db
+        .prepare(`SELECT uuid FROM assets WHERE relative_path = ? ${sidecarMatch} ORDER BY uuid`)
+        .all(...(includeSidecars ? [relativePath, relativePath] : [relativePath])) as {
+        uuid: string;
+      }[]
+    ).map((r) => r.uuid);
   }
 }
