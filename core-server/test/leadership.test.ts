@@ -9,7 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { startPostgresCluster } from '../../scripts/test-support/postgres-cluster.js';
-import { SingleProcessLeadership } from '../src/server/leadership.js';
+import {
+  InMemoryMoveJournal,
+  type MoveContext,
+  type MoveJournalEntry,
+} from '../src/moves/index.js';
+import { movesOfDeadOwners, SingleProcessLeadership } from '../src/server/leadership.js';
 import { PostgresLeadership } from '../src/server/leadership-postgres.js';
 
 const cluster = await startPostgresCluster();
@@ -206,3 +211,75 @@ pgTest(
     }
   },
 );
+
+/** An unfinished move journal entry of `owner`. */
+const pendingMove = (id: string, owner: string): MoveJournalEntry => ({
+  kind: 'move',
+  operation_id: id,
+  asset_uuid: `asset-${id}`,
+  lock_owner: owner,
+  from_state: 'DECIDED_KEEP',
+  to_state: 'ARCHIVED',
+  step: 'PLANNED',
+  created_at: new Date(0).toISOString(),
+  updated_at: new Date(0).toISOString(),
+  files: [],
+  new_paths: { original_relative: 'ARCHIVE/x', sidecars_relative: [] },
+});
+const movesWith = (entries: MoveJournalEntry[]) => {
+  const journal = new InMemoryMoveJournal();
+  for (const e of entries) journal.entries.set(e.operation_id, e);
+  return { journal } as unknown as MoveContext;
+};
+
+pgTest(
+  "PostgreSQL: recovery sees a dead replica's unfinished move, never a live replica's",
+  async () => {
+    const url = await cluster.createDatabase();
+    const live = startHolder(url, 'core-live', 60_000);
+    await waitFor('the live replica to lead', () => live.states.length > 0);
+    const leader = new PostgresLeadership({
+      connectionString: url,
+      owner: 'core-me',
+      leaseMs: 60_000,
+    });
+    await leader.start();
+    try {
+      const moves = movesWith([
+        pendingMove('1', 'core-live'),
+        pendingMove('2', 'core-killed'),
+        pendingMove('3', 'core-me'),
+      ]);
+      const seen = await movesOfDeadOwners(moves, leader).journal.unfinishedEntries();
+      assert.deepEqual(
+        seen.map((e) => e.operation_id),
+        ['2'],
+      );
+      live.child.kill('SIGKILL');
+      await live.exited;
+      await waitFor(
+        'the killed replica to count as dead',
+        async () => !(await leader.ownerAlive('core-live')),
+      );
+      const afterKill = await movesOfDeadOwners(moves, leader).journal.unfinishedEntries();
+      assert.deepEqual(
+        afterKill.map((e) => e.operation_id),
+        ['1', '2'],
+      );
+    } finally {
+      await leader.close();
+    }
+  },
+);
+
+test('SQLite: recovery sees every other owner (earlier runs), never this process', async () => {
+  const moves = movesWith([pendingMove('1', 'core-earlier-run'), pendingMove('2', 'core-me')]);
+  const seen = await movesOfDeadOwners(
+    moves,
+    new SingleProcessLeadership('core-me'),
+  ).journal.unfinishedEntries();
+  assert.deepEqual(
+    seen.map((e) => e.operation_id),
+    ['1'],
+  );
+});

@@ -8,6 +8,10 @@
 //    The lock dies with the process or its connection; another replica takes it at its next
 //    attempt, at most one attempt interval (half the lease) later.
 
+import type pino from 'pino';
+import type { MoveContext } from '../moves/index.js';
+import { PostgresLeadership } from './leadership-postgres.js';
+
 /** What the server does when leadership arrives or goes. */
 export interface LeadershipEvents {
   /** Became leader (also at start when the first attempt wins). Errors are the caller's to log. */
@@ -63,4 +67,45 @@ export class SingleProcessLeadership implements Leadership {
   async close() {
     this.closed = true;
   }
+}
+
+/**
+ * The journal as recovery should see it: only operations whose owner process is gone. A live
+ * replica's in-flight move is its own to finish (recovery would otherwise take its lock, since
+ * locks are re-entrant for the same owner).
+ */
+export function movesOfDeadOwners(moves: MoveContext, leadership: Leadership): MoveContext {
+  const journal = moves.journal;
+  return {
+    ...moves,
+    journal: {
+      tryAcquireLock: (req) => journal.tryAcquireLock(req),
+      releaseLock: (uuid, kind, owner) => journal.releaseLock(uuid, kind, owner),
+      saveEntry: (entry) => journal.saveEntry(entry),
+      appendAudit: (event) => journal.appendAudit(event),
+      async unfinishedEntries() {
+        const entries = await journal.unfinishedEntries();
+        const dead = await Promise.all(
+          entries.map(async (e) => !(await leadership.ownerAlive(e.lock_owner))),
+        );
+        return entries.filter((_, i) => dead[i]);
+      },
+    },
+  };
+}
+
+/** PostgreSQL (a postgres:// URL) elects a leader among replicas; SQLite has one process. */
+export function createLeadership(opts: {
+  databaseUrl?: string | undefined;
+  owner: string;
+  leaseMs?: number;
+  logger?: pino.Logger;
+}): Leadership {
+  if (!opts.databaseUrl) return new SingleProcessLeadership(opts.owner);
+  return new PostgresLeadership({
+    connectionString: opts.databaseUrl,
+    owner: opts.owner,
+    ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
 }

@@ -1,5 +1,6 @@
 // Starts one Core: marker + layout on the storage root, store (migrations run on open), HTTP
-// listener, discovery timer and the sweeper (lease expiry, upload GC, window pruning).
+// listener, discovery timer and the sweeper (lease expiry, upload GC, window pruning). With
+// several replicas on one database only the leader scans, sweeps and recovers (leadership.ts).
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { FeatureFlags } from '@retaia/protocol';
@@ -22,6 +23,7 @@ import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
 import { collectExpiredUploads, finishInterruptedPublications } from '../uploads/upload-gc.js';
 import { DEFAULT_FEATURE_FLAGS, type CoreContext } from './core-context.js';
 import { describeAgents } from './describe-agents.js';
+import { createLeadership, movesOfDeadOwners } from './leadership.js';
 import { pruneSecurityRecords } from './prune-security-records.js';
 
 function isLoopbackHost(host: string): boolean {
@@ -75,6 +77,7 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
   const store = new SqliteCoreStore(options.dataDir);
   const flags: FeatureFlags = { ...DEFAULT_FEATURE_FLAGS, ...options.featureFlags };
   const clock = () => Date.now();
+  const owner = `core-${process.pid}-${randomUUID()}`;
   const limiter = new AttemptLimiter(clock);
   const ctx: CoreContext = {
     store,
@@ -90,17 +93,31 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
       storage: { root: options.storageRoot, storage_id: options.storageId, paths: STORAGE_DIRS },
       journal: store.moveJournal,
       assets: store.assetRecords(options.storageId),
-      owner: `core-${process.pid}-${randomUUID()}`,
+      owner,
       now: () => new Date(clock()),
       lockTtlMs: options.assetLockTtlMs,
       logger,
       ...(moveHooks ? { hooks: moveHooks } : {}),
     },
   };
-  await finishInterruptedPublications(ctx);
-  // Finish (or roll back) moves and purges a crash interrupted, before anything else runs.
-  const recovered = [...(await recoverMoves(ctx.moves)), ...(await recoverPurges(ctx.moves))];
-  if (recovered.length) logger.warn({ recovered }, 'interrupted moves/purges recovered');
+  const leadership = createLeadership({ owner, logger });
+  // Finish (or roll back) moves and purges whose process died; a live replica finishes its own.
+  // One recovery at a time: two would replay the same journal entry.
+  let recovering: Promise<void> | undefined;
+  const recoverDeadOwners = () =>
+    (recovering ??= (async () => {
+      const moves = movesOfDeadOwners(ctx.moves, leadership);
+      const recovered = [...(await recoverMoves(moves)), ...(await recoverPurges(moves))];
+      if (recovered.length) logger.warn({ recovered }, 'interrupted moves/purges recovered');
+    })().finally(() => (recovering = undefined)));
+  // The leader (SQLite: always this process) recovers what a crash left, before serving when it
+  // leads at start, else when it takes over.
+  await leadership.start({
+    onAcquired: async () => {
+      await finishInterruptedPublications(ctx);
+      await recoverDeadOwners();
+    },
+  });
   if (options.buildReviewUi && !options.reviewUiDir) await ensureReviewUiBuilt(logger);
 
   const app = buildApp(ctx, options.tls);
@@ -108,6 +125,7 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
   try {
     address = await app.listen({ host: options.host, port: options.port });
   } catch (err) {
+    await leadership.close();
     await store.close();
     throw err;
   }
@@ -132,11 +150,18 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
     await pruneSecurityRecords(ctx);
   };
   let closed = false;
+  // Background work runs on the leader only (followers serve HTTP).
   const guard = (what: string, fn: () => Promise<unknown>) => () => {
-    if (closed) return;
+    if (closed || !leadership.isLeader()) return;
     fn().catch((err) => logger.error({ err }, `${what} failed`));
   };
-  const sweepTimer = setInterval(guard('sweep', sweep), options.sweepIntervalMs);
+  const sweepTimer = setInterval(
+    guard('sweep', async () => {
+      await sweep();
+      await recoverDeadOwners(); // a replica that died mid-move: its journal entry is ours now
+    }),
+    options.sweepIntervalMs,
+  );
   const scanTimer =
     options.scanIntervalMs > 0
       ? setInterval(
@@ -163,6 +188,7 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
         .scan()
         .catch(() => undefined)
         .then(() => undefined);
+      await leadership.close();
       await store.close();
     },
     operator: {
