@@ -9,6 +9,7 @@ import { loadCliConfig } from '../config/load-cli-config.js';
 import { promptPassword, readPasswordFromStdin } from './read-password.js';
 import { startCoreServer } from '../server/start-core-server.js';
 import { withExistingStore } from './existing-store.js';
+import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
 import { describeAssetStory, loadAssetStory } from './explain-asset.js';
 
 const int = (v: string) => {
@@ -35,6 +36,10 @@ program
     'create the storage root if missing and write its .retaia marker (first start of a new library only)',
   )
   .option('--data-dir <dir>', 'directory of the SQLite database (default ./retaia-core-data)')
+  .option(
+    '--database-url <url>',
+    'postgres://… : run on PostgreSQL instead of SQLite, e.g. several replicas on one database (env RETAIA_CORE_DATABASE_URL; docs/postgresql.md)',
+  )
   .option('--host <host>', 'listen address (default 127.0.0.1)')
   .option('--port <port>', 'listen port (default 8080, 0 = random)', int)
   .option('--tls-cert <file>', 'PEM certificate (HTTPS)')
@@ -45,6 +50,7 @@ program
       storageRoot: o.storageRoot && path.resolve(o.storageRoot),
       storageId: o.storageId,
       dataDir: o.dataDir,
+      databaseUrl: o.databaseUrl,
       host: o.host,
       port: o.port,
       config: o.config,
@@ -62,11 +68,18 @@ program
   });
 
 const dataDirOption = (c: Command) =>
-  c.addOption(
-    new Option('--data-dir <dir>', 'data directory of the server')
-      .env('RETAIA_CORE_DATA_DIR')
-      .default('retaia-core-data'),
-  );
+  c
+    .addOption(
+      new Option('--data-dir <dir>', 'data directory of the server')
+        .env('RETAIA_CORE_DATA_DIR')
+        .default('retaia-core-data'),
+    )
+    .addOption(
+      new Option(
+        '--database-url <url>',
+        'the PostgreSQL database of the server, if it uses one',
+      ).env('RETAIA_CORE_DATABASE_URL'),
+    );
 
 const print = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
@@ -76,20 +89,20 @@ const clients = program
 dataDirOption(
   clients.command('approve <user_code>').description('approve a pending device flow'),
 ).action((code: string, o) =>
-  withExistingStore(o.dataDir, async (s) => {
+  withExistingStore(o, async (s) => {
     const flow = await s.approveDeviceFlow(code, OPERATOR_USER_ID, Date.now());
     print({ approved: true, user_code: flow.user_code, client_id: flow.client_id });
   }),
 );
 dataDirOption(clients.command('deny <user_code>').description('deny a pending device flow')).action(
   (code: string, o) =>
-    withExistingStore(o.dataDir, async (s) => {
+    withExistingStore(o, async (s) => {
       await s.denyDeviceFlow(code);
       print({ denied: true, user_code: code.toUpperCase() });
     }),
 );
 dataDirOption(clients.command('list').description('list approved clients')).action((o) =>
-  withExistingStore(o.dataDir, async (s) =>
+  withExistingStore(o, async (s) =>
     print((await s.listClients()).map(({ secret_hash: _s, ...c }) => c)),
   ),
 );
@@ -97,14 +110,14 @@ dataDirOption(clients.command('list').description('list approved clients')).acti
 dataDirOption(
   program.command('agents').command('list').description('list registered agents'),
 ).action((o) =>
-  withExistingStore(o.dataDir, async (s) =>
+  withExistingStore(o, async (s) =>
     print((await s.listAgents()).map(({ public_key: _k, ...a }) => a)),
   ),
 );
 
 const assets = program.command('assets').description('assets and why they are where they are');
 dataDirOption(assets.command('list').description('list assets')).action((o) =>
-  withExistingStore(o.dataDir, async (s) =>
+  withExistingStore(o, async (s) =>
     print(
       (await s.listAssets({ limit: 1_000_000, offset: 0 })).map((a) => ({
         uuid: a.uuid,
@@ -123,7 +136,12 @@ dataDirOption(
     .option('--json', 'print the raw details as JSON')
     .option('--max-attempts <n>', "the server's maxAttempts (for the attempts column)", int, 3),
 ).action((uuid: string, o) =>
-  withExistingStore(o.dataDir, async (s) => {
+  withExistingStore(o, async (s) => {
+    if (!(s instanceof SqliteCoreStore)) {
+      throw new Error(
+        '`assets show` reads the SQLite database only for now; on PostgreSQL use `assets list` and GET /api/v1/assets/{uuid}',
+      );
+    }
     const story = await loadAssetStory(s, uuid, o.maxAttempts);
     if (!story) throw new Error(`no asset ${uuid} in this database (see \`assets list\`)`);
     if (o.json) print(story);
@@ -149,7 +167,7 @@ dataDirOption(
     ? await readPasswordFromStdin()
     : await promptPassword(`password for ${o.email}: `);
   if (password.length < 8) throw new Error('password must have at least 8 characters');
-  await withExistingStore(o.dataDir, async (s) => {
+  await withExistingStore(o, async (s) => {
     const u = await s.addUser(o.email, await hashPassword(password));
     print({ user_id: u.user_id, email: u.email });
   });

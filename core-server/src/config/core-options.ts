@@ -11,6 +11,11 @@ export const coreOptionsSchema = z.object({
     .min(1)
     .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only'),
   dataDir: z.string().min(1),
+  /** PostgreSQL instead of the SQLite file in dataDir (docs/postgresql.md). */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//i, 'must start with postgres:// or postgresql://')
+    .optional(),
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
   /** Public base URL used in verification links; defaults to the listening address. */

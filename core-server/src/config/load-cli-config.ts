@@ -13,6 +13,7 @@ const ENV: Record<
   RETAIA_CORE_STORAGE_ROOT: { key: 'storageRoot', type: 'string' },
   RETAIA_CORE_STORAGE_ID: { key: 'storageId', type: 'string' },
   RETAIA_CORE_DATA_DIR: { key: 'dataDir', type: 'string' },
+  RETAIA_CORE_DATABASE_URL: { key: 'databaseUrl', type: 'string' },
   RETAIA_CORE_HOST: { key: 'host', type: 'string' },
   RETAIA_CORE_PORT: { key: 'port', type: 'number' },
   RETAIA_CORE_PUBLIC_URL: { key: 'publicUrl', type: 'string' },

@@ -19,7 +19,7 @@ import { recoverMoves, recoverPurges } from '../moves/index.js';
 import { prepareStorageRoot, STORAGE_DIRS } from '../storage/storage-marker.js';
 import { ensureReviewUiBuilt } from '../web/review-ui-bundle.js';
 import type { AssetRecord } from '../store/records.js';
-import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
+import { openCoreStore } from '../store/open-store.js';
 import { collectExpiredUploads, finishInterruptedPublications } from '../uploads/upload-gc.js';
 import { DEFAULT_FEATURE_FLAGS, type CoreContext } from './core-context.js';
 import { describeAgents } from './describe-agents.js';
@@ -74,7 +74,7 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
   }
   const logger = givenLogger ?? pino({ name: 'core-server' });
   await prepareStorageRoot(options.storageRoot, options.storageId, { init: initStorage });
-  const store = new SqliteCoreStore(options.dataDir);
+  const store = await openCoreStore(options);
   const flags: FeatureFlags = { ...DEFAULT_FEATURE_FLAGS, ...options.featureFlags };
   const clock = () => Date.now();
   const owner = `core-${process.pid}-${randomUUID()}`;
