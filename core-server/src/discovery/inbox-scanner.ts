@@ -169,7 +169,10 @@ export class InboxScanner {
         owners.ambiguous,
         videoProxySidecars,
       ),
-      missing: missingInboxAssets(index.values(), new Set(seen.map((m) => m.file.relative))),
+      missing: missingInboxAssets(
+        index,
+        seen.map((m) => m.file.relative),
+      ),
       finishedAtMs: this.ctx.clock(),
     });
     report.duration_ms = Math.round(performance.now() - started);

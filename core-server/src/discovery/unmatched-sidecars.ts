@@ -27,13 +27,20 @@ export function unmatchedSidecars(
   ambiguous: readonly AmbiguousSidecar[],
   videoProxySidecars: boolean,
 ): UnmatchedSidecar[] {
-  const claimed = new Set(media.flatMap((m) => m.candidates));
+  if (sidecarFiles.length === 0) return [];
+  const claimed = new Set<string>();
+  for (const m of media) for (const c of m.candidates) claimed.add(c);
   const ambiguousPaths = new Set(ambiguous.map((a) => a.sidecar));
-  const videoStems = new Set(
-    media.filter((m) => mediaTypeOf(m.relative) === 'VIDEO').map((m) => stemKey(m.relative)),
-  );
   const videoTakes = new Set(sidecarExtensions('VIDEO', videoProxySidecars));
   const videoCould = new Set(sidecarExtensions('VIDEO', true));
+  // Only asked when a proxy sidecar is left over (rare): no pass over every media file otherwise.
+  let videoStems: Set<string> | undefined;
+  const hasVideoOfStem = (file: string) => {
+    videoStems ??= new Set(
+      media.filter((m) => mediaTypeOf(m.relative) === 'VIDEO').map((m) => stemKey(m.relative)),
+    );
+    return videoStems.has(stemKey(file));
+  };
   const out: UnmatchedSidecar[] = [];
   for (const file of sidecarFiles) {
     if (ambiguousPaths.has(file)) {
@@ -42,27 +49,26 @@ export function unmatchedSidecars(
     }
     if (claimed.has(file)) continue;
     const ext = extensionOf(file);
-    const refusedProxy =
-      videoCould.has(ext) && !videoTakes.has(ext) && videoStems.has(stemKey(file));
+    const refusedProxy = videoCould.has(ext) && !videoTakes.has(ext) && hasVideoOfStem(file);
     out.push({ path: file, reason: refusedProxy ? 'disabled_by_policy' : 'missing_parent' });
   }
   return out;
 }
 
-/** Assets recorded under INBOX whose file this scan did not see (deleted, renamed, or unreadable). */
+/**
+ * Assets recorded under INBOX whose file this scan did not see (deleted, renamed, or unreadable):
+ * those recorded there minus those seen, counted with map lookups only.
+ */
 export function missingInboxAssets(
-  index: Iterable<ScanIndexEntry>,
-  seenRelative: ReadonlySet<string>,
+  index: ReadonlyMap<string, ScanIndexEntry>,
+  seenRelative: readonly string[],
 ): number {
   const inbox = `${STORAGE_DIRS.inbox}/`;
-  let missing = 0;
-  for (const e of index) {
-    if (
-      e.state !== 'PURGED' &&
-      e.relative_path.startsWith(inbox) &&
-      !seenRelative.has(e.relative_path)
-    )
-      missing++;
-  }
-  return missing;
+  const counts = (e: ScanIndexEntry | undefined) =>
+    e !== undefined && e.state !== 'PURGED' && e.relative_path.startsWith(inbox);
+  let recorded = 0;
+  for (const e of index.values()) if (counts(e)) recorded++;
+  let seen = 0;
+  for (const p of seenRelative) if (counts(index.get(p))) seen++;
+  return recorded - seen;
 }
