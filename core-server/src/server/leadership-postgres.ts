@@ -142,7 +142,8 @@ export class PostgresLeadership implements Leadership {
   private async connect(): Promise<pg.Client> {
     const client = new pg.Client({
       connectionString: this.opts.connectionString,
-      application_name: 'retaia-core leadership',
+      // Operators (and the replica tests) see which process leads in pg_stat_activity.
+      application_name: `retaia-core leadership pid ${process.pid}`,
       query_timeout: this.intervalMs,
       connectionTimeoutMillis: this.leaseMs,
       keepAlive: true,
