@@ -132,7 +132,7 @@ test('enrol through the control API, then claim, process and submit a job; histo
   const allLogs = fx.logLines.join('\n');
   for (const secret of ['sk-enrolled-secret', 'PRIVATE KEY', ...core.tokens])
     assert.ok(!allLogs.includes(secret), `log leaks ${secret.slice(0, 12)}`);
-  const diag = (await control.diagnostics()).text;
+  const diag = await control.diagnostics();
   assert.match(diag, /auth: enrolled/);
   for (const secret of ['sk-enrolled-secret', 'PRIVATE KEY', ...core.tokens])
     assert.ok(!diag.includes(secret));
@@ -297,7 +297,7 @@ test('control API: config validate/put never applies an invalid config, mounts v
   const view = await control.getConfig();
   assert.equal(view.path, fx.configPath);
   assert.equal(view.secretStore.kind, 'file');
-  const bad = await control.putConfig({ core_url: 'http://example.com', max_parallel_jobs: 0 });
+  const bad = await control.saveConfig({ core_url: 'http://example.com', max_parallel_jobs: 0 });
   assert.equal(bad.ok, false);
   assert.deepEqual(bad.problems.map((p) => p.field).sort(), ['core_url', 'max_parallel_jobs']);
   assert.equal(
@@ -318,7 +318,7 @@ test('control API: config validate/put never applies an invalid config, mounts v
   await waitFor(() => seen.length > 0, 5000, 'first event');
   assert.equal(seen[0]?.type, 'status');
   const cfg = { ...JSON.parse(await readFile(fx.configPath, 'utf8')), max_parallel_jobs: 3 };
-  const ok = await control.putConfig(cfg);
+  const ok = await control.saveConfig(cfg);
   assert.equal(ok.ok, true);
   await reader;
   ac.abort();

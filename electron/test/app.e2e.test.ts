@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { _electron } from 'playwright-core';
-import { connectControl } from '../src/main/control-client-control.js';
+import { connectControl } from '../src/main/daemon-launcher.js';
 
 const electronDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -62,7 +62,7 @@ test(
         'undefined',
         'no Node in the renderer',
       );
-      assert.equal(await page.evaluate('typeof window.retaia.getStatus'), 'function');
+      assert.equal(await page.evaluate('typeof window.retaia.status'), 'function');
       const csp = await page
         .locator('meta[http-equiv="Content-Security-Policy"]')
         .getAttribute('content');

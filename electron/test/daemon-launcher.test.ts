@@ -8,8 +8,11 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { attachOrStartDaemon, DaemonUnavailableError } from '../src/main/daemon-launcher.js';
-import { connectControl } from '../src/main/control-client-control.js';
+import {
+  attachOrStartDaemon,
+  connectControl,
+  DaemonUnavailableError,
+} from '../src/main/daemon-launcher.js';
 import { appDaemonArgs, DAEMON_ARG, spawnDaemonProcess } from '../src/main/daemon-process.js';
 import { FakeDaemonControl } from './support/fake-daemon-control.js';
 import { waitFor } from './support/wait-for.js';

@@ -201,7 +201,7 @@ test('power: battery is ignored when the config does not ask for it', async () =
 test('IPC: every bridge method is registered and answers through the daemon', async () => {
   const { fake } = await launch();
   for (const m of BRIDGE_METHODS) assert.ok(fake.state.handlers.has(invokeChannel(m)), m);
-  const status = (await fake.invoke(invokeChannel('getStatus'))) as { agentName: string };
+  const status = (await fake.invoke(invokeChannel('status'))) as { agentName: string };
   assert.equal(status.agentName, 'studio-laptop');
   fake.state.dialogResult = { canceled: false, filePaths: ['/mnt/nas'] };
   assert.deepEqual(await fake.invoke(invokeChannel('pickFolder')), {

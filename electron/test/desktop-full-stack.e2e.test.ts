@@ -13,7 +13,6 @@ import { startCoreServer, type RunningCoreServer } from '@retaia/core-server';
 import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { ControlClient } from '@retaia/agent-core/runtime/control-client.js';
 import { startDaemon, type RunningDaemon } from '@retaia/agent-core/runtime/daemon.js';
-import { controlFromClient } from '../src/main/control-client-control.js';
 import { buildRendererOnce } from './support/renderer-build.js';
 import {
   bridgeInitScript,
@@ -81,7 +80,7 @@ describe('desktop UI ↔ real daemon ↔ real core-server', { skip }, () => {
     control = new ControlClient(daemon.controlEndpoint);
     bridge = await startTestBridge({
       rendererDir: await buildRendererOnce(),
-      daemon: controlFromClient(control),
+      daemon: control,
     });
     browser = await launchChromium();
     page = await browser.newPage({

@@ -151,7 +151,7 @@ describe('renderer against a fake daemon', { skip }, () => {
     assert.equal(await page.getByTestId('user-code').textContent(), 'WDJB-MJHT');
     assert.deepEqual(bridge.opened, ['http://127.0.0.1:8080/device?user_code=WDJB-MJHT']);
     await screenshot(page, 'fake-06-enrolment-pending');
-    daemon.approveEnrol();
+    daemon.approveEnrolment();
     await page.getByTestId('enrol-outcome').filter({ hasText: 'Approved' }).waitFor();
     await page.getByTestId('enrol-auth').filter({ hasText: 'Enrolled' }).waitFor();
   });

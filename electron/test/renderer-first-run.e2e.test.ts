@@ -72,7 +72,7 @@ describe('desktop first run, failures and restart (fake daemon)', { skip }, () =
     await waitUntil(() => bridge.opened.length === 2);
     await screenshot(page, 'first-run-02-pairing-code');
 
-    daemon.approveEnrol();
+    daemon.approveEnrolment();
     await page.getByTestId('enrol-card').waitFor({ state: 'detached' });
     assert.match((await page.getByTestId('daemon-reason').textContent()) ?? '', /Waiting for jobs/);
   });

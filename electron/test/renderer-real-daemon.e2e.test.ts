@@ -11,7 +11,6 @@ import { ControlClient } from '@retaia/agent-core/runtime/control-client.js';
 import { startDaemon, type RunningDaemon } from '@retaia/agent-core/runtime/daemon.js';
 import { ModelStore } from '@retaia/agent-core/processing/transcription/model-store.js';
 import { writeRandomWhisperModel } from '@retaia/agent-core/processing/transcription/testing/random-whisper-model.js';
-import { controlFromClient } from '../src/main/control-client-control.js';
 import { buildRendererOnce } from './support/renderer-build.js';
 import {
   bridgeInitScript,
@@ -71,7 +70,7 @@ describe('renderer against the real daemon', { skip: chromiumSkipReason() }, () 
     });
     bridge = await startTestBridge({
       rendererDir: await buildRendererOnce(),
-      daemon: controlFromClient(new ControlClient(daemon.controlEndpoint)),
+      daemon: new ControlClient(daemon.controlEndpoint),
     });
     browser = await launchChromium();
     page = await browser.newPage({

@@ -231,7 +231,7 @@ export function buildProgram(): Command {
       const paths = pathsOf(g());
       const client = await daemonClient(paths);
       let text: string;
-      if (client) text = (await client.diagnostics()).text;
+      if (client) text = await client.diagnostics();
       else {
         const { redactSecrets } = await import('../runtime/diagnostics.js');
         const secrets = await openSecretStore(paths.dataDir);

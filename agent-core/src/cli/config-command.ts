@@ -137,7 +137,7 @@ export function addConfigCommand(program: Command, g: () => GlobalOpts): void {
         parsed === null ? undefined : parsed,
       );
       const client = await daemonClient(paths);
-      const result = client ? await client.putConfig(raw) : validateAgentConfig(raw);
+      const result = client ? await client.saveConfig(raw) : validateAgentConfig(raw);
       if (!result.ok) {
         print(g(), result, () => `not applied:\n${formatConfigProblems(result.problems)}`);
         process.exitCode = 2;

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { AgentPaths } from '../config/agent-paths.js';
@@ -113,7 +114,7 @@ export function addDaemonCommand(program: Command, g: () => GlobalOpts): void {
           return;
         }
         if (exited !== null) break;
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
       const tail = (await readFile(logPath, 'utf8').catch(() => ''))
         .trim()
@@ -133,9 +134,9 @@ export function addDaemonCommand(program: Command, g: () => GlobalOpts): void {
       await client.shutdown();
       const deadline = Date.now() + 90_000;
       while (Date.now() < deadline && (await client.isRunning()))
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       while (Date.now() < deadline && (await readLockOwner(join(paths.dataDir, 'daemon.lock'))))
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       print(g(), { stopped: true }, () => 'Daemon stopped.');
     });
   daemon

@@ -1,6 +1,7 @@
 // Exponential backoff with full jitter (docs/protocol.md#the-agent-loop): delay = random(0, min(cap, base × 2^n)),
 // base 2 s, cap 60 s, reset after a success. A server `Retry-After` raises the base and is
 // honoured as a minimum. Base, cap and the random source are injectable for tests.
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface BackoffOptions {
   baseMs?: number;
@@ -52,17 +53,14 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * Waits `ms`; an abort rejects with the signal's own reason (timers/promises would wrap it in an
+ * AbortError), so callers see why they were stopped.
+ */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal ? { signal } : {});
+  } catch (err) {
+    throw signal?.aborted ? signal.reason : err;
+  }
 }

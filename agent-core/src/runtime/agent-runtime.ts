@@ -1,12 +1,13 @@
-// The daemon's brain, behind the control API: it owns the config and the capabilities, and
-// wires the parts — the link to Core (core-connection.ts), the job scheduler (job-scheduler.ts),
-// the device-flow enrolment (runtime-enrolment.ts) and the status (runtime-status.ts).
+// The daemon's brain, behind the control API: it implements the daemon's side of DaemonControl
+// (control-protocol.ts) and wires the parts — the config in force (runtime-config.ts), the
+// declared capabilities (runtime-capabilities.ts), the link to Core (core-connection.ts), the job
+// scheduler (job-scheduler.ts), the device-flow enrolment (runtime-enrolment.ts) and the status
+// (runtime-status.ts).
 // Everything is driven by timers whose periods are injectable.
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { JOB_TYPES, MEDIA_TYPES, requiredCapabilities, type JobType } from '@retaia/protocol';
-import { validateAgentConfig, type AgentConfig } from '../config/config-schema.js';
-import { ConfigError, loadConfigFile, saveConfigFile } from '../config/config-store.js';
+import type { JobType } from '@retaia/protocol';
+import type { AgentConfig } from '../config/config-schema.js';
 import { validateMount } from '../config/storage-mount.js';
 import type { AgentPaths } from '../config/agent-paths.js';
 import type { BackoffOptions } from '../core-api/backoff.js';
@@ -17,10 +18,10 @@ import type { AgentLogger } from './agent-logger.js';
 import type {
   ConfigValidation,
   ConfigView,
+  ControlHandlers,
   EnrolmentView,
   JobsSnapshot,
   ModelsView,
-  MountProblem,
   MountValidation,
   PauseReason,
   StatusSnapshot,
@@ -32,6 +33,8 @@ import { HeldJobs } from './held-jobs.js';
 import type { JobHistory } from './job-history.js';
 import { JobScheduler } from './job-scheduler.js';
 import { isWithinQuietHours } from './quiet-hours.js';
+import { RuntimeCapabilities, type DetectCapabilities } from './runtime-capabilities.js';
+import { RuntimeConfig } from './runtime-config.js';
 import { RuntimeEnrolment } from './runtime-enrolment.js';
 import { describeStatus } from './runtime-status.js';
 
@@ -66,7 +69,7 @@ export interface AgentRuntimeOptions {
   secretStore: SecretStore;
   identity: AgentIdentity;
   processors: Map<JobType, Processor>;
-  detectCapabilities(): Promise<{ capabilities: string[]; problems: string[] }>;
+  detectCapabilities: DetectCapabilities;
   /** Installed whisper models, for the control API (default: none). */
   listModels?(): Promise<ModelsView>;
   intervals: RuntimeIntervals;
@@ -78,22 +81,9 @@ export interface AgentRuntimeOptions {
   workRoot?: string;
 }
 
-/** Capabilities some job type we can run may require (declare nothing we cannot deliver). */
-function capabilitiesServedBy(processors: Map<JobType, Processor>): Set<string> {
-  const out = new Set<string>();
-  for (const type of JOB_TYPES) {
-    if (!processors.has(type)) continue;
-    for (const media of MEDIA_TYPES) for (const c of requiredCapabilities(type, media)) out.add(c);
-  }
-  return out;
-}
-
-export class AgentRuntime {
-  private config: AgentConfig;
-  private configProblem?: string;
-  private capabilities: string[] = [];
-  private capabilityProblems: string[] = [];
-  private mountProblems: MountProblem[] = [];
+export class AgentRuntime implements Omit<ControlHandlers, 'shutdown'> {
+  private readonly settings: RuntimeConfig;
+  private readonly capabilities: RuntimeCapabilities;
   private readonly pauseReasons = new Set<PauseReason>();
   private stopping = false;
   private stopped = false;
@@ -101,14 +91,19 @@ export class AgentRuntime {
   private statusQueued = false;
   private readonly connection: CoreConnection;
   private readonly scheduler: JobScheduler;
-  private readonly enrolment: RuntimeEnrolment;
+  private readonly enrolmentFlow: RuntimeEnrolment;
 
   constructor(private readonly opts: AgentRuntimeOptions) {
-    this.config = (validateAgentConfig({}) as { config: AgentConfig }).config;
+    this.settings = new RuntimeConfig(opts.paths.configPath, opts.logger);
+    this.capabilities = new RuntimeCapabilities(
+      opts.detectCapabilities,
+      opts.processors,
+      opts.logger,
+    );
     const changed = () => this.changed();
     // Both Core clients trust the same CA file and share the certificate pin (docs/agent-trust.md).
     const tls = () => ({ caFile: this.config.core_ca_file, dataDir: opts.paths.dataDir });
-    this.enrolment = new RuntimeEnrolment({
+    this.enrolmentFlow = new RuntimeEnrolment({
       tls,
       identityStore: opts.identityStore,
       logger: opts.logger,
@@ -137,8 +132,8 @@ export class AgentRuntime {
       config: () => this.config,
       configProblem: () => this.configProblem,
       agentName: () => this.agentName,
-      capabilities: () => this.capabilities,
-      enrolling: () => this.enrolment.pending,
+      capabilities: () => this.capabilities.declared,
+      enrolling: () => this.enrolmentFlow.pending,
       changed,
       onRegistered: (client) => void this.scheduler.onRegistered(client),
       onUnregistered: () => this.scheduler.clearPoll(),
@@ -163,6 +158,14 @@ export class AgentRuntime {
     });
   }
 
+  private get config(): AgentConfig {
+    return this.settings.config;
+  }
+
+  private get configProblem(): string | undefined {
+    return this.settings.problem;
+  }
+
   get agentName(): string {
     return this.config.agent_name ?? hostname();
   }
@@ -180,27 +183,14 @@ export class AgentRuntime {
 
   /** Reads config, saved credentials and mounts: fast, before the control API answers. */
   async prepare(): Promise<void> {
-    await this.loadConfig();
+    await this.settings.load();
     await this.connection.loadAuth();
-    await this.checkMounts();
   }
 
   /** Detects capabilities and connects to Core (in the background). */
   async start(): Promise<void> {
-    await this.detectCapabilities();
+    await this.capabilities.detect();
     this.connection.reconnect();
-  }
-
-  private async detectCapabilities(): Promise<void> {
-    const detected = await this.opts
-      .detectCapabilities()
-      .catch((err: Error) => ({ capabilities: [], problems: [err.message] }));
-    const served = capabilitiesServedBy(this.opts.processors);
-    this.capabilities = detected.capabilities.filter((c) => served.has(c));
-    this.capabilityProblems = detected.problems;
-    for (const p of detected.problems)
-      this.opts.logger.warn({ problem: p }, 'capability unavailable');
-    this.opts.logger.info({ capabilities: this.capabilities }, 'capabilities detected');
   }
 
   /**
@@ -209,9 +199,9 @@ export class AgentRuntime {
    */
   async refreshCapabilities(): Promise<StatusSnapshot> {
     if (this.stopping) return this.status();
-    await this.detectCapabilities();
+    await this.capabilities.detect();
     if (this.stopping) return this.status();
-    this.connection.narrowCapabilities(this.capabilities);
+    this.connection.narrowCapabilities(this.capabilities.declared);
     this.connection.reconnect();
     this.changed();
     return this.status();
@@ -219,33 +209,6 @@ export class AgentRuntime {
 
   async models(): Promise<ModelsView> {
     return this.opts.listModels ? this.opts.listModels() : { models: [] };
-  }
-
-  private async loadConfig(): Promise<void> {
-    try {
-      const loaded = await loadConfigFile(this.opts.paths.configPath);
-      this.config = loaded.config;
-      this.configProblem = undefined;
-    } catch (err) {
-      this.configProblem = err instanceof ConfigError ? err.message : String(err);
-      this.opts.logger.error({ error: this.configProblem }, 'config invalid: not applied');
-    }
-    this.opts.logger.level = this.config.log_level;
-  }
-
-  /** Checks every configured mount now, so a bad one is reported before any job needs it. */
-  private async checkMounts(): Promise<void> {
-    const problems: MountProblem[] = [];
-    for (const [storageId, path] of Object.entries(this.config.storage_mounts)) {
-      const v = await validateMount(storageId, path);
-      if (!v.ok) problems.push({ storageId, path, problem: v.problem ?? 'unusable' });
-    }
-    for (const p of problems)
-      this.opts.logger.warn(
-        { storage_id: p.storageId, path: p.path, problem: p.problem },
-        'storage mount unusable',
-      );
-    this.mountProblems = problems;
   }
 
   private quietHoursActive(): boolean {
@@ -270,14 +233,14 @@ export class AgentRuntime {
       ...(c.registerProblem ? { registerProblem: c.registerProblem } : {}),
       pauseReasons: [...this.pauseReasons],
       quietHoursActive: this.quietHoursActive(),
-      mountProblems: this.mountProblems,
+      mountProblems: this.settings.mountProblems,
       identity: {
         agentId: this.opts.identity.agentId,
         agentName: this.agentName,
         agentVersion: this.opts.agentVersion,
         startedAt: this.startedAt,
       },
-      capabilities: this.capabilities,
+      capabilities: this.capabilities.declared,
       effectiveCapabilities: c.effectiveCapabilities,
       featureFlags: c.policy?.feature_flags ?? {},
       maxParallelJobs: this.maxParallelJobs,
@@ -314,8 +277,7 @@ export class AgentRuntime {
 
   async refresh(): Promise<StatusSnapshot> {
     if (!this.connection.registered && !this.stopping) {
-      await this.loadConfig();
-      await this.checkMounts();
+      await this.settings.load();
       this.connection.reconnect();
     } else {
       await this.connection.refreshPolicy();
@@ -324,7 +286,7 @@ export class AgentRuntime {
     return this.status();
   }
 
-  configView(): ConfigView {
+  getConfig(): ConfigView {
     return {
       path: this.opts.paths.configPath,
       config: this.config,
@@ -333,13 +295,10 @@ export class AgentRuntime {
   }
 
   validateConfig(raw: unknown): ConfigValidation {
-    const result = validateAgentConfig(raw);
-    return result.ok
-      ? { ok: true, problems: [], config: result.config }
-      : { ok: false, problems: result.problems };
+    return this.settings.validate(raw);
   }
 
-  async putConfig(raw: unknown): Promise<ConfigValidation> {
+  async saveConfig(raw: unknown): Promise<ConfigValidation> {
     const result = this.validateConfig(raw);
     if (!result.ok) {
       this.opts.events.notify(
@@ -349,11 +308,7 @@ export class AgentRuntime {
       );
       return result;
     }
-    const previous = this.config;
-    this.config = await saveConfigFile(this.opts.paths.configPath, raw);
-    this.configProblem = undefined;
-    this.opts.logger.level = this.config.log_level;
-    await this.checkMounts();
+    const previous = await this.settings.replace(raw);
     this.opts.events.notify(
       'settings_saved',
       'Settings saved',
@@ -382,22 +337,22 @@ export class AgentRuntime {
 
   // ---------- enrolment ----------
 
-  enrolmentView(): EnrolmentView {
-    return this.enrolment.current();
+  enrolment(): EnrolmentView {
+    return this.enrolmentFlow.current();
   }
 
   async startEnrolment(clientLabel?: string): Promise<EnrolmentView> {
-    if (this.enrolment.pending) return this.enrolment.current();
+    if (this.enrolmentFlow.pending) return this.enrolmentFlow.current();
     const coreUrl = this.config.core_url;
     if (!coreUrl || this.configProblem)
-      return this.enrolment.refuse(
+      return this.enrolmentFlow.refuse(
         this.configProblem ?? 'set core_url first: retaia-agent config set core_url https://…',
       );
-    return this.enrolment.start(coreUrl, clientLabel ?? this.agentName);
+    return this.enrolmentFlow.start(coreUrl, clientLabel ?? this.agentName);
   }
 
   cancelEnrolment(): EnrolmentView {
-    return this.enrolment.cancel();
+    return this.enrolmentFlow.cancel();
   }
 
   async diagnostics(): Promise<string> {
@@ -406,7 +361,7 @@ export class AgentRuntime {
       paths: this.opts.paths,
       config: this.config,
       configProblem: this.configProblem,
-      capabilityProblems: this.capabilityProblems,
+      capabilityProblems: this.capabilities.problems,
       secretStore: this.opts.secretStore.info,
       fingerprint: this.opts.identity.fingerprint,
       history: this.opts.history.list(20),
@@ -422,7 +377,7 @@ export class AgentRuntime {
   async stop(): Promise<void> {
     if (this.stopped || this.stopping) return;
     this.stopping = true;
-    this.enrolment.cancel();
+    this.enrolmentFlow.cancel();
     this.changed();
     await this.scheduler.stop(this.opts.intervals.shutdownGraceMs, this.opts.intervals.handBackMs);
     this.connection.close();

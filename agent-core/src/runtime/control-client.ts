@@ -1,16 +1,19 @@
-// Typed client of the daemon's control API, used by the CLI and by Electron main. One method per
-// route of control-protocol.ts, plus `events()` (async iterator over the SSE stream).
-import { request } from 'node:http';
-import type {
-  ConfigValidation,
-  ConfigView,
-  DaemonEvent,
-  EnrolmentView,
-  JobsSnapshot,
-  ModelsView,
-  MountValidation,
-  PauseReason,
-  StatusSnapshot,
+// The client end of the daemon's control API, used by the CLI and by Electron main. Every
+// operation of DaemonControl is installed from CONTROL_ROUTES (control-protocol.ts), so this file
+// names none of them; `events()` reads the SSE stream.
+//
+// node:http rather than the package's got (core-api/) or fetch: the daemon listens on a Unix
+// socket or a Windows named pipe, which only node:http's `socketPath` reaches without an extra
+// agent; got and fetch speak TCP.
+import { request, type IncomingMessage } from 'node:http';
+import {
+  CONTROL_METHODS,
+  CONTROL_ROUTES,
+  EVENTS_ROUTE,
+  type ControlMethod,
+  type ControlRoute,
+  type DaemonControl,
+  type DaemonEvent,
 } from './control-protocol.js';
 
 export class DaemonNotRunningError extends Error {
@@ -33,13 +36,42 @@ export class ControlApiError extends Error {
   }
 }
 
-export class ControlClient {
+/** Connection failures that mean "no daemon there", not a fault of a running one. */
+const NOT_RUNNING = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'];
+
+// The interface half of this class: its DaemonControl methods are installed in the constructor
+// from the route table, so the compiler is told about them here rather than in the class body.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface ControlClient extends Omit<DaemonControl, 'events'> {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class ControlClient implements DaemonControl {
   constructor(
     readonly endpoint: string,
     private readonly timeoutMs = 30_000,
-  ) {}
+  ) {
+    for (const name of CONTROL_METHODS) {
+      Object.defineProperty(this, name, {
+        value: (...args: unknown[]) => this.invoke(name, args),
+      });
+    }
+  }
 
-  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async invoke<K extends ControlMethod>(name: K, args: unknown[]): Promise<unknown> {
+    const route = CONTROL_ROUTES[name] as ControlRoute<K>;
+    const body = route.body
+      ? (route.body as (...a: unknown[]) => Record<string, unknown>)(...args)
+      : route.method === 'GET'
+        ? undefined
+        : {};
+    const wire = await this.call(route.method, route.path, body);
+    return route.fromWire ? route.fromWire(wire) : wire;
+  }
+
+  private notRunning = (err: NodeJS.ErrnoException): Error =>
+    NOT_RUNNING.includes(err.code ?? '') ? new DaemonNotRunningError(this.endpoint) : err;
+
+  private call(method: string, path: string, body?: unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = request(
@@ -70,18 +102,12 @@ export class ControlClient {
                   (json as { error?: string })?.error ?? text,
                 ),
               );
-            } else resolve(json as T);
+            } else resolve(json);
           });
         },
       );
       req.on('timeout', () => req.destroy(new Error(`control API ${path} timed out`)));
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        reject(
-          ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'].includes(err.code ?? '')
-            ? new DaemonNotRunningError(this.endpoint)
-            : err,
-        );
-      });
+      req.on('error', (err: NodeJS.ErrnoException) => reject(this.notRunning(err)));
       req.end(payload);
     });
   }
@@ -96,75 +122,19 @@ export class ControlClient {
     }
   }
 
-  status(): Promise<StatusSnapshot> {
-    return this.call('GET', '/v1/status');
-  }
-  jobs(): Promise<JobsSnapshot> {
-    return this.call('GET', '/v1/jobs');
-  }
-  pause(reason?: PauseReason): Promise<StatusSnapshot> {
-    return this.call('POST', '/v1/pause', reason ? { reason } : {});
-  }
-  resume(reason?: PauseReason): Promise<StatusSnapshot> {
-    return this.call('POST', '/v1/resume', reason ? { reason } : {});
-  }
-  refresh(): Promise<StatusSnapshot> {
-    return this.call('POST', '/v1/refresh', {});
-  }
-  /** Re-detects capabilities (after a model or tool change) and re-registers with Core. */
-  refreshCapabilities(): Promise<StatusSnapshot> {
-    return this.call('POST', '/v1/capabilities/refresh', {});
-  }
-  models(): Promise<ModelsView> {
-    return this.call('GET', '/v1/models');
-  }
-  getConfig(): Promise<ConfigView> {
-    return this.call('GET', '/v1/config');
-  }
-  validateConfig(config: unknown): Promise<ConfigValidation> {
-    return this.call('POST', '/v1/config/validate', { config });
-  }
-  putConfig(config: unknown): Promise<ConfigValidation> {
-    return this.call('PUT', '/v1/config', { config });
-  }
-  validateMount(storageId: string, path: string): Promise<MountValidation> {
-    return this.call('POST', '/v1/mounts/validate', { storage_id: storageId, path });
-  }
-  startEnrolment(clientLabel?: string): Promise<EnrolmentView> {
-    return this.call('POST', '/v1/enrol', clientLabel ? { client_label: clientLabel } : {});
-  }
-  enrolment(): Promise<EnrolmentView> {
-    return this.call('GET', '/v1/enrol');
-  }
-  cancelEnrolment(): Promise<EnrolmentView> {
-    return this.call('POST', '/v1/enrol/cancel', {});
-  }
-  diagnostics(): Promise<{ text: string }> {
-    return this.call('GET', '/v1/diagnostics');
-  }
-  shutdown(): Promise<{ ok: true }> {
-    return this.call('POST', '/v1/shutdown', {});
-  }
-
   /** The daemon's events (the first one is always a status). Ends when `signal` aborts. */
   async *events(signal?: AbortSignal): AsyncGenerator<DaemonEvent> {
-    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(
         {
           socketPath: this.endpoint,
-          path: '/v1/events',
-          method: 'GET',
+          path: EVENTS_ROUTE.path,
+          method: EVENTS_ROUTE.method,
           headers: { accept: 'text/event-stream' },
         },
         resolve,
       );
-      req.on('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          ['ENOENT', 'ECONNREFUSED'].includes(err.code ?? '')
-            ? new DaemonNotRunningError(this.endpoint)
-            : err,
-        ),
-      );
+      req.on('error', (err: NodeJS.ErrnoException) => reject(this.notRunning(err)));
       signal?.addEventListener('abort', () => req.destroy(), { once: true });
       req.end();
     });

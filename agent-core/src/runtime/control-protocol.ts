@@ -1,26 +1,10 @@
-// The daemon's local control API: the one contract shared by the CLI, Electron main and the
-// renderer's preload bridge. The daemon serves it over HTTP on a Unix socket (named pipe on
-// Windows) or loopback with a bearer token read from a 0600 file. Neither the CLI nor the
-// desktop app runs jobs; they only call these routes.
+// The daemon's local control API: the one contract shared by the daemon (control-server.ts over
+// AgentRuntime), the CLI and Electron main (control-client.ts), the desktop bridge and the test
+// fakes. The daemon serves it over HTTP on a Unix socket (named pipe on Windows) that only the
+// local user can open. Neither the CLI nor the desktop app runs jobs; they only call it.
 //
-//   GET  /v1/status            -> StatusSnapshot
-//   GET  /v1/jobs              -> JobsSnapshot
-//   POST /v1/pause             {reason?: PauseReason}       -> StatusSnapshot
-//   POST /v1/resume            {reason?: PauseReason}       -> StatusSnapshot
-//   POST /v1/refresh                                         -> StatusSnapshot (poll/policy now)
-//   POST /v1/capabilities/refresh                            -> StatusSnapshot (re-detect tools
-//                              and models, then re-register with Core; call after a model change)
-//   GET  /v1/models            -> ModelsView (installed whisper models, read-only)
-//   GET  /v1/config            -> ConfigView (secrets redacted)
-//   POST /v1/config/validate   {config: unknown}            -> ConfigValidation
-//   PUT  /v1/config            {config: unknown}            -> ConfigValidation (applied only if ok)
-//   POST /v1/mounts/validate   {storage_id, path}           -> MountValidation
-//   POST /v1/enrol             {client_label?}              -> EnrolmentView (starts device flow)
-//   GET  /v1/enrol             -> EnrolmentView
-//   POST /v1/enrol/cancel      -> EnrolmentView
-//   GET  /v1/diagnostics       -> {text: string} (redacted, copyable)
-//   GET  /v1/events            -> text/event-stream of DaemonEvent (one JSON per `data:` line)
-//   POST /v1/shutdown          -> {ok: true}
+// `DaemonControl` names each operation once; `CONTROL_ROUTES` says how each travels (method,
+// path, body both ways). Both ends are built from these two, so a new operation is added here.
 
 export type DaemonState = 'running' | 'paused' | 'stopped' | 'degraded';
 export type PauseReason = 'user' | 'battery' | 'quiet_hours' | 'not_idle' | 'shutdown';
@@ -166,3 +150,134 @@ export type DaemonEvent =
   /** Every change of the device-flow enrolment (started, code shown, approved, denied…). */
   | { type: 'enrolment'; enrolment: EnrolmentView }
   | { type: 'notification'; kind: NotificationKind; title: string; body: string };
+
+/** The daemon's control API, as every caller sees it. */
+export interface DaemonControl {
+  status(): Promise<StatusSnapshot>;
+  jobs(): Promise<JobsSnapshot>;
+  /** Reasons stack: the daemon runs again only when every reason is resumed. */
+  pause(reason?: PauseReason): Promise<StatusSnapshot>;
+  resume(reason?: PauseReason): Promise<StatusSnapshot>;
+  /** Polls the policy and the job queue now (reconnects first when not registered). */
+  refresh(): Promise<StatusSnapshot>;
+  /** Re-detects tools and models, then re-registers with Core (call after a model change). */
+  refreshCapabilities(): Promise<StatusSnapshot>;
+  /** Installed whisper models, read-only. */
+  models(): Promise<ModelsView>;
+  /** The config in force, secrets redacted. */
+  getConfig(): Promise<ConfigView>;
+  validateConfig(config: unknown): Promise<ConfigValidation>;
+  /** Validates, then stores and applies the config only if it is valid. */
+  saveConfig(config: unknown): Promise<ConfigValidation>;
+  validateMount(storageId: string, path: string): Promise<MountValidation>;
+  /** Starts the device flow; changes then arrive as `enrolment` events. */
+  startEnrolment(clientLabel?: string): Promise<EnrolmentView>;
+  enrolment(): Promise<EnrolmentView>;
+  cancelEnrolment(): Promise<EnrolmentView>;
+  /** Redacted, copyable diagnostics text. */
+  diagnostics(): Promise<string>;
+  shutdown(): Promise<void>;
+  /** The daemon's events, the first one always a status; ends when `signal` aborts. */
+  events(signal?: AbortSignal): AsyncIterable<DaemonEvent>;
+}
+
+/** The request/response operations (everything but the event stream). */
+export type ControlMethod = Exclude<keyof DaemonControl, 'events'>;
+type Args<K extends ControlMethod> = Parameters<DaemonControl[K]>;
+type Result<K extends ControlMethod> = Awaited<ReturnType<DaemonControl[K]>>;
+
+/** What the daemon side implements: the same operations, answered at once or later. */
+export type ControlHandlers = {
+  [K in ControlMethod]: (...args: Args<K>) => Result<K> | Promise<Result<K>>;
+};
+
+/** A request the daemon refuses (answered 400 with this message). */
+export class ControlRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ControlRequestError';
+  }
+}
+
+export interface ControlRoute<K extends ControlMethod> {
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  /** Client: the JSON body for these arguments (POST/PUT without one send `{}`). */
+  body?(...args: Args<K>): Record<string, unknown>;
+  /** Daemon: the arguments read back from the JSON body; throws ControlRequestError. */
+  args?(body: Record<string, unknown>): Args<K>;
+  /** The result's JSON form, when it is not the result itself. */
+  toWire?(result: Result<K>): unknown;
+  fromWire?(wire: unknown): Result<K>;
+}
+
+export const PAUSE_REASONS: readonly PauseReason[] = [
+  'user',
+  'battery',
+  'quiet_hours',
+  'not_idle',
+  'shutdown',
+];
+
+const reasonBody = (reason?: PauseReason) => (reason ? { reason } : {});
+const reasonArgs = (body: Record<string, unknown>): [PauseReason] => {
+  if (body.reason === undefined) return ['user'];
+  if (!PAUSE_REASONS.includes(body.reason as PauseReason))
+    throw new ControlRequestError(`reason must be one of ${PAUSE_REASONS.join(', ')}`);
+  return [body.reason as PauseReason];
+};
+const configBody = (config: unknown) => ({ config });
+const configArgs = (body: Record<string, unknown>): [unknown] => [body.config];
+
+export const CONTROL_ROUTES: { [K in ControlMethod]: ControlRoute<K> } = {
+  status: { method: 'GET', path: '/v1/status' },
+  jobs: { method: 'GET', path: '/v1/jobs' },
+  pause: { method: 'POST', path: '/v1/pause', body: reasonBody, args: reasonArgs },
+  resume: { method: 'POST', path: '/v1/resume', body: reasonBody, args: reasonArgs },
+  refresh: { method: 'POST', path: '/v1/refresh' },
+  refreshCapabilities: { method: 'POST', path: '/v1/capabilities/refresh' },
+  models: { method: 'GET', path: '/v1/models' },
+  getConfig: { method: 'GET', path: '/v1/config' },
+  validateConfig: {
+    method: 'POST',
+    path: '/v1/config/validate',
+    body: configBody,
+    args: configArgs,
+  },
+  saveConfig: { method: 'PUT', path: '/v1/config', body: configBody, args: configArgs },
+  validateMount: {
+    method: 'POST',
+    path: '/v1/mounts/validate',
+    body: (storageId, path) => ({ storage_id: storageId, path }),
+    args: (body) => {
+      if (typeof body.storage_id !== 'string' || typeof body.path !== 'string')
+        throw new ControlRequestError('body must be {"storage_id": string, "path": string}');
+      return [body.storage_id, body.path];
+    },
+  },
+  startEnrolment: {
+    method: 'POST',
+    path: '/v1/enrol',
+    body: (clientLabel) => (clientLabel ? { client_label: clientLabel } : {}),
+    args: (body) => [typeof body.client_label === 'string' ? body.client_label : undefined],
+  },
+  enrolment: { method: 'GET', path: '/v1/enrol' },
+  cancelEnrolment: { method: 'POST', path: '/v1/enrol/cancel' },
+  diagnostics: {
+    method: 'GET',
+    path: '/v1/diagnostics',
+    toWire: (text) => ({ text }),
+    fromWire: (wire) => (wire as { text: string }).text,
+  },
+  shutdown: {
+    method: 'POST',
+    path: '/v1/shutdown',
+    toWire: () => ({ ok: true }),
+    fromWire: () => undefined,
+  },
+};
+
+/** `text/event-stream` of DaemonEvent, one JSON per `data:` line. */
+export const EVENTS_ROUTE = { method: 'GET', path: '/v1/events' } as const;
+
+export const CONTROL_METHODS = Object.keys(CONTROL_ROUTES) as ControlMethod[];

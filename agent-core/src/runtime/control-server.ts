@@ -2,20 +2,24 @@
 // on Windows). Only the local user can reach it: the socket is created 0600 inside a 0700 dir.
 import { chmod, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AgentRuntime } from './agent-runtime.js';
+import {
+  CONTROL_METHODS,
+  CONTROL_ROUTES,
+  ControlRequestError,
+  EVENTS_ROUTE,
+  type ControlHandlers,
+  type ControlMethod,
+  type ControlRoute,
+  type DaemonControl,
+} from './control-protocol.js';
 import type { DaemonEvents } from './daemon-events.js';
-import type { PauseReason } from './control-protocol.js';
-
-const PAUSE_REASONS: PauseReason[] = ['user', 'battery', 'quiet_hours', 'not_idle', 'shutdown'];
-
-class BadRequest extends Error {}
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > 1024 * 1024) throw new BadRequest('request body too large');
+    if (size > 1024 * 1024) throw new ControlRequestError('request body too large');
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
@@ -24,17 +28,20 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error();
     return value as Record<string, unknown>;
   } catch {
-    throw new BadRequest('body must be a JSON object');
+    throw new ControlRequestError('body must be a JSON object');
   }
 }
 
-function pauseReason(body: Record<string, unknown>): PauseReason {
-  if (body.reason === undefined) return 'user';
-  if (!PAUSE_REASONS.includes(body.reason as PauseReason)) {
-    throw new BadRequest(`reason must be one of ${PAUSE_REASONS.join(', ')}`);
-  }
-  return body.reason as PauseReason;
-}
+const routeKey = (method: string, path: string) => `${method} ${path}`;
+const METHOD_BY_ROUTE = new Map<string, ControlMethod>(
+  CONTROL_METHODS.map((name) => [
+    routeKey(CONTROL_ROUTES[name].method, CONTROL_ROUTES[name].path),
+    name,
+  ]),
+);
+
+/** The daemon's side of the contract: everything but shutdown, which the server owns. */
+export type ControlRuntime = Omit<ControlHandlers, 'shutdown'>;
 
 export interface ControlServer {
   endpoint: string;
@@ -43,7 +50,7 @@ export interface ControlServer {
 
 export async function startControlServer(
   endpoint: string,
-  runtime: AgentRuntime,
+  runtime: ControlRuntime,
   events: DaemonEvents,
   onShutdown: () => void,
 ): Promise<ControlServer> {
@@ -53,79 +60,43 @@ export async function startControlServer(
     res.end(JSON.stringify(body));
   };
 
+  const call = (name: ControlMethod, args: unknown[]): unknown => {
+    // Answered first; the daemon stops on the next turn of the event loop.
+    if (name === 'shutdown') return void setImmediate(onShutdown);
+    return (runtime[name] as (...a: unknown[]) => unknown).apply(runtime, args);
+  };
+
+  const streamEvents = (req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    res.write(`data: ${JSON.stringify({ type: 'status', status: runtime.status() })}\n\n`);
+    sseClients.add(res);
+    const unsubscribe = events.subscribe((event) =>
+      res.write(`data: ${JSON.stringify(event)}\n\n`),
+    );
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+      sseClients.delete(res);
+    });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
-    switch (route) {
-      case 'GET /v1/status':
-        return send(res, 200, runtime.status());
-      case 'GET /v1/jobs':
-        return send(res, 200, runtime.jobs());
-      case 'POST /v1/pause':
-        return send(res, 200, runtime.pause(pauseReason(await readJson(req))));
-      case 'POST /v1/resume':
-        return send(res, 200, runtime.resume(pauseReason(await readJson(req))));
-      case 'POST /v1/refresh':
-        return send(res, 200, await runtime.refresh());
-      case 'POST /v1/capabilities/refresh':
-        return send(res, 200, await runtime.refreshCapabilities());
-      case 'GET /v1/models':
-        return send(res, 200, await runtime.models());
-      case 'GET /v1/config':
-        return send(res, 200, runtime.configView());
-      case 'POST /v1/config/validate':
-        return send(res, 200, runtime.validateConfig((await readJson(req)).config));
-      case 'PUT /v1/config':
-        return send(res, 200, await runtime.putConfig((await readJson(req)).config));
-      case 'POST /v1/mounts/validate': {
-        const body = await readJson(req);
-        if (typeof body.storage_id !== 'string' || typeof body.path !== 'string') {
-          throw new BadRequest('body must be {"storage_id": string, "path": string}');
-        }
-        return send(res, 200, await runtime.validateMount(body.storage_id, body.path));
-      }
-      case 'POST /v1/enrol': {
-        const body = await readJson(req);
-        const label = typeof body.client_label === 'string' ? body.client_label : undefined;
-        return send(res, 200, await runtime.startEnrolment(label));
-      }
-      case 'GET /v1/enrol':
-        return send(res, 200, runtime.enrolmentView());
-      case 'POST /v1/enrol/cancel':
-        return send(res, 200, runtime.cancelEnrolment());
-      case 'GET /v1/diagnostics':
-        return send(res, 200, { text: await runtime.diagnostics() });
-      case 'GET /v1/events': {
-        res.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-        });
-        res.write(`data: ${JSON.stringify({ type: 'status', status: runtime.status() })}\n\n`);
-        sseClients.add(res);
-        const unsubscribe = events.subscribe((event) =>
-          res.write(`data: ${JSON.stringify(event)}\n\n`),
-        );
-        const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-        req.on('close', () => {
-          clearInterval(keepAlive);
-          unsubscribe();
-          sseClients.delete(res);
-        });
-        return;
-      }
-      case 'POST /v1/shutdown':
-        send(res, 200, { ok: true });
-        setImmediate(onShutdown);
-        return;
-      default:
-        return send(res, 404, { error: `no route ${route}` });
-    }
+    const route = routeKey(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!);
+    if (route === routeKey(EVENTS_ROUTE.method, EVENTS_ROUTE.path)) return streamEvents(req, res);
+    const name = METHOD_BY_ROUTE.get(route);
+    if (!name) return send(res, 404, { error: `no route ${route}` });
+    return send(res, 200, await answer(call, name, req));
   };
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
       if (res.headersSent) return res.end();
-      send(res, err instanceof BadRequest ? 400 : 500, { error: err.message });
+      send(res, err instanceof ControlRequestError ? 400 : 500, { error: err.message });
     });
   });
 
@@ -143,9 +114,24 @@ export async function startControlServer(
     endpoint,
     async close() {
       for (const res of sseClients) res.end();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      // close() waits for every open connection; a client's keep-alive socket or a request still
+      // in flight would hold the daemon's stop open, so the connections go first.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
       if (process.platform !== 'win32') await unlink(endpoint).catch(() => undefined);
     },
   };
+}
+
+/** Calls one operation with the arguments its route reads from the request body. */
+async function answer<K extends ControlMethod>(
+  call: (name: ControlMethod, args: unknown[]) => unknown,
+  name: K,
+  req: IncomingMessage,
+): Promise<unknown> {
+  const route = CONTROL_ROUTES[name] as ControlRoute<K>;
+  const args = route.args ? route.args(await readJson(req)) : [];
+  const result = (await call(name, args)) as Awaited<ReturnType<DaemonControl[K]>>;
+  return route.toWire ? route.toWire(result) : result;
 }

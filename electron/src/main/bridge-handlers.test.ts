@@ -58,9 +58,9 @@ test('getConfig never hands a secret to the renderer, and saving puts it back', 
 
 test('enrolment opens only the URL the daemon provides', async () => {
   const { handlers, opened } = setup();
-  await handlers.openEnrolPage();
+  await handlers.openEnrolmentPage();
   assert.deepEqual(opened, [], 'nothing pending: nothing opened');
-  const view = await handlers.startEnrol('studio');
+  const view = await handlers.startEnrolment('studio');
   assert.equal(view.userCode, 'WDJB-MJHT');
   assert.deepEqual(opened, ['http://127.0.0.1:8080/device?user_code=WDJB-MJHT']);
 });
@@ -95,7 +95,7 @@ test('attack: a Core-supplied file:// or foreign approval URL is never opened', 
       verificationUri: url,
       verificationUriComplete: url,
     };
-    await assert.rejects(handlers.openEnrolPage(), /Not opening the approval page/);
+    await assert.rejects(handlers.openEnrolmentPage(), /Not opening the approval page/);
   }
   assert.deepEqual(opened, []);
 });

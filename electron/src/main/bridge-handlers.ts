@@ -15,7 +15,7 @@ import type {
   BridgeHandlers,
   PickedFolder,
 } from '../shared/bridge-api.js';
-import type { DaemonControl } from './daemon-control.js';
+import type { DaemonControl } from '@retaia/agent-core/runtime/control-protocol.js';
 import { execPathProblems } from './exec-path-check.js';
 import { createModelHandlers } from './model-handlers.js';
 import { redactSecrets, restoreRedacted } from './secret-redaction.js';
@@ -84,8 +84,8 @@ export function createBridgeHandlers(
     return { ok: false, problems: [...schema.problems, ...problems] };
   };
 
-  const openEnrolPage = async (): Promise<void> => {
-    const view = await daemon().getEnrol();
+  const openEnrolmentPage = async (): Promise<void> => {
+    const view = await daemon().enrolment();
     const url = view.verificationUriComplete ?? view.verificationUri;
     // Only ever open the URL the daemon got from the Core, never one the renderer supplies,
     // and only when it is a web page on the configured Core's own origin.
@@ -101,13 +101,13 @@ export function createBridgeHandlers(
 
   return {
     // async everywhere so "daemon unreachable" is a rejection, never a synchronous throw.
-    getStatus: async () => daemon().status(),
-    getJobs: async () => daemon().jobs(),
+    status: async () => daemon().status(),
+    jobs: async () => daemon().jobs(),
     pause: async () => daemon().pause('user'),
     resume: async () => daemon().resume('user'),
     refresh: async () => daemon().refresh(),
     refreshCapabilities: async () => daemon().refreshCapabilities(),
-    getModels: async () => daemon().models(),
+    models: async () => daemon().models(),
     ...createModelHandlers({
       agentDataDir: () => shell.agentDataDir(),
       daemon,
@@ -135,17 +135,17 @@ export function createBridgeHandlers(
         requireString(path, 'mount path'),
       ),
     pickFolder: () => shell.pickFolder(),
-    startEnrol: async (clientLabel) => {
-      const view = await daemon().startEnrol(
+    startEnrolment: async (clientLabel) => {
+      const view = await daemon().startEnrolment(
         typeof clientLabel === 'string' ? clientLabel : undefined,
       );
-      await openEnrolPage().catch(() => undefined);
+      await openEnrolmentPage().catch(() => undefined);
       return view;
     },
-    cancelEnrol: async () => daemon().cancelEnrol(),
-    getEnrol: async () => daemon().getEnrol(),
-    openEnrolPage,
-    getDiagnostics: async () => daemon().diagnostics(),
+    cancelEnrolment: async () => daemon().cancelEnrolment(),
+    enrolment: async () => daemon().enrolment(),
+    openEnrolmentPage,
+    diagnostics: async () => daemon().diagnostics(),
     restartDaemon: () => shell.restartDaemon(),
     acceptCoreCertificate: async (fingerprint) => {
       const wanted = requireString(fingerprint, 'certificate fingerprint');

@@ -1,7 +1,9 @@
 // Attach to the user's daemon, or start one when none answers. The daemon holds its own
 // single-instance lock, so even a race between two launchers ends with one runtime; the app
 // never runs jobs itself.
-import type { DaemonControl } from './daemon-control.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ControlClient } from '@retaia/agent-core/runtime/control-client.js';
+import type { DaemonControl } from '@retaia/agent-core/runtime/control-protocol.js';
 
 export interface DaemonLauncherDeps {
   /** A control client if a daemon answers on the control endpoint, else undefined. */
@@ -49,6 +51,16 @@ export async function attachOrStartDaemon(deps: DaemonLauncherDeps): Promise<Att
           '(`retaia-agent diagnostics`) and reopen the app.',
       );
     }
-    await new Promise((r) => setTimeout(r, deps.pollMs ?? 250));
+    await sleep(deps.pollMs ?? 250);
   }
+}
+
+/** The daemon at `endpoint` if one answers there within `timeoutMs`. */
+export async function connectControl(
+  endpoint: string,
+  timeoutMs = 2_000,
+): Promise<DaemonControl | undefined> {
+  if (!(await new ControlClient(endpoint, timeoutMs).isRunning())) return undefined;
+  // Long calls (config save, enrolment start) get the client's normal timeout.
+  return new ControlClient(endpoint);
 }

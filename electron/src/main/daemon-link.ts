@@ -1,7 +1,11 @@
 // Keeps the shell's view of the daemon current: reads a status snapshot, follows the event
 // stream, and on any drop reports "disconnected" and retries with a short fixed delay.
-import type { DaemonEvent, StatusSnapshot } from '@retaia/agent-core/runtime/control-protocol.js';
-import type { DaemonControl } from './daemon-control.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  DaemonControl,
+  DaemonEvent,
+  StatusSnapshot,
+} from '@retaia/agent-core/runtime/control-protocol.js';
 
 export interface DaemonLinkListener {
   onStatus(status: StatusSnapshot | undefined): void;
@@ -49,7 +53,9 @@ export class DaemonLink {
         if (signal.aborted) break;
         this.setLink(false, err instanceof Error ? err.message : String(err));
       }
-      if (!signal.aborted) await sleep(this.opts.retryMs ?? 2_000, signal);
+      // An abort (stop) ends the wait early; the loop condition then ends the link.
+      if (!signal.aborted)
+        await sleep(this.opts.retryMs ?? 2_000, undefined, { signal }).catch(() => undefined);
     }
   }
 
@@ -59,18 +65,4 @@ export class DaemonLink {
     if (!up) this.listener.onStatus(undefined);
     this.listener.onLink(up ? 'connected' : 'disconnected', message);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

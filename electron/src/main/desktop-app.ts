@@ -7,7 +7,7 @@ import type { StatusSnapshot } from '@retaia/agent-core/runtime/control-protocol
 import type { AppPreferences, BridgeEvent } from '../shared/bridge-api.js';
 import { AppPreferencesStore } from './app-preferences.js';
 import { createBridgeHandlers } from './bridge-handlers.js';
-import type { DaemonControl } from './daemon-control.js';
+import type { DaemonControl } from '@retaia/agent-core/runtime/control-protocol.js';
 import { type DaemonLauncherDeps, attachOrStartDaemon } from './daemon-launcher.js';
 import { DaemonLink } from './daemon-link.js';
 import type { ElectronApi } from './electron-api.js';

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { resolveAgentPaths } from '@retaia/agent-core/config/agent-paths.js';
-import { connectControl } from './control-client-control.js';
+import { connectControl } from './daemon-launcher.js';
 import { WHISPER_HOST_ARG } from '@retaia/agent-core/processing/transcription/whisper-host-protocol.js';
 import { appDaemonArgs, DAEMON_ARG, spawnDaemonProcess } from './daemon-process.js';
 import { startDesktopApp } from './desktop-app.js';

@@ -10,7 +10,7 @@ import type {
   ModelChange,
   ModelDownloadState,
 } from '../shared/bridge-api.js';
-import type { DaemonControl } from './daemon-control.js';
+import type { DaemonControl } from '@retaia/agent-core/runtime/control-protocol.js';
 
 export interface ModelHandlerDeps {
   /** The daemon's data dir: models live in `<dataDir>/models/whisper`. */

@@ -3,7 +3,7 @@
 // jobs run.
 import type { StatusSnapshot } from '@retaia/agent-core/runtime/control-protocol.js';
 import type { PowerPauseReason } from '../shared/bridge-api.js';
-import type { DaemonControl } from './daemon-control.js';
+import type { DaemonControl } from '@retaia/agent-core/runtime/control-protocol.js';
 import type { ElectronApi } from './electron-api.js';
 import { type PowerPrefs, decidePowerPause, shouldBlockSleep } from './power-policy.js';
 

@@ -5,6 +5,7 @@
 import type {
   ConfigValidation,
   ConfigView,
+  DaemonControl,
   DaemonEvent,
   EnrolmentView,
   JobsSnapshot,
@@ -98,17 +99,32 @@ export interface PickedFolder {
   path?: string;
 }
 
-/** What `window.retaia` exposes. Every call is a promise; errors reject with a readable message. */
-export interface RetaiaBridge {
-  getStatus(): Promise<StatusSnapshot>;
-  getJobs(): Promise<JobsSnapshot>;
+/**
+ * The daemon operations the window may call, under the daemon's own names (DaemonControl).
+ * Main redacts secrets from configs on the way out; pause and resume always speak for the user.
+ */
+export type BridgedDaemonControl = Pick<
+  DaemonControl,
+  | 'status'
+  | 'jobs'
+  | 'refresh'
+  | 'refreshCapabilities'
+  | 'models'
+  | 'getConfig'
+  | 'validateConfig'
+  | 'saveConfig'
+  | 'validateMount'
+  | 'startEnrolment'
+  | 'enrolment'
+  | 'cancelEnrolment'
+  | 'diagnostics'
+> & {
   pause(): Promise<StatusSnapshot>;
   resume(): Promise<StatusSnapshot>;
-  refresh(): Promise<StatusSnapshot>;
-  /** Re-detects tools and models and re-registers with Core (after a model change). */
-  refreshCapabilities(): Promise<StatusSnapshot>;
-  /** Installed transcription models, as the daemon sees them. */
-  getModels(): Promise<ModelsView>;
+};
+
+/** What `window.retaia` exposes. Every call is a promise; errors reject with a readable message. */
+export interface RetaiaBridge extends BridgedDaemonControl {
   /** The downloadable models, and the download in progress (same store code as the CLI). */
   getModelCatalogue(): Promise<ModelCatalogueView>;
   /** Downloads a catalogue model; progress arrives as `model_download` events. */
@@ -118,17 +134,9 @@ export interface RetaiaBridge {
   addModelFile(): Promise<ModelChange | { canceled: true }>;
   useModel(name: string): Promise<ModelChange>;
   removeModel(name: string): Promise<ModelChange>;
-  getConfig(): Promise<ConfigView>;
-  validateConfig(config: unknown): Promise<ConfigValidation>;
-  saveConfig(config: unknown): Promise<ConfigValidation>;
-  validateMount(storageId: string, path: string): Promise<MountValidation>;
   pickFolder(): Promise<PickedFolder>;
-  startEnrol(clientLabel?: string): Promise<EnrolmentView>;
-  cancelEnrol(): Promise<EnrolmentView>;
-  getEnrol(): Promise<EnrolmentView>;
   /** Re-opens the enrolment page in the default browser (only the daemon-provided URL). */
-  openEnrolPage(): Promise<void>;
-  getDiagnostics(): Promise<string>;
+  openEnrolmentPage(): Promise<void>;
   /**
    * Pins the certificate Core presents now as trusted, only if its SHA-256 is `fingerprint`
    * (after Core's certificate changed; chain and host name are still verified).

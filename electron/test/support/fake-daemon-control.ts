@@ -15,7 +15,7 @@ import type {
   PauseReason,
   StatusSnapshot,
 } from '@retaia/agent-core/runtime/control-protocol.js';
-import type { DaemonControl } from '../../src/main/daemon-control.js';
+import type { DaemonControl } from '@retaia/agent-core/runtime/control-protocol.js';
 
 export class FakeDaemonControl implements DaemonControl {
   readonly calls: string[] = [];
@@ -182,8 +182,8 @@ export class FakeDaemonControl implements DaemonControl {
     }
     return { ok: true, storageId, path, marker: { version: 2, storage_id: marker } };
   }
-  async startEnrol(): Promise<EnrolmentView> {
-    this.check('startEnrol');
+  async startEnrolment(): Promise<EnrolmentView> {
+    this.check('startEnrolment');
     this.enrol = {
       state: 'pending',
       userCode: 'WDJB-MJHT',
@@ -195,18 +195,18 @@ export class FakeDaemonControl implements DaemonControl {
     this.emit({ type: 'enrolment', enrolment: this.enrol });
     return this.enrol;
   }
-  approveEnrol(): void {
+  approveEnrolment(): void {
     this.enrol = { state: 'approved' };
     this.auth = { state: 'enrolled', clientId: 'client-2' };
     this.emit({ type: 'enrolment', enrolment: this.enrol });
     this.emit({ type: 'status', status: this.snapshot() });
   }
-  async getEnrol() {
-    this.check('getEnrol');
+  async enrolment() {
+    this.check('enrolment');
     return this.enrol;
   }
-  async cancelEnrol() {
-    this.check('cancelEnrol');
+  async cancelEnrolment() {
+    this.check('cancelEnrolment');
     this.enrol = { state: 'canceled' };
     this.emit({ type: 'enrolment', enrolment: this.enrol });
     return this.enrol;
@@ -219,7 +219,7 @@ export class FakeDaemonControl implements DaemonControl {
     this.check('shutdown');
   }
 
-  async *events(signal: AbortSignal): AsyncIterable<DaemonEvent> {
+  async *events(signal?: AbortSignal): AsyncIterable<DaemonEvent> {
     this.check('events');
     const queue: (DaemonEvent | null)[] = [];
     let wake: (() => void) | undefined;
@@ -229,7 +229,7 @@ export class FakeDaemonControl implements DaemonControl {
     };
     const onAbort = () => listener(null);
     this.listeners.add(listener);
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
         if (queue.length === 0) await new Promise<void>((r) => (wake = r));
@@ -240,7 +240,7 @@ export class FakeDaemonControl implements DaemonControl {
       }
     } finally {
       this.listeners.delete(listener);
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -9,7 +9,7 @@ import type { AppPreferences, BridgeEvent, BridgeMethod } from '../../src/shared
 import { BRIDGE_METHODS } from '../../src/shared/bridge-channels.js';
 import { DEFAULT_PREFERENCES } from '../../src/main/app-preferences.js';
 import { createBridgeHandlers } from '../../src/main/bridge-handlers.js';
-import type { DaemonControl } from '../../src/main/daemon-control.js';
+import type { DaemonControl } from '@retaia/agent-core/runtime/control-protocol.js';
 import { DaemonLink } from '../../src/main/daemon-link.js';
 
 const TYPES: Record<string, string> = {

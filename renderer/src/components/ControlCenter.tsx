@@ -286,7 +286,7 @@ function EnrolCard() {
   const { t } = useTranslate();
   const status = useAppStore((s) => s.status);
   const link = useAppStore((s) => s.link);
-  const enrolState = useAppStore((s) => s.enrol?.state);
+  const enrolState = useAppStore((s) => s.enrolment?.state);
   const problems = useAppStore((s) => s.problems);
   const saveCoreUrl = useAppStore((s) => s.saveCoreUrl);
   const [url, setUrl] = useState('');

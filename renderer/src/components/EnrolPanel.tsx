@@ -8,12 +8,12 @@ import { useAppStore } from '../state/app-store.js';
 
 export function EnrolPanel() {
   const { t } = useTranslate();
-  const enrol = useAppStore((s) => s.enrol);
+  const enrol = useAppStore((s) => s.enrolment);
   const auth = useAppStore((s) => s.status?.auth.state);
   const savedUrl = useAppStore((s) => s.status?.coreUrl);
-  const startEnrol = useAppStore((s) => s.startEnrol);
-  const cancelEnrol = useAppStore((s) => s.cancelEnrol);
-  const openEnrolPage = useAppStore((s) => s.openEnrolPage);
+  const startEnrolment = useAppStore((s) => s.startEnrolment);
+  const cancelEnrolment = useAppStore((s) => s.cancelEnrolment);
+  const openEnrolmentPage = useAppStore((s) => s.openEnrolmentPage);
   const pending = enrol?.state === 'pending';
   const outcome: Partial<Record<NonNullable<typeof enrol>['state'], MessageKey>> = {
     approved: 'prefs.enrolApproved',
@@ -37,7 +37,7 @@ export function EnrolPanel() {
           </span>
         </div>
         {pending ? (
-          <button type="button" className="secondary" onClick={() => void cancelEnrol()}>
+          <button type="button" className="secondary" onClick={() => void cancelEnrolment()}>
             {t('action.cancel')}
           </button>
         ) : (
@@ -46,7 +46,7 @@ export function EnrolPanel() {
             className="primary"
             data-testid="enrol-start"
             disabled={!savedUrl}
-            onClick={() => void startEnrol()}
+            onClick={() => void startEnrolment()}
           >
             {auth === 'enrolled' ? t('action.reenrol') : t('action.enrol')}
           </button>
@@ -64,7 +64,7 @@ export function EnrolPanel() {
             type="button"
             className="primary"
             data-testid="enrol-open-page"
-            onClick={() => void openEnrolPage()}
+            onClick={() => void openEnrolmentPage()}
           >
             {t('action.openPage')}
           </button>

@@ -17,7 +17,7 @@ export function VideoEncoderField(props: {
   useEffect(() => {
     let live = true;
     bridge()
-      .getDiagnostics()
+      .diagnostics()
       .then((text) => live && setInUse(videoEncoderInUse(text)))
       .catch(() => undefined);
     return () => {

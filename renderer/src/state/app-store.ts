@@ -1,5 +1,6 @@
 // The renderer's single store: daemon snapshot, jobs, config draft, enrolment and desktop
-// preferences, fed by the bridge's events with a slow poll as a safety net.
+// preferences, fed by the bridge's events with a slow poll as a safety net. The Preferences
+// form's actions (draft, mounts, save) are in settings-actions.ts.
 import { create } from 'zustand';
 import type {
   AppPreferences,
@@ -15,14 +16,9 @@ import type {
 } from '../../../electron/src/shared/bridge-api.js';
 import type { ConfigFieldProblem } from '@retaia/agent-core/config/config-schema.js';
 import { bridge } from '../bridge.js';
-import {
-  type ConfigDraft,
-  type MountRow,
-  configFromDraft,
-  draftFromConfig,
-  newMountRow,
-  validateDraft,
-} from './config-draft.js';
+import { errorMessage } from './error-message.js';
+import { type ConfigDraft, type MountRow, draftFromConfig, validateDraft } from './config-draft.js';
+import { settingsActions } from './settings-actions.js';
 
 export type SaveState = 'clean' | 'dirty' | 'saving' | 'saved' | 'invalid' | 'error';
 export type MountCheck = { state: 'checking' } | { state: 'done'; result: MountValidation };
@@ -41,7 +37,7 @@ export interface AppState {
   saveState: SaveState;
   saveMessage?: string;
   mountChecks: Record<number, MountCheck>;
-  enrol?: EnrolmentView;
+  enrolment?: EnrolmentView;
   /** Installed transcription models; `modelsError` when the daemon could not list them. */
   models?: ModelsView;
   modelsError?: string;
@@ -67,9 +63,9 @@ export interface AppActions {
   checkMount(key: number): Promise<void>;
   revertDraft(): void;
   saveDraft(): Promise<void>;
-  startEnrol(): Promise<void>;
-  cancelEnrol(): Promise<void>;
-  openEnrolPage(): Promise<void>;
+  startEnrolment(): Promise<void>;
+  cancelEnrolment(): Promise<void>;
+  openEnrolmentPage(): Promise<void>;
   /** First run: saves just the Core URL (the rest of the config untouched). */
   saveCoreUrl(url: string): Promise<void>;
   /** "Daemon unreachable" → attach again, starting the daemon if none answers. */
@@ -82,25 +78,17 @@ export interface AppActions {
 
 export const isUserPaused = (s: StatusSnapshot): boolean => s.pauseReasons.includes('user');
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
 const viewFromHash = (): WindowView =>
   location.hash.replace('#', '') === 'preferences' ? 'preferences' : 'control';
 
 export const useAppStore = create<AppState & AppActions>()((set, get) => {
   const fail = (err: unknown) =>
-    set({ notice: { kind: 'error', text: message(err) }, busy: false });
-
-  const setDraft = (draft: ConfigDraft) => {
-    set({ draft, problems: validateDraft(draft), saveState: 'dirty', saveMessage: undefined });
-  };
-
-  const mountRow = (key: number) => get().draft?.mounts.find((m) => m.key === key);
+    set({ notice: { kind: 'error', text: errorMessage(err) }, busy: false });
 
   // The daemon announces every enrolment change as an `enrolment` event: no polling.
   const followEnrolment = (view: EnrolmentView) => {
-    const was = get().enrol?.state;
-    set({ enrol: view });
+    const was = get().enrolment?.state;
+    set({ enrolment: view });
     if (was === 'pending' && view.state !== 'pending') void get().refreshAll();
   };
 
@@ -181,7 +169,7 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
       void loadConfig().catch(fail);
       void get().loadModels();
       void bridge()
-        .getEnrol()
+        .enrolment()
         .then(followEnrolment)
         .catch(() => undefined);
       // Events carry the live changes; this poll only heals a missed one.
@@ -201,13 +189,13 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
     async refreshAll() {
       try {
         const [status, jobs, prefs] = await Promise.all([
-          bridge().getStatus(),
-          bridge().getJobs(),
+          bridge().status(),
+          bridge().jobs(),
           bridge().getPreferences(),
         ]);
         set({ status, jobs, prefs, link: 'connected', linkMessage: undefined });
       } catch (err) {
-        set({ link: 'disconnected', linkMessage: message(err) });
+        set({ link: 'disconnected', linkMessage: errorMessage(err) });
       }
     },
 
@@ -236,9 +224,9 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
 
     async loadModels() {
       try {
-        set({ models: await bridge().getModels(), modelsError: undefined });
+        set({ models: await bridge().models(), modelsError: undefined });
       } catch (err) {
-        set({ modelsError: message(err) });
+        set({ modelsError: errorMessage(err) });
       }
     },
 
@@ -254,132 +242,33 @@ export const useAppStore = create<AppState & AppActions>()((set, get) => {
 
     async copyDiagnostics() {
       try {
-        await bridge().copyToClipboard(await bridge().getDiagnostics());
+        await bridge().copyToClipboard(await bridge().diagnostics());
         set({ notice: { kind: 'info', text: 'copied' } });
       } catch (err) {
         fail(err);
       }
     },
 
-    editDraft(patch) {
-      const draft = get().draft;
-      if (draft) setDraft({ ...draft, ...patch });
-    },
+    ...settingsActions(set, get, { fail, loadConfig }),
 
-    editMount(key, patch) {
-      const draft = get().draft;
-      if (!draft) return;
-      setDraft({
-        ...draft,
-        mounts: draft.mounts.map((m) => (m.key === key ? { ...m, ...patch } : m)),
-      });
-      const checks = { ...get().mountChecks };
-      delete checks[key];
-      set({ mountChecks: checks });
-    },
-
-    addMount() {
-      const draft = get().draft;
-      if (draft) setDraft({ ...draft, mounts: [...draft.mounts, newMountRow()] });
-    },
-
-    removeMount(key) {
-      const draft = get().draft;
-      if (draft) setDraft({ ...draft, mounts: draft.mounts.filter((m) => m.key !== key) });
-    },
-
-    async pickFolder(key) {
+    async startEnrolment() {
       try {
-        const picked = await bridge().pickFolder();
-        if (picked.canceled || !picked.path) return;
-        get().editMount(key, { path: picked.path });
-        await get().checkMount(key);
+        followEnrolment(await bridge().startEnrolment());
       } catch (err) {
         fail(err);
       }
     },
 
-    async checkMount(key) {
-      const row = mountRow(key);
-      if (!row?.storageId || !row.path) return;
-      set({ mountChecks: { ...get().mountChecks, [key]: { state: 'checking' } } });
+    async cancelEnrolment() {
       try {
-        const result = await bridge().validateMount(row.storageId, row.path);
-        set({ mountChecks: { ...get().mountChecks, [key]: { state: 'done', result } } });
-      } catch (err) {
-        const result: MountValidation = {
-          ok: false,
-          storageId: row.storageId,
-          path: row.path,
-          problem: message(err),
-        };
-        set({ mountChecks: { ...get().mountChecks, [key]: { state: 'done', result } } });
-      }
-    },
-
-    revertDraft() {
-      const config = get().config;
-      if (config) {
-        const draft = draftFromConfig(config.config);
-        set({
-          draft,
-          problems: validateDraft(draft),
-          saveState: 'clean',
-          saveMessage: undefined,
-          mountChecks: {},
-        });
-      }
-    },
-
-    async saveDraft() {
-      const draft = get().draft;
-      if (!draft) return;
-      const local = validateDraft(draft);
-      if (local.length > 0) {
-        set({ problems: local, saveState: 'invalid' });
-        return;
-      }
-      set({ saveState: 'saving' });
-      try {
-        const result = await bridge().saveConfig(configFromDraft(draft));
-        if (!result.ok) {
-          set({ problems: result.problems, saveState: 'invalid' });
-          return;
-        }
-        await loadConfig();
-        set({ saveState: 'saved' });
-        await get().refreshAll();
-      } catch (err) {
-        set({ saveState: 'error', saveMessage: message(err) });
-      }
-    },
-
-    async startEnrol() {
-      try {
-        followEnrolment(await bridge().startEnrol());
+        set({ enrolment: await bridge().cancelEnrolment() });
       } catch (err) {
         fail(err);
       }
     },
 
-    async cancelEnrol() {
-      try {
-        set({ enrol: await bridge().cancelEnrol() });
-      } catch (err) {
-        fail(err);
-      }
-    },
-
-    async openEnrolPage() {
-      await bridge().openEnrolPage().catch(fail);
-    },
-
-    async saveCoreUrl(url) {
-      const draft = get().draft;
-      if (!draft) return;
-      // Goes through the same draft, validation and save as the Preferences form.
-      get().editDraft({ coreUrl: url });
-      await get().saveDraft();
+    async openEnrolmentPage() {
+      await bridge().openEnrolmentPage().catch(fail);
     },
 
     async restartDaemon() {

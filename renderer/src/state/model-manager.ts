@@ -10,6 +10,7 @@ import type {
   ModelDownloadState,
 } from '../../../electron/src/shared/bridge-api.js';
 import { bridge } from '../bridge.js';
+import { errorMessage } from './error-message.js';
 import { useAppStore } from './app-store.js';
 
 export type ModelAction = 'add' | 'use' | 'remove';
@@ -33,8 +34,6 @@ export interface ModelManagerState {
   dismissError(): void;
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
 export const useModelManager = create<ModelManagerState>()((set, get) => {
   const applied = (change: ModelChange) => {
     useAppStore.setState({ models: change.models, modelsError: undefined });
@@ -48,7 +47,7 @@ export const useModelManager = create<ModelManagerState>()((set, get) => {
     try {
       await fn();
     } catch (err) {
-      set({ error: message(err) });
+      set({ error: errorMessage(err) });
     } finally {
       set({ pending: undefined });
     }
@@ -70,7 +69,7 @@ export const useModelManager = create<ModelManagerState>()((set, get) => {
         const view = await bridge().getModelCatalogue();
         set({ catalogue: view.items, ...(view.download ? { download: view.download } : {}) });
       } catch (err) {
-        set({ error: message(err) });
+        set({ error: errorMessage(err) });
       }
     },
 
@@ -82,7 +81,8 @@ export const useModelManager = create<ModelManagerState>()((set, get) => {
       } catch (err) {
         // A cancel is reported by the download state itself, not as an error. The rejected call
         // and the 'canceled' event travel separately, so the click is what tells.
-        if (!cancelRequested && get().download?.state !== 'canceled') set({ error: message(err) });
+        if (!cancelRequested && get().download?.state !== 'canceled')
+          set({ error: errorMessage(err) });
       }
     },
 
@@ -91,7 +91,7 @@ export const useModelManager = create<ModelManagerState>()((set, get) => {
       try {
         await bridge().cancelModelDownload();
       } catch (err) {
-        set({ error: message(err) });
+        set({ error: errorMessage(err) });
       }
     },
 
