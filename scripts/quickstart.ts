@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ControlClient } from '../agent-core/src/runtime/control-client.js';
 import { createDemoLibrary } from './demo-library.js';
+import { assetCounts, demoUser, isSettled, login } from './demo-progress.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -50,7 +51,6 @@ const storageId = args['storage-id'];
 // The demo's own root is created freely; a root you pass must exist (an unmounted NAS volume is
 // never recreated on the system disk) unless you ask for --init-storage.
 const ownDemoRoot = !args['storage-root'];
-const demoUser = { email: 'demo@retaia.local', password: 'retaia-demo' };
 const paths = {
   coreData: join(home, 'core'),
   coreConfig: join(home, 'core.json'),
@@ -226,44 +226,6 @@ function startDesktop(electron: string) {
   spawnLogged('desktop', electron, [join(repo, 'electron')], agentEnv());
 }
 
-interface AssetCounts {
-  total: number;
-  byState: Record<string, number>;
-}
-
-async function assetCounts(apiUrl: string, token: string): Promise<AssetCounts> {
-  const byState: Record<string, number> = {};
-  let total = 0;
-  let cursor: string | undefined;
-  do {
-    const url = `${apiUrl}/assets?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    if (!res.ok) throw new Error(`GET /assets: ${res.status}`);
-    const page = (await res.json()) as {
-      items: { state: string; tags?: string[] }[];
-      next_cursor?: string | null;
-    };
-    for (const a of page.items) {
-      // An asset whose processing failed for good is settled too: it waits for a human.
-      const state = a.tags?.includes(FAILED_TAG) && !settled.has(a.state) ? 'FAILED' : a.state;
-      byState[state] = (byState[state] ?? 0) + 1;
-    }
-    total += page.items.length;
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return { total, byState };
-}
-
-async function login(apiUrl: string): Promise<string> {
-  const res = await fetch(`${apiUrl}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ...demoUser, client_kind: 'UI_WEB' }),
-  });
-  if (!res.ok) throw new Error(`demo login failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
-
 let shuttingDown = false;
 async function shutdown(code: number) {
   if (shuttingDown) return;
@@ -312,18 +274,6 @@ async function patiently<T>(what: string, fn: () => Promise<T>, budgetMs = 120_0
     }
   }
 }
-const FAILED_TAG = 'retaia:processing-failed';
-const settled = new Set([
-  'FAILED',
-  'DECISION_PENDING',
-  'REVIEW_PENDING_PROFILE',
-  'DECIDED_KEEP',
-  'DECIDED_REJECT',
-  'ARCHIVED',
-  'REJECTED',
-  'PURGED',
-]);
-
 async function main() {
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
@@ -388,7 +338,7 @@ async function main() {
     const line = `assets: ${states || 'none yet'} | agent ${status.state}${jobs ? `: ${jobs}` : ''}`;
     if (line !== last) say(line);
     last = line;
-    const done = counts.total > 0 && Object.entries(counts.byState).every(([s]) => settled.has(s));
+    const done = counts.total > 0 && Object.entries(counts.byState).every(([s]) => isSettled(s));
     if (done && args['exit-when-done']) {
       const minutes = (Date.now() - started) / 60_000;
       say(

@@ -7,7 +7,7 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { AssetState } from '@retaia/protocol';
 import { assertTransition } from './asset-transitions.js';
-import { InjectedCrashError, type MoveContext, type MoveHookPoint } from './asset-mover.js';
+import { InjectedCrashError, type MoveContext, type MoveHookPoint } from './move-context.js';
 import { AssetLockedError, StateConflictError, StoragePathError } from './move-errors.js';
 import {
   ASSET_LOCK_TTL_MS,

@@ -55,6 +55,9 @@ export async function lstatOrUndefined(abs: string) {
   }
 }
 
+/** True when something (even a dangling link) is at `abs`. */
+export const pathExists = async (abs: string) => (await lstatOrUndefined(abs)) !== undefined;
+
 /** Refuses when one of `folders` (relative to `base`, outermost first) is a link or a file. */
 async function assertRealFolders(base: string, folders: string[], relative: string) {
   let current = base;
