@@ -280,9 +280,17 @@ test('recover finishes a move its replica left half done: the file ends up archi
       assert.equal(journalStep(), 'PLANNED', 'dry run: journal untouched');
       assert.ok(await exists(path.join(core.root, 'INBOX/m/take.mov')), 'dry run: file untouched');
 
-      const real = await ok(op, 'POST', '/ops/locks/recover', '/ops/locks/recover');
-      assert.deepEqual(real, { stale_examined: 1, recovered: 1, dry_run: false });
+      // Two operators (or two replicas) at once: the operation is resumed exactly once.
+      const both = await Promise.all([
+        ok(op, 'POST', '/ops/locks/recover', '/ops/locks/recover'),
+        ok(op, 'POST', '/ops/locks/recover', '/ops/locks/recover'),
+      ]);
+      assert.deepEqual(both.map((r) => r.recovered).sort(), [0, 1], JSON.stringify(both));
       assert.equal(journalStep(), 'DONE');
+      const audit = db
+        .prepare(`SELECT action FROM asset_audit WHERE asset_uuid = ? AND action LIKE 'MOVE_%'`)
+        .all(uuid);
+      assert.deepEqual(audit, [{ action: 'MOVE_APPLIED' }]);
       assert.equal(
         await readFile(path.join(core.root, 'ARCHIVE/m/take.mov'), 'utf8'),
         'original bytes',

@@ -55,31 +55,30 @@ export async function recoverStaleLocks(
     );
   if (dryRun) return { stale_examined: stale.length, recovered: stale.length, dry_run: true };
 
+  // Dropping a stale lock is also how one caller claims it: the drop matches the exact lock, so of
+  // two replicas recovering at once only one resumes a given operation.
   let recovered = 0;
-  const resume = new Set<string>();
+  const resumedBy = new Map<string, StaleAssetLock>();
   for (const lock of stale) {
+    if (!(await ctx.store.ops.dropStaleAssetLock(lock, nowMs))) continue;
     const ops = interruptedBy(lock);
-    if (ops.length === 0) {
-      if (await ctx.store.ops.dropStaleAssetLock(lock, nowMs)) recovered++;
-    } else {
-      for (const op of ops) resume.add(op.operation_id);
-    }
+    if (ops.length === 0) recovered++;
+    for (const op of ops) resumedBy.set(op.operation_id, lock);
   }
-  if (resume.size > 0) {
-    const moves = { ...ctx.moves, journal: journalLimitedTo(ctx.moves.journal, resume) };
+  if (resumedBy.size > 0) {
+    const moves = {
+      ...ctx.moves,
+      journal: journalLimitedTo(ctx.moves.journal, new Set(resumedBy.keys())),
+    };
     const reports = [...(await recoverMoves(moves)), ...(await recoverPurges(moves))];
     ctx.logger.warn({ recovered: reports }, 'stale locks: interrupted moves/purges recovered');
-    // Counted by lock: recovery takes each one over and releases it when the operation ends.
-    for (const lock of stale) {
-      if (interruptedBy(lock).length === 0) continue;
-      const left = await ctx.store.ops.listOperationLocks({
-        assetUuid: lock.asset_uuid,
-        lockType: lock.kind,
-        limit: 200,
-        offset: 0,
-      });
-      if (!left.items.some((l) => l.actor_id === lock.owner)) recovered++;
+    // A lock is recovered when every operation behind it ended (completed, rolled back or
+    // failed, lock released); one skipped because someone else now holds the asset is not.
+    const settled = new Set(resumedBy.values());
+    for (const r of reports) {
+      if (r.outcome === 'SKIPPED_LOCKED') settled.delete(resumedBy.get(r.operation_id)!);
     }
+    recovered += settled.size;
   }
   ctx.logger.info({ stale_examined: stale.length, recovered }, 'stale locks recovered');
   return { stale_examined: stale.length, recovered, dry_run: false };
