@@ -12,7 +12,8 @@
 // claim+submit/s, claim/submit p99 < 50 ms, zero double claims. On a shared machine the wall-clock
 // figures depend on what else runs; CPU per claim+submit is the steadier one.
 //
-// Bounded by job count (plus a hard deadline). Run: npx tsx bench/core-server-load.ts [jobs]
+// Bounded by job count (plus a hard deadline).
+// Run: npx tsx bench/core-server-load.ts [jobs] [--log-info] [--separate-commits]
 import { fork } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -25,6 +26,7 @@ import { startCoreServer, type RunningCoreServer } from '../core-server/src/inde
 import { TestAgent, testKey } from '../core-server/test/support/signed-test-client.js';
 
 const AGENTS = 50;
+const BASELINE_GETS = 500;
 const DEADLINE_MS = 5 * 60_000;
 
 interface AgentCredentials {
@@ -69,12 +71,17 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
     }),
   );
 
+  // Warm the server's code paths (JIT) before anything is timed: a few polls and policy reads.
+  for (let i = 0; i < 100; i++)
+    await agents[i % AGENTS]!.get(i % 2 ? '/app/policy' : '/jobs?limit=5');
   const baseline: number[] = [];
-  for (let i = 0; i < 200; i++) {
+  process.send!({ kind: 'baseline-started' });
+  for (let i = 0; i < BASELINE_GETS; i++) {
     const t = performance.now();
     await agents[i % AGENTS]!.get('/app/policy');
     baseline.push(performance.now() - t);
   }
+  process.send!({ kind: 'baseline-done' });
   // What one poll costs the server with the full backlog pending and nobody else talking.
   const listIdle: number[] = [];
   for (let i = 0; i < 50; i++) {
@@ -132,6 +139,8 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
 }
 
 type ChildMessage =
+  | { kind: 'baseline-started' }
+  | { kind: 'baseline-done' }
   | { kind: 'load-started' }
   | { kind: 'done'; result: LoadResult }
   | { kind: 'error'; error: string };
@@ -139,7 +148,7 @@ type ChildMessage =
 /** Runs the agents in a child process; also measures this (server) process's CPU during the load. */
 function agentsInChild(
   plan: LoadPlan,
-): Promise<LoadResult & { serverCpuMs: number; serverSystemMs: number }> {
+): Promise<LoadResult & { serverCpuMs: number; serverSystemMs: number; baselineCpuMs: number }> {
   const child = fork(fileURLToPath(import.meta.url), ['--agents'], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -150,8 +159,18 @@ function agentsInChild(
       reject(new Error(`agents did not finish within ${DEADLINE_MS + 60_000} ms`));
     }, DEADLINE_MS + 60_000);
     let cpuAtStart = process.cpuUsage();
+    let baselineCpuMs = NaN;
     child.on('message', (m) => {
       const msg = m as ChildMessage;
+      if (msg.kind === 'baseline-started') {
+        cpuAtStart = process.cpuUsage();
+        return;
+      }
+      if (msg.kind === 'baseline-done') {
+        const cpu = process.cpuUsage(cpuAtStart);
+        baselineCpuMs = (cpu.user + cpu.system) / 1000;
+        return;
+      }
       if (msg.kind === 'load-started') {
         cpuAtStart = process.cpuUsage();
         return;
@@ -163,6 +182,7 @@ function agentsInChild(
           ...msg.result,
           serverCpuMs: (cpu.user + cpu.system) / 1000,
           serverSystemMs: cpu.system / 1000,
+          baselineCpuMs,
         });
       else reject(new Error(`agent process: ${msg.error}`));
     });
@@ -189,8 +209,18 @@ async function main(jobCount: number) {
     stabilityWindowMs: 0,
     deviceFlowIntervalSeconds: 0,
     rateLimits: { deviceStartsPerWindow: 1000 },
-    logger: pino({ level: 'silent' }),
+    // --log-info: the production default (pino at info, request logging on) writing to /dev/null.
+    logger: process.argv.includes('--log-info')
+      ? pino({ name: 'core-server' }, pino.destination('/dev/null'))
+      : pino({ level: 'silent' }),
   });
+  if (process.argv.includes('--separate-commits')) {
+    // The lever's "before": nonce, Idempotency-Key and operation in their own commits, as a
+    // store without the one-commit verbs does.
+    const store = server.context.store as unknown as Record<string, unknown>;
+    store.claimJobOnce = undefined;
+    store.completeJobOnce = undefined;
+  }
   try {
     await server.scanNow();
     await server.scanNow();
@@ -229,6 +259,13 @@ async function main(jobCount: number) {
     console.log(
       `server capacity implied by that CPU: ${(1000 / cpuPerCycle).toFixed(0)} claim+submit/s per core`,
     );
+    // The floor on this machine: what the server spends on the cheapest authenticated request.
+    const getCpu = r.baselineCpuMs / r.baseline.length;
+    console.log(
+      `server CPU per unsigned GET /app/policy: ${getCpu.toFixed(3)} ms; ` +
+        `claim+submit / unsigned GET: ${(cpuPerCycle / getCpu).toFixed(1)}× ` +
+        `(requests per claim+submit incl. polls and lost races: ${((r.claim.length + r.submit.length + r.listLoaded.length) / n).toFixed(2)})`,
+    );
     console.log(fmt('baseline GET /app/policy', r.baseline, 'sequential, unsigned'));
     console.log(fmt(`GET /jobs?limit=200 (idle)`, r.listIdle, `sequential, ${jobCount} assets`));
     console.log(fmt('GET /jobs?limit=200 (load)', r.listLoaded, `${AGENTS} concurrent`));
@@ -255,5 +292,6 @@ if (process.argv.includes('--agents')) {
     );
   });
 } else {
-  await main(Number(process.argv[2] ?? 1000));
+  const jobs = process.argv.slice(2).find((a) => /^\d+$/.test(a));
+  await main(Number(jobs ?? 1000));
 }

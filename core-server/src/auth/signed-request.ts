@@ -14,6 +14,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { unauthorized } from '../errors/core-error.js';
 import type { AgentRecord } from '../store/records.js';
+import type { NonceUse } from '../store/store-types.js';
 import type { CoreContext } from '../server/core-context.js';
 
 export const SIGNATURE_SKEW_MS = 60_000;
@@ -24,7 +25,33 @@ export interface SignedBy {
   fingerprint: string;
   /** The registered agent (absent only while verifying a register). */
   agent?: AgentRecord;
+  /**
+   * Only with `deferNonce`: the nonce still to record, which the caller hands to a store verb
+   * that records it in the operation's own transaction (or to rememberNonceOrReject).
+   */
+  nonce?: NonceUse;
 }
+
+/** The request is refused: security event, warning, 401 (never says more than the reason). */
+export async function rejectSignedRequest(
+  ctx: CoreContext,
+  request: FastifyRequest,
+  clientId: string,
+  agentId: string | undefined,
+  reason: string,
+): Promise<never> {
+  await ctx.store.logSecurityEvent('signature_rejected', {
+    reason,
+    agent_id: agentId,
+    client_id: clientId,
+    method: request.method,
+    path: stripQuery(request.raw.url ?? ''),
+  });
+  request.log.warn({ agent_id: agentId, client_id: clientId, reason }, 'signed request rejected');
+  throw unauthorized(`request signature rejected: ${reason}`);
+}
+
+export const NONCE_REPLAYED = 'nonce replayed';
 
 /**
  * Parsed keys by their armored text (so a re-registered agent with a new key gets a new entry):
@@ -56,6 +83,7 @@ export async function verifySignedRequest(
   clientId: string,
   bodySha256: string,
   registerKey?: string,
+  { deferNonce = false }: { deferNonce?: boolean } = {},
 ): Promise<SignedBy> {
   const agentId = header(request, SIGNATURE_HEADERS.agentId);
   const fingerprint = header(request, SIGNATURE_HEADERS.fingerprint);
@@ -63,17 +91,7 @@ export async function verifySignedRequest(
   const timestamp = header(request, SIGNATURE_HEADERS.timestamp);
   const nonce = header(request, SIGNATURE_HEADERS.nonce);
   const path = stripQuery(request.raw.url ?? '');
-  const reject = async (reason: string): Promise<never> => {
-    await ctx.store.logSecurityEvent('signature_rejected', {
-      reason,
-      agent_id: agentId,
-      client_id: clientId,
-      method: request.method,
-      path,
-    });
-    request.log.warn({ agent_id: agentId, client_id: clientId, reason }, 'signed request rejected');
-    throw unauthorized(`request signature rejected: ${reason}`);
-  };
+  const reject = (reason: string) => rejectSignedRequest(ctx, request, clientId, agentId, reason);
 
   if (!agentId || !fingerprint || !signature || !timestamp || !nonce) {
     return reject('missing X-Retaia-* signature header(s)');
@@ -110,8 +128,10 @@ export async function verifySignedRequest(
   if (!(await verifyRequestSignature(key, text, signature))) {
     return reject('signature does not verify');
   }
-  if (!(await ctx.store.rememberNonce(agentId, nonce, ctx.clock(), NONCE_WINDOW_MS))) {
-    return reject('nonce replayed');
+  const use: NonceUse = { agentId, nonce, nowMs: ctx.clock(), windowMs: NONCE_WINDOW_MS };
+  if (deferNonce) return { agentId, fingerprint: key.fingerprint, agent, nonce: use };
+  if (!(await ctx.store.rememberNonce(agentId, nonce, use.nowMs, NONCE_WINDOW_MS))) {
+    return reject(NONCE_REPLAYED);
   }
   return { agentId, fingerprint: key.fingerprint, agent };
 }

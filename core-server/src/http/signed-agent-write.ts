@@ -5,23 +5,34 @@ import type { FastifyRequest } from 'fastify';
 import { verifySignedRequest } from '../auth/signed-request.js';
 import type { AgentRecord, ClientRecord } from '../store/records.js';
 import type { CoreContext } from '../server/core-context.js';
+import type { NonceUse } from '../store/store-types.js';
 import { requireClient } from './request-actor.js';
 
 export interface AgentWrite {
   client: ClientRecord;
   agent: AgentRecord;
   bodySha256: string;
+  /** With `deferNonce`: the nonce the caller must record (see verifySignedRequest). */
+  nonce?: NonceUse;
 }
 
 export async function signedAgentWrite(
   ctx: CoreContext,
   request: FastifyRequest,
-  bodySha256 = sha256Hex(request.rawBody ?? Buffer.alloc(0)),
+  opts: { deferNonce?: boolean } = {},
 ): Promise<AgentWrite> {
+  const bodySha256 = sha256Hex(request.rawBody ?? Buffer.alloc(0));
   const client = await requireClient(ctx, request);
-  const signed = await verifySignedRequest(ctx, request, client.client_id, bodySha256);
+  const signed = await verifySignedRequest(
+    ctx,
+    request,
+    client.client_id,
+    bodySha256,
+    undefined,
+    opts,
+  );
   await touchAgent(ctx, signed.agentId);
-  return { client, agent: signed.agent!, bodySha256 };
+  return { client, agent: signed.agent!, bodySha256, nonce: signed.nonce };
 }
 
 /**

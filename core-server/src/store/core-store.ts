@@ -8,14 +8,18 @@ import type {
   AgentUploadUsage,
   ClaimableJob,
   ClaimJobInput,
+  ClaimOnceResult,
   CompleteJobInput,
   CompleteJobResult,
+  CompleteOnceResult,
   DecisionHistoryEntry,
   FailJobInput,
   HumanMutationInput,
   HumanPatch,
+  IdempotentWrite,
   LeaseProof,
   ListClaimableJobsInput,
+  NonceUse,
   SecurityPruneInput,
   SecurityRowCounts,
 } from './store-types.js';
@@ -175,6 +179,27 @@ export interface CoreStore {
   claimJob(input: ClaimJobInput): Promise<{ job: JobRecord; asset: AssetRecord }>;
   extendLease(proof: LeaseProof, leaseTtlMs: number): Promise<JobRecord>;
   completeJob(input: CompleteJobInput): Promise<CompleteJobResult>;
+  /**
+   * Optional (additive): claimJob with the signed request's nonce recorded in the same
+   * transaction, one commit instead of two. A nonce already seen in its window refuses the
+   * request before the claim is tried; a failed claim still spends the nonce. Without it the
+   * routes call rememberNonce, then claimJob.
+   */
+  claimJobOnce?(input: ClaimJobInput, nonce: NonceUse): Promise<ClaimOnceResult>;
+  /**
+   * Optional (additive): completeJob with the nonce and the Idempotency-Key record in the same
+   * transaction (one commit instead of four). Order: nonce, then the key (an used key answers as
+   * beginIdempotent does and completes nothing), then the completion, whose response
+   * (`respond`, run inside the transaction) is stored under the key with status 200. A failed
+   * completion still spends the nonce and leaves the key unused. Without it the routes call
+   * rememberNonce, beginIdempotent, completeJob, finishIdempotent.
+   */
+  completeJobOnce?(
+    input: CompleteJobInput,
+    nonce: NonceUse,
+    idem: IdempotentWrite,
+    respond: (result: CompleteJobResult) => unknown,
+  ): Promise<CompleteOnceResult>;
   failJob(input: FailJobInput): Promise<JobRecord>;
   expireLeases(nowMs: number): Promise<string[]>;
 

@@ -2,6 +2,7 @@
 // the SQLite implementation (./sqlite/) and any later one import them from here, and routes and
 // jobs never have to reach into a backend to name what they pass.
 import type {
+  AssetState,
   DerivedKind,
   FactsPatch,
   FeatureFlags,
@@ -67,7 +68,47 @@ export interface CompleteJobResult {
   job: JobRecord;
   /** Derived files no longer referenced by the asset, to delete after the commit. */
   replacedFiles: string[];
+  /**
+   * The asset's state once the transaction committed (the submit answers it). Optional so a
+   * backend may leave it out; the caller then reads the asset again.
+   */
+  assetState?: AssetState;
 }
+
+/**
+ * A verified signed request's nonce, for the store verbs that record it in the same transaction
+ * as the write it authorises (one commit per request; docs/core-performance.md).
+ */
+export interface NonceUse {
+  agentId: string;
+  nonce: string;
+  nowMs: number;
+  /** A nonce last seen longer ago than this is accepted again. */
+  windowMs: number;
+}
+
+/** The Idempotency-Key record a submit is stored under, with what to answer a replay. */
+export interface IdempotentWrite {
+  scope: { actor: string; endpoint: string; key: string };
+  requestSha256: string;
+  nowMs: number;
+}
+
+/** A claim recorded with its nonce: the nonce was already spent, or the claim's result. */
+export type ClaimOnceResult =
+  { kind: 'nonce_replayed' } | { kind: 'claimed'; job: JobRecord; asset: AssetRecord };
+
+/**
+ * A completion recorded with its nonce and its Idempotency-Key: the nonce was already spent, the
+ * key was already used (answered like beginIdempotent), or the completion and the response
+ * stored under the key.
+ */
+export type CompleteOnceResult =
+  | { kind: 'nonce_replayed' }
+  | { kind: 'conflict' }
+  | { kind: 'in_progress' }
+  | { kind: 'replay'; statusCode: number; body: unknown }
+  | { kind: 'completed'; result: CompleteJobResult; body: unknown };
 
 export interface FailJobInput extends LeaseProof {
   errorCode: string;

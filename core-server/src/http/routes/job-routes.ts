@@ -1,17 +1,43 @@
 // The agent's job loop: list, claim, heartbeat, submit, fail (docs/protocol.md#the-agent-loop, docs/asset-states.md).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { NONCE_REPLAYED, rejectSignedRequest } from '../../auth/signed-request.js';
 import { CoreError } from '../../errors/core-error.js';
-import { submitJobResult } from '../../jobs/submit-job-result.js';
+import { submitInOneCommit, submitJobResult } from '../../jobs/submit-job-result.js';
 import type { CoreContext } from '../../server/core-context.js';
 import type { AgentRecord, AssetRecord, JobRecord } from '../../store/records.js';
-import { failSchema, leaseSchema, submitSchema } from '../../jobs/job-result-schema.js';
-import { idempotent } from '../idempotent.js';
+import {
+  failSchema,
+  leaseSchema,
+  submitSchema,
+  type SubmitBody,
+} from '../../jobs/job-result-schema.js';
+import {
+  answerUsedKey,
+  idempotencyRequestHash,
+  idempotencyScope,
+  idempotent,
+} from '../idempotent.js';
 import { parseBody } from '../parse-body.js';
 import { requireClient } from '../request-actor.js';
 import { signedAgentWrite, touchAgent } from '../signed-agent-write.js';
 import { wireJob } from '../wire-views.js';
 
 type JobParams = { Params: { job_id: string } };
+
+/**
+ * A submit that can take the one-commit path: a usable Idempotency-Key and lock token, a body
+ * that validates, and no derived files (those are checked against uploads and moved around the
+ * transaction). Anything else takes the general path, which answers exactly as before.
+ */
+function plainSubmit(request: FastifyRequest): SubmitBody | undefined {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200) return undefined;
+  const token = (request.body as { lock_token?: unknown } | undefined)?.lock_token;
+  if (typeof token !== 'string' || token.length === 0) return undefined;
+  const parsed = submitSchema.safeParse(request.body ?? {});
+  if (!parsed.success || 'derived_patch' in parsed.data.result) return undefined;
+  return parsed.data;
+}
 
 /** A missing lock_token is 423 LOCK_REQUIRED, not a plain validation error. */
 function requireLockToken(body: unknown): void {
@@ -72,15 +98,29 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
   });
 
   api.post<JobParams>('/jobs/:job_id/claim', async (request) => {
-    const { agent } = await signedAgentWrite(ctx, request);
-    const { job, asset } = await ctx.store.claimJob({
+    // With a store that can, the nonce is recorded in the claim's own transaction.
+    const { client, agent, nonce } = await signedAgentWrite(ctx, request, {
+      deferNonce: ctx.store.claimJobOnce !== undefined,
+    });
+    const input = {
       jobId: request.params.job_id,
       agentId: agent.agent_id,
       effectiveCapabilities: agent.effective_capabilities,
       flags: ctx.flags,
       nowMs: ctx.clock(),
       leaseTtlMs: ctx.options.leaseTtlSeconds * 1000,
-    });
+    };
+    let claimed: { job: JobRecord; asset: AssetRecord };
+    if (nonce) {
+      const out = await ctx.store.claimJobOnce!(input, nonce);
+      if (out.kind === 'nonce_replayed') {
+        return rejectSignedRequest(ctx, request, client.client_id, agent.agent_id, NONCE_REPLAYED);
+      }
+      claimed = out;
+    } else {
+      claimed = await ctx.store.claimJob(input);
+    }
+    const { job, asset } = claimed;
     request.log.info(
       {
         job_id: job.job_id,
@@ -114,11 +154,11 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
   });
 
   api.post<JobParams>('/jobs/:job_id/submit', async (request, reply) => {
-    const { agent, bodySha256 } = await signedAgentWrite(ctx, request);
-    return idempotent(ctx, request, reply, agent.agent_id, bodySha256, async () => {
-      requireLockToken(request.body);
-      const body = parseBody(submitSchema, request.body);
-      const out = await submitJobResult(ctx, request.params.job_id, agent.agent_id, body);
+    const oneCommit = ctx.store.completeJobOnce ? plainSubmit(request) : undefined;
+    const { client, agent, bodySha256, nonce } = await signedAgentWrite(ctx, request, {
+      deferNonce: oneCommit !== undefined,
+    });
+    const logSubmitted = (out: { job_id: string; asset_uuid: string; asset_state: string }) =>
       request.log.info(
         {
           job_id: out.job_id,
@@ -128,6 +168,31 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
         },
         'job submitted',
       );
+    if (oneCommit && nonce) {
+      const out = await submitInOneCommit(
+        ctx,
+        request.params.job_id,
+        agent.agent_id,
+        oneCommit,
+        nonce,
+        {
+          scope: idempotencyScope(request, agent.agent_id),
+          requestSha256: idempotencyRequestHash(bodySha256),
+          nowMs: ctx.clock(),
+        },
+      );
+      if (out.kind === 'nonce_replayed') {
+        return rejectSignedRequest(ctx, request, client.client_id, agent.agent_id, NONCE_REPLAYED);
+      }
+      if (out.kind !== 'completed') return answerUsedKey(out, reply);
+      logSubmitted(out.body as Parameters<typeof logSubmitted>[0]);
+      return out.body;
+    }
+    return idempotent(ctx, request, reply, agent.agent_id, bodySha256, async () => {
+      requireLockToken(request.body);
+      const body = parseBody(submitSchema, request.body);
+      const out = await submitJobResult(ctx, request.params.job_id, agent.agent_id, body);
+      logSubmitted(out);
       return out;
     });
   });

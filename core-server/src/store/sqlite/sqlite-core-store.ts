@@ -34,6 +34,12 @@ import { completeJob } from './jobs/complete-job.js';
 import { expireLeases } from './jobs/expire-leases.js';
 import { extendLease } from './jobs/extend-lease.js';
 import { failJob } from './jobs/fail-job.js';
+import {
+  acceptNonce,
+  claimJobOnce,
+  completeJobOnce,
+  lookupIdempotent,
+} from './jobs/signed-once.js';
 import { listClaimableJobs } from './jobs/list-claimable-jobs.js';
 import { openDatabase } from './open-database.js';
 import { patchAsset, reopenAsset, reprocessAsset } from './human-mutations.js';
@@ -45,7 +51,10 @@ import { agentUploadUsage, countSecurityRows, pruneSecurityRows } from './securi
 import type {
   ClaimJobInput,
   CompleteJobInput,
+  CompleteJobResult,
   FailJobInput,
+  IdempotentWrite,
+  NonceUse,
   HumanMutationInput,
   HumanPatch,
   LeaseProof,
@@ -355,15 +364,7 @@ export class SqliteCoreStore implements CoreStore {
   }
   /** One atomic statement per signed request: new, or last seen before the window → accepted. */
   async rememberNonce(agentId: string, nonce: string, nowMs: number, windowMs: number) {
-    const accepted = this.db
-      .prepare(
-        `INSERT INTO nonces (agent_id, nonce, seen_at_ms) VALUES (?, ?, ?)
-         ON CONFLICT (agent_id, nonce) DO UPDATE SET seen_at_ms = excluded.seen_at_ms
-           WHERE nonces.seen_at_ms <= ?
-         RETURNING 1 AS accepted`,
-      )
-      .get(agentId, nonce, nowMs, nowMs - windowMs);
-    return accepted !== undefined;
+    return acceptNonce(this.db, { agentId, nonce, nowMs, windowMs });
   }
   async logSecurityEvent(kind: string, detail: Record<string, unknown>) {
     this.db
@@ -533,6 +534,17 @@ export class SqliteCoreStore implements CoreStore {
   async completeJob(input: CompleteJobInput) {
     return completeJob(this.db, input);
   }
+  async claimJobOnce(input: ClaimJobInput, nonce: NonceUse) {
+    return claimJobOnce(this.db, input, nonce);
+  }
+  async completeJobOnce(
+    input: CompleteJobInput,
+    nonce: NonceUse,
+    idem: IdempotentWrite,
+    respond: (result: CompleteJobResult) => unknown,
+  ) {
+    return completeJobOnce(this.db, input, nonce, idem, respond);
+  }
   async failJob(input: FailJobInput) {
     return failJob(this.db, input);
   }
@@ -544,28 +556,14 @@ export class SqliteCoreStore implements CoreStore {
   async beginIdempotent(s: IdempotencyScope, requestSha256: string, nowMs: number) {
     return this.db
       .transaction((): IdempotencyBegin => {
-        const row = this.db
+        const used = lookupIdempotent(this.db, s, requestSha256);
+        if (used) return used;
+        this.db
           .prepare(
-            'SELECT request_sha256, status_code, response_body FROM idempotency_keys WHERE actor = ? AND endpoint = ? AND idem_key = ?',
+            'INSERT INTO idempotency_keys (actor, endpoint, idem_key, request_sha256, created_at_ms) VALUES (?, ?, ?, ?, ?)',
           )
-          .get(s.actor, s.endpoint, s.key) as
-          | { request_sha256: string; status_code: number | null; response_body: string | null }
-          | undefined;
-        if (!row) {
-          this.db
-            .prepare(
-              'INSERT INTO idempotency_keys (actor, endpoint, idem_key, request_sha256, created_at_ms) VALUES (?, ?, ?, ?, ?)',
-            )
-            .run(s.actor, s.endpoint, s.key, requestSha256, nowMs);
-          return { kind: 'new' };
-        }
-        if (row.request_sha256 !== requestSha256) return { kind: 'conflict' };
-        if (row.status_code === null) return { kind: 'in_progress' };
-        return {
-          kind: 'replay',
-          statusCode: row.status_code,
-          body: row.response_body === null ? undefined : JSON.parse(row.response_body),
-        };
+          .run(s.actor, s.endpoint, s.key, requestSha256, nowMs);
+        return { kind: 'new' };
       })
       .immediate();
   }

@@ -108,7 +108,7 @@ export function completeJob(db: Database, input: CompleteJobInput): CompleteJobR
       ).run(now, job.job_id, job.fencing_token);
       ensurePlannedJobs(db, asset, input.flags, now);
       advanceAfterCompletion(db, asset, now);
-      return { job: mapJob(done), replacedFiles };
+      return { job: mapJob(done), replacedFiles, assetState: asset.state };
     })
     .immediate();
 }

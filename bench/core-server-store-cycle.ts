@@ -1,0 +1,128 @@
+// Store CPU per claim+submit, with the request's nonce and Idempotency-Key in their own commits
+// (rememberNonce, beginIdempotent, finishIdempotent around claimJob/completeJob: six commits)
+// against one commit per request (claimJobOnce/completeJobOnce: two). No HTTP, no signatures:
+// just the store verbs a claim+submit runs, on real SQLite, the two ways interleaved in rounds
+// so both see the same machine load. CPU time (process.cpuUsage), not wall time.
+// Run: npx tsx bench/core-server-store-cycle.ts [jobs]   (default 2,400)
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { CAPABILITIES } from '@retaia/protocol';
+import { startCoreServer } from '../core-server/src/index.js';
+import type {
+  ClaimJobInput,
+  CompleteJobInput,
+  NonceUse,
+} from '../core-server/src/store/core-store.js';
+import { TestAgent } from '../core-server/test/support/signed-test-client.js';
+
+const JOBS = Number(process.argv[2] ?? 2400);
+const ROUNDS = 6;
+const WINDOW_MS = 15 * 60_000;
+
+const base = await mkdtemp(path.join(os.tmpdir(), 'bench-store-cycle-'));
+const root = path.join(base, 'storage');
+await mkdir(path.join(root, 'INBOX'), { recursive: true });
+for (let i = 0; i < JOBS; i++) await writeFile(path.join(root, 'INBOX', `p${i}.jpg`), 'x');
+const server = await startCoreServer({
+  storageRoot: root,
+  initStorage: true,
+  storageId: 'bench',
+  dataDir: path.join(base, 'data'),
+  port: 0,
+  scanIntervalMs: 0,
+  stabilityWindowMs: 0,
+  deviceFlowIntervalSeconds: 0,
+  logger: pino({ level: 'silent' }),
+});
+try {
+  await server.scanNow();
+  await server.scanNow();
+  const enrolled = await TestAgent.enrol(server, { capabilities: [CAPABILITIES.facts] });
+  const { store, flags } = server.context;
+  const agent = (await store.getAgent(enrolled.agentId))!;
+  const jobs = (await store.listPendingJobs())
+    .filter((j) => j.job_type === 'extract_facts')
+    .map((j) => j.job_id);
+  let n = 0;
+  const nonce = (nowMs: number): NonceUse => ({
+    agentId: agent.agent_id,
+    nonce: `n${n++}`,
+    nowMs,
+    windowMs: WINDOW_MS,
+  });
+  const claimInput = (jobId: string, nowMs: number): ClaimJobInput => ({
+    jobId,
+    agentId: agent.agent_id,
+    effectiveCapabilities: agent.effective_capabilities,
+    flags,
+    nowMs,
+    leaseTtlMs: 60_000,
+  });
+  const completeInput = (
+    jobId: string,
+    lock: { lock_token: string | null; fencing_token: number },
+    nowMs: number,
+  ): CompleteJobInput => ({
+    jobId,
+    agentId: agent.agent_id,
+    lockToken: lock.lock_token!,
+    fencingToken: lock.fencing_token,
+    nowMs,
+    jobType: 'extract_facts',
+    facts: { media_format: 'jpeg', width: 1, height: 1 },
+    flags,
+  });
+  const respond = (r: { job: { status: string } }) => ({ status: r.job.status });
+  const ways = {
+    async separate(jobId: string) {
+      const now = Date.now();
+      const a = nonce(now);
+      await store.rememberNonce(a.agentId, a.nonce, now, WINDOW_MS);
+      const { job } = await store.claimJob(claimInput(jobId, now));
+      const b = nonce(now);
+      await store.rememberNonce(b.agentId, b.nonce, now, WINDOW_MS);
+      const scope = { actor: agent.agent_id, endpoint: `POST /jobs/${jobId}/submit`, key: jobId };
+      await store.beginIdempotent(scope, 'h', now);
+      const r = await store.completeJob(completeInput(jobId, job, now));
+      await store.finishIdempotent(scope, 200, respond(r));
+    },
+    async once(jobId: string) {
+      const now = Date.now();
+      const c = await store.claimJobOnce!(claimInput(jobId, now), nonce(now));
+      if (c.kind !== 'claimed') throw new Error(c.kind);
+      const scope = { actor: agent.agent_id, endpoint: `POST /jobs/${jobId}/submit`, key: jobId };
+      const r = await store.completeJobOnce!(
+        completeInput(jobId, c.job, now),
+        nonce(now),
+        { scope, requestSha256: 'h', nowMs: now },
+        respond,
+      );
+      if (r.kind !== 'completed') throw new Error(r.kind);
+    },
+  };
+  const cpu = { separate: 0, once: 0 };
+  const per = Math.floor(jobs.length / (2 * ROUNDS));
+  let next = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const way of ['separate', 'once'] as const) {
+      const t = process.cpuUsage();
+      for (let i = 0; i < per; i++) await ways[way](jobs[next++]!);
+      const used = process.cpuUsage(t);
+      cpu[way] += used.user + used.system;
+    }
+  }
+  const us = (way: keyof typeof cpu) => cpu[way] / (per * ROUNDS);
+  console.log(`${per * ROUNDS} claim+submit cycles each way, ${ROUNDS} interleaved rounds`);
+  console.log(
+    `separate commits (6 per cycle): ${us('separate').toFixed(0)} µs store CPU per claim+submit`,
+  );
+  console.log(
+    `one commit per request (2):     ${us('once').toFixed(0)} µs store CPU per claim+submit`,
+  );
+  console.log(`ratio one-commit / separate:    ${(us('once') / us('separate')).toFixed(2)}`);
+} finally {
+  await server.close();
+  await rm(base, { recursive: true, force: true });
+}
