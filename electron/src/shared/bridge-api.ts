@@ -3,29 +3,14 @@
 // forwards to it, plus the few things only the desktop shell can do (folder picker, clipboard,
 // app-level preferences). Type-only, so the renderer can import it without pulling in Node.
 import type {
-  ConfigValidation,
-  ConfigView,
   DaemonControl,
   DaemonEvent,
-  EnrolmentView,
-  JobsSnapshot,
   ModelsView,
-  ModelView,
-  MountValidation,
   StatusSnapshot,
 } from '@retaia/agent-core/runtime/control-protocol.js';
 
-export type {
-  ConfigValidation,
-  ConfigView,
-  DaemonEvent,
-  EnrolmentView,
-  JobsSnapshot,
-  ModelsView,
-  ModelView,
-  MountValidation,
-  StatusSnapshot,
-};
+// The daemon's own types (snapshots, views, events) reach the renderer through this file.
+export type * from '@retaia/agent-core/runtime/control-protocol.js';
 
 export interface AcceptedCertificate {
   origin: string;
