@@ -12,11 +12,11 @@ export const ALL_CAPABILITIES = Object.values(CAPABILITIES);
 
 export function newAsset(
   i: number,
-  opts: { media_type?: MediaType; profile?: ProcessingProfile; name?: string } = {},
+  opts: { media_type?: MediaType; profile?: ProcessingProfile; name?: string; uuid?: string } = {},
 ): NewAsset {
   const name = opts.name ?? `f${i}.jpg`;
   return {
-    uuid: randomUUID(),
+    uuid: opts.uuid ?? randomUUID(),
     media_type: opts.media_type ?? 'PHOTO',
     profile: opts.profile ?? 'photo_standard',
     relative_path: `INBOX/${i}-${name}`,
@@ -38,3 +38,6 @@ export async function addReadyAssets(store: CoreStore, assets: NewAsset[], nowMs
 }
 
 export const PHOTO_FACTS: FactsPatch = { media_format: 'jpeg', width: 640, height: 480 };
+
+/** A fixed uuid per index, for cases whose result depends on uuid order (ties). */
+export const fixedUuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;

@@ -33,7 +33,7 @@ for (const b of backends) {
       assert.equal(pending.length, 12, 'extract_facts + generate_preview per photo');
       await store.moveJournal.tryAcquireLock({
         asset_uuid: assets[2]!.uuid,
-        kind: 'move',
+        kind: 'asset_move_lock',
         owner: 'op-1',
         ttl_ms: 1000,
         now: new Date(5000),
