@@ -1,138 +1,15 @@
-import type { ReactNode } from 'react';
+// Preferences: Core and enrolment, storage mounts (MountsEditor.tsx), runtime and power
+// settings, transcription models and the desktop app's own preferences. Edits go to the store's
+// config draft; Save validates with the CLI's messages before the daemon stores it.
 import type { MessageKey } from '../i18n/messages.js';
 import { useTranslate } from '../i18n/use-translate.js';
 import { EnrolPanel } from './EnrolPanel.js';
 import { ModelsManager } from './ModelsManager.js';
 import { VideoEncoderField } from './VideoEncoderField.js';
-import { type MountCheck, useAppStore } from '../state/app-store.js';
-import { type MountRow, problemsFor } from '../state/config-draft.js';
-
-const NO_MOUNTS: MountRow[] = [];
-
-function FieldErrors({ messages, testId }: { messages: string[]; testId?: string }) {
-  if (messages.length === 0) return null;
-  return (
-    <div className="field-error" role="alert" data-testid={testId}>
-      {messages.map((m) => (
-        <div key={m}>{m}</div>
-      ))}
-    </div>
-  );
-}
-
-function Section({ title, hint, children }: { title: string; hint?: string; children: ReactNode }) {
-  return (
-    <section className="card">
-      <h2>{title}</h2>
-      {hint ? <p className="muted hint">{hint}</p> : null}
-      {children}
-    </section>
-  );
-}
-
-function Toggle(props: {
-  label: string;
-  checked: boolean;
-  onChange(v: boolean): void;
-  testId?: string;
-}) {
-  return (
-    <label className="toggle">
-      <input
-        type="checkbox"
-        role="switch"
-        data-testid={props.testId}
-        checked={props.checked}
-        onChange={(e) => props.onChange(e.target.checked)}
-      />
-      <span className="toggle-track" aria-hidden />
-      <span>{props.label}</span>
-    </label>
-  );
-}
-
-function MountStatus({ check }: { check: MountCheck | undefined }) {
-  const { t } = useTranslate();
-  if (!check) return null;
-  if (check.state === 'checking') return <div className="muted small">{t('prefs.checking')}</div>;
-  const r = check.result;
-  return r.ok ? (
-    <div className="ok-text small" data-testid="mount-ok">
-      ✓ {t('prefs.markerOk', { id: r.marker?.storage_id ?? r.storageId })}
-    </div>
-  ) : (
-    <div className="field-error small" data-testid="mount-problem">
-      {r.problem}
-    </div>
-  );
-}
-
-function MountsEditor() {
-  const { t } = useTranslate();
-  const mounts = useAppStore((s) => s.draft?.mounts ?? NO_MOUNTS);
-  const problems = useAppStore((s) => s.problems);
-  const checks = useAppStore((s) => s.mountChecks);
-  const { editMount, addMount, removeMount, pickFolder, checkMount } = useAppStore.getState();
-  return (
-    <Section title={t('prefs.mounts')} hint={t('prefs.mountsHint')}>
-      {mounts.length === 0 ? <p className="empty">{t('prefs.noMounts')}</p> : null}
-      <div className="mounts" data-testid="mounts">
-        {mounts.map((m) => {
-          const errors = [
-            ...problemsFor(problems, `storage_mounts.${m.storageId}`),
-            ...problemsFor(problems, `storage_mounts.#${m.key}`),
-          ];
-          return (
-            <div className="mount" key={m.key} data-testid="mount-row">
-              <div className="mount-fields">
-                <input
-                  className="mount-id"
-                  aria-label={t('prefs.storageId')}
-                  placeholder={t('prefs.storageId')}
-                  data-testid="mount-id"
-                  value={m.storageId}
-                  onChange={(e) => editMount(m.key, { storageId: e.target.value.trim() })}
-                  onBlur={() => void checkMount(m.key)}
-                />
-                <input
-                  className="mount-path"
-                  aria-label={t('prefs.path')}
-                  placeholder="/mnt/nas"
-                  data-testid="mount-path"
-                  value={m.path}
-                  onChange={(e) => editMount(m.key, { path: e.target.value })}
-                  onBlur={() => void checkMount(m.key)}
-                />
-                <button
-                  type="button"
-                  className="secondary"
-                  data-testid="mount-browse"
-                  onClick={() => void pickFolder(m.key)}
-                >
-                  {t('action.browse')}
-                </button>
-                <button
-                  type="button"
-                  className="icon"
-                  title={t('action.remove')}
-                  aria-label={t('action.remove')}
-                  onClick={() => removeMount(m.key)}
-                >
-                  ✕
-                </button>
-              </div>
-              <FieldErrors messages={errors} />
-              <MountStatus check={checks[m.key]} />
-            </div>
-          );
-        })}
-      </div>
-      <button type="button" className="secondary" data-testid="mount-add" onClick={addMount}>
-        + {t('action.add')}
-      </button>
-    </Section>
-  );
-}
+import { useAppStore } from '../state/app-store.js';
+import { problemsFor } from '../state/config-draft.js';
+import { FieldErrors, Section, Toggle } from './form-parts.js';
+import { MountsEditor } from './MountsEditor.js';
 
 function ModelsSection() {
   const { t } = useTranslate();
