@@ -289,6 +289,16 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'asset list pages without a sort of every asset: indexes in the ORDER BY of the default sort, of -updated_at (live review pages) and of one state with the default sort (docs/core-performance.md)',
+    sql: `
+      CREATE INDEX assets_list_created ON assets(created_at IS NULL, created_at DESC, uuid);
+      CREATE INDEX assets_list_updated ON assets(updated_at IS NULL, updated_at DESC, uuid);
+      CREATE INDEX assets_list_state_created
+        ON assets(state, created_at IS NULL, created_at DESC, uuid);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
