@@ -8,6 +8,7 @@ import type {
   ModelsView,
   StatusSnapshot,
 } from '@retaia/agent-core/runtime/control-protocol.js';
+import type { BRIDGED_DAEMON_METHODS } from './bridge-channels.js';
 
 // The daemon's own types (snapshots, views, events) reach the renderer through this file.
 export type * from '@retaia/agent-core/runtime/control-protocol.js';
@@ -85,25 +86,11 @@ export interface PickedFolder {
 }
 
 /**
- * The daemon operations the window may call, under the daemon's own names (DaemonControl).
- * Main redacts secrets from configs on the way out; pause and resume always speak for the user.
+ * The daemon operations the window may call, under the daemon's own names (listed once in
+ * bridge-channels.ts). Main redacts secrets from configs on the way out; pause and resume always
+ * speak for the user.
  */
-export type BridgedDaemonControl = Pick<
-  DaemonControl,
-  | 'status'
-  | 'jobs'
-  | 'refresh'
-  | 'refreshCapabilities'
-  | 'models'
-  | 'getConfig'
-  | 'validateConfig'
-  | 'saveConfig'
-  | 'validateMount'
-  | 'startEnrolment'
-  | 'enrolment'
-  | 'cancelEnrolment'
-  | 'diagnostics'
-> & {
+export type BridgedDaemonControl = Pick<DaemonControl, (typeof BRIDGED_DAEMON_METHODS)[number]> & {
   pause(): Promise<StatusSnapshot>;
   resume(): Promise<StatusSnapshot>;
 };

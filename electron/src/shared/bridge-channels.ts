@@ -1,31 +1,40 @@
 // IPC channel names shared by main and preload, derived from the method names so the two sides
 // cannot drift apart.
+import type { DaemonControl } from '@retaia/agent-core/runtime/control-protocol.js';
 import type { BridgeMethod } from './bridge-api.js';
 
-export const BRIDGE_METHODS = [
+/**
+ * Daemon operations the window calls under the daemon's own names and arguments (DaemonControl);
+ * main forwards each one in bridge-handlers.ts. Pause and resume are bridged without a reason.
+ */
+export const BRIDGED_DAEMON_METHODS = [
   'status',
   'jobs',
-  'pause',
-  'resume',
   'refresh',
   'refreshCapabilities',
   'models',
+  'getConfig',
+  'validateConfig',
+  'saveConfig',
+  'validateMount',
+  'startEnrolment',
+  'enrolment',
+  'cancelEnrolment',
+  'diagnostics',
+] as const satisfies readonly (keyof DaemonControl)[];
+
+export const BRIDGE_METHODS = [
+  ...BRIDGED_DAEMON_METHODS,
+  'pause',
+  'resume',
   'getModelCatalogue',
   'downloadModel',
   'cancelModelDownload',
   'addModelFile',
   'useModel',
   'removeModel',
-  'getConfig',
-  'validateConfig',
-  'saveConfig',
-  'validateMount',
   'pickFolder',
-  'startEnrolment',
-  'cancelEnrolment',
-  'enrolment',
   'openEnrolmentPage',
-  'diagnostics',
   'restartDaemon',
   'acceptCoreCertificate',
   'copyToClipboard',
