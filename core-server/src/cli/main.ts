@@ -9,6 +9,7 @@ import { loadCliConfig } from '../config/load-cli-config.js';
 import { promptPassword, readPasswordFromStdin } from './read-password.js';
 import { startCoreServer } from '../server/start-core-server.js';
 import { withExistingStore } from './existing-store.js';
+import { migrateSqliteToPostgres } from './db-migrate.js';
 import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
 import { describeAssetStory, loadAssetStory } from './explain-asset.js';
 
@@ -172,6 +173,17 @@ dataDirOption(
     print({ user_id: u.user_id, email: u.email });
   });
 });
+
+program
+  .command('db')
+  .description('database maintenance')
+  .command('migrate')
+  .description(
+    'copy an existing SQLite catalogue into an empty PostgreSQL database, verified by row counts and checksums (docs/postgresql.md)',
+  )
+  .requiredOption('--from <source>', 'sqlite:PATH (the data dir, or its core.sqlite)')
+  .requiredOption('--to <url>', 'postgres://… of an empty database')
+  .action(async (o) => print(await migrateSqliteToPostgres(o.from, o.to)));
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`core-server: ${err.message}\n`);
