@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked by value */
 // Two replicas on one PostgreSQL database and one storage root: a move that replica B applies
 // (for a reviewer's request it serves) crashes half way. While B lives, the leader A leaves B's
 // move alone; once B is gone, A's sweep finishes it: ARCHIVED with the files in ARCHIVE/, the
