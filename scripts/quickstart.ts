@@ -187,18 +187,38 @@ async function startAgent(): Promise<ControlClient> {
   if (!(await control.isRunning())) throw new Error('the agent daemon did not come up');
   // The daemon reads its saved credentials before answering: "enrolled" here means a restart
   // reuses them, and only a new agent goes through the device flow.
-  let status = await patiently('agent status', () => control.status());
+  const status = await patiently('agent status', () => control.status());
   if (status.auth.state !== 'enrolled') {
     say('enrolling the agent (device flow, auto-approved in demo mode)…');
     await patiently('agent enrolment', () => control.startEnrolment('quick start demo agent'));
-    for (let i = 0; i < 120 && status.auth.state !== 'enrolled'; i++) {
-      await sleep(500);
-      status = await patiently('agent status', () => control.status());
-    }
-    if (status.auth.state !== 'enrolled')
-      throw new Error(`enrolment did not finish: ${status.reason ?? ''}`);
+    await untilEnrolled(control);
   }
   return control;
+}
+
+/**
+ * Follows the daemon's events (no polling) until the agent is enrolled. The stream starts with
+ * a status, so an approval that came before we subscribed counts; a dropped stream is reopened.
+ */
+async function untilEnrolled(control: ControlClient, budgetMs = 60_000): Promise<void> {
+  const deadline = AbortSignal.timeout(budgetMs);
+  let ended: string | undefined;
+  while (!deadline.aborted && !ended) {
+    try {
+      for await (const event of control.events(deadline)) {
+        if (event.type === 'status' && event.status.auth.state === 'enrolled') return;
+        if (event.type === 'enrolment' && !['pending', 'approved'].includes(event.enrolment.state))
+          ended = `${event.enrolment.state}${event.enrolment.message ? `: ${event.enrolment.message}` : ''}`;
+        if (ended) break;
+      }
+    } catch (err) {
+      say(`warning: the agent's event stream dropped (${(err as Error).message}); reopening`);
+      await sleep(500);
+    }
+  }
+  throw new Error(
+    `enrolment did not finish: ${ended ?? `no approval within ${budgetMs / 1000} s`}`,
+  );
 }
 
 function desktopAvailability(): { ok: true; electron: string } | { ok: false; why: string } {
