@@ -136,119 +136,147 @@ for (const backend of backends) {
   );
 
   test(
-    `${backend.name}: locks: asset locks and job leases listed newest first with filters and paging; recover drops only stale orphans, dry run first changes nothing`,
+    `${backend.name}: locks: asset locks and job leases listed newest first with filters and paging; recover drops only stale orphans, leaves a dead replica's half-done move to the leader; a dry run changes nothing`,
     { skip: backend.skip },
     async () => {
-      await withOpsCore(backend, async (core, op) => {
-        const ids = await op.discover({
-          'l/one.jpg': '1',
-          'l/two.jpg': '2',
-          'l/three.jpg': '3',
-          'l/four.jpg': '4',
-        });
-        const [one, two, three, four] = ['one', 'two', 'three', 'four'].map(
-          (n) => ids[`INBOX/l/${n}.jpg`]!,
-        );
-        const take = (asset_uuid: string, kind: AssetLockKind, owner: string, ttl_ms: number) =>
-          core.server.context.moves.journal.tryAcquireLock({
-            asset_uuid,
-            kind,
-            owner,
-            ttl_ms,
-            now: new Date(),
+      await withOpsCore(
+        backend,
+        async (core, op) => {
+          const ids = await op.discover({
+            'l/one.jpg': '1',
+            'l/two.jpg': '2',
+            'l/three.jpg': '3',
+            'l/four.jpg': '4',
+            'l/five.jpg': '5',
           });
-        // A replica that stops refreshing its 5-minute lock (it died), and two holders that
-        // keep theirs alive for hours. The checks below run two hours later.
-        assert.ok(await take(one!, 'asset_move_lock', 'core-dead-replica', 300_000));
-        assert.ok(await take(two!, 'asset_purge_lock', 'core-alive', 10 * 3_600_000));
-        assert.ok(await take(three!, 'asset_move_lock', 'core-slow', 10 * 3_600_000));
-        const TWO_HOURS = 2 * 3_600_000;
-        const agent = await TestAgent.enrol(core.server);
-        const job = ((await agent.get('/jobs')).body as any[]).find((j) => j.asset_uuid === four);
-        assert.equal((await agent.claim(job.job_id)).status, 200);
-
-        const all = await ok(op, 'GET', '/ops/locks');
-        assert.equal(all.total, 4);
-        const times = all.items.map((l: any) => Date.parse(l.acquired_at));
-        assert.deepEqual(
-          times,
-          [...times].sort((a: number, b: number) => b - a),
-          'acquired_at DESC',
-        );
-        const lease = all.items.find((l: any) => l.lock_type === 'job_lease');
-        assert.deepEqual(
-          {
-            id: lease.id,
-            asset_uuid: lease.asset_uuid,
-            actor_id: lease.actor_id,
-            released_at: lease.released_at,
-          },
-          { id: job.job_id, asset_uuid: four, actor_id: agent.agentId, released_at: null },
-        );
-        const moves = await ok(op, 'GET', '/ops/locks', '/ops/locks?lock_type=asset_move_lock');
-        assert.deepEqual(moves.items.map((l: any) => l.actor_id).sort(), [
-          'core-dead-replica',
-          'core-slow',
-        ]);
-        const ofThree = await ok(op, 'GET', '/ops/locks', `/ops/locks?asset_uuid=${three}`);
-        assert.deepEqual(
-          ofThree.items.map((l: any) => [l.lock_type, l.actor_id]),
-          [['asset_move_lock', 'core-slow']],
-        );
-        const ofFour = await ok(op, 'GET', '/ops/locks', `/ops/locks?asset_uuid=${four}`);
-        assert.deepEqual(
-          ofFour.items.map((l: any) => l.lock_type),
-          ['job_lease'],
-        );
-        const page = await ok(op, 'GET', '/ops/locks', '/ops/locks?limit=2&offset=3');
-        assert.equal(page.total, 4);
-        assert.deepEqual(page.items, all.items.slice(3));
-        const bad = await op.request('GET', '/ops/locks?limit=201');
-        assert.equal(bad.status, 400);
-        assert.equal(bad.body.code, 'VALIDATION_FAILED');
-
-        const lockRows = async () =>
-          (await core.server.context.store.ops.listOperationLocks({ limit: 200, offset: 0 })).items
-            .filter((l) => l.lock_type !== 'job_lease')
-            .sort((a, b) => a.actor_id.localeCompare(b.actor_id));
-        const before = await lockRows();
-        const recover = (body?: unknown) =>
-          later(core, TWO_HOURS, () =>
-            ok(op, 'POST', '/ops/locks/recover', '/ops/locks/recover', body),
+          const [one, two, three, four, five] = ['one', 'two', 'three', 'four', 'five'].map(
+            (n) => ids[`INBOX/l/${n}.jpg`]!,
           );
-        const dry = await recover({ dry_run: true });
-        assert.deepEqual(dry, { stale_examined: 1, recovered: 1, dry_run: true });
-        assert.deepEqual(await lockRows(), before, 'a dry run changes nothing');
-        const now = await ok(op, 'POST', '/ops/locks/recover', '/ops/locks/recover', {});
-        assert.deepEqual(now, { stale_examined: 0, recovered: 0, dry_run: false }, 'inside TTL');
+          const take = (asset_uuid: string, kind: AssetLockKind, owner: string, ttl_ms: number) =>
+            core.server.context.moves.journal.tryAcquireLock({
+              asset_uuid,
+              kind,
+              owner,
+              ttl_ms,
+              now: new Date(),
+            });
+          // A replica that stops refreshing its 5-minute lock (it died), and two holders that
+          // keep theirs alive for hours. The checks below run two hours later.
+          assert.ok(await take(one!, 'asset_move_lock', 'core-dead-replica', 300_000));
+          assert.ok(await take(two!, 'asset_purge_lock', 'core-alive', 10 * 3_600_000));
+          assert.ok(await take(three!, 'asset_move_lock', 'core-slow', 10 * 3_600_000));
+          // Another replica died half way through a move: that is the leader's to finish (its sweep
+          // is slowed down in this test), not this request's.
+          assert.ok(await take(five!, 'asset_move_lock', 'core-other-replica', 300_000));
+          const at = new Date().toISOString();
+          await core.server.context.moves.journal.saveEntry({
+            kind: 'move',
+            operation_id: randomUUID(),
+            asset_uuid: five!,
+            lock_owner: 'core-other-replica',
+            from_state: 'DECIDED_KEEP',
+            to_state: 'ARCHIVED',
+            step: 'PLANNED',
+            created_at: at,
+            updated_at: at,
+            files: [],
+            new_paths: { original_relative: 'INBOX/l/five.jpg', sidecars_relative: [] },
+          });
+          const TWO_HOURS = 2 * 3_600_000;
+          const agent = await TestAgent.enrol(core.server);
+          const job = ((await agent.get('/jobs')).body as any[]).find((j) => j.asset_uuid === four);
+          assert.equal((await agent.claim(job.job_id)).status, 200);
 
-        const notYet = await recover({ stale_lock_minutes: 180 });
-        assert.deepEqual(
-          notYet,
-          { stale_examined: 0, recovered: 0, dry_run: false },
-          'younger than 3 h',
-        );
+          const all = await ok(op, 'GET', '/ops/locks');
+          assert.equal(all.total, 5);
+          const times = all.items.map((l: any) => Date.parse(l.acquired_at));
+          assert.deepEqual(
+            times,
+            [...times].sort((a: number, b: number) => b - a),
+            'acquired_at DESC',
+          );
+          const lease = all.items.find((l: any) => l.lock_type === 'job_lease');
+          assert.deepEqual(
+            {
+              id: lease.id,
+              asset_uuid: lease.asset_uuid,
+              actor_id: lease.actor_id,
+              released_at: lease.released_at,
+            },
+            { id: job.job_id, asset_uuid: four, actor_id: agent.agentId, released_at: null },
+          );
+          const moves = await ok(op, 'GET', '/ops/locks', '/ops/locks?lock_type=asset_move_lock');
+          assert.deepEqual(moves.items.map((l: any) => l.actor_id).sort(), [
+            'core-dead-replica',
+            'core-other-replica',
+            'core-slow',
+          ]);
+          const ofThree = await ok(op, 'GET', '/ops/locks', `/ops/locks?asset_uuid=${three}`);
+          assert.deepEqual(
+            ofThree.items.map((l: any) => [l.lock_type, l.actor_id]),
+            [['asset_move_lock', 'core-slow']],
+          );
+          const ofFour = await ok(op, 'GET', '/ops/locks', `/ops/locks?asset_uuid=${four}`);
+          assert.deepEqual(
+            ofFour.items.map((l: any) => l.lock_type),
+            ['job_lease'],
+          );
+          const page = await ok(op, 'GET', '/ops/locks', '/ops/locks?limit=2&offset=3');
+          assert.equal(page.total, 5);
+          assert.deepEqual(page.items, all.items.slice(3));
+          const bad = await op.request('GET', '/ops/locks?limit=201');
+          assert.equal(bad.status, 400);
+          assert.equal(bad.body.code, 'VALIDATION_FAILED');
 
-        const real = await recover({});
-        assert.deepEqual(real, { stale_examined: 1, recovered: 1, dry_run: false });
-        assert.deepEqual(
-          (await lockRows()).map((r) => r.actor_id),
-          ['core-alive', 'core-slow'],
-          'live locks are kept, however old',
-        );
-        assert.equal((await ok(op, 'GET', '/ops/locks')).total, 3);
-        const again = await recover();
-        assert.deepEqual(again, { stale_examined: 0, recovered: 0, dry_run: false });
+          const lockRows = async () =>
+            (
+              await core.server.context.store.ops.listOperationLocks({ limit: 200, offset: 0 })
+            ).items
+              .filter((l) => l.lock_type !== 'job_lease')
+              .sort((a, b) => a.actor_id.localeCompare(b.actor_id));
+          const before = await lockRows();
+          const recover = (body?: unknown) =>
+            later(core, TWO_HOURS, () =>
+              ok(op, 'POST', '/ops/locks/recover', '/ops/locks/recover', body),
+            );
+          const dry = await recover({ dry_run: true });
+          assert.deepEqual(dry, { stale_examined: 2, recovered: 1, dry_run: true });
+          assert.deepEqual(await lockRows(), before, 'a dry run changes nothing');
+          const now = await ok(op, 'POST', '/ops/locks/recover', '/ops/locks/recover', {});
+          assert.deepEqual(now, { stale_examined: 0, recovered: 0, dry_run: false }, 'inside TTL');
 
-        const invalid = await op.request('POST', '/ops/locks/recover', {
-          body: { stale_lock_minutes: 0 },
-        });
-        assert.equal(invalid.status, 400);
-        assert.match(invalid.body.message, /stale_lock_minutes/);
-        const unknown = await op.request('POST', '/ops/locks/recover', { body: { dryrun: true } });
-        assert.equal(unknown.status, 400, 'a misspelt dry_run must not run for real');
-        assert.equal((await lockRows()).length, 2);
-      });
+          const notYet = await recover({ stale_lock_minutes: 180 });
+          assert.deepEqual(
+            notYet,
+            { stale_examined: 0, recovered: 0, dry_run: false },
+            'younger than 3 h',
+          );
+
+          const real = await recover({});
+          assert.deepEqual(real, { stale_examined: 2, recovered: 1, dry_run: false });
+          assert.deepEqual(
+            (await lockRows()).map((r) => r.actor_id),
+            ['core-alive', 'core-other-replica', 'core-slow'],
+            'live locks are kept, however old; a dead replica’s half-done move is left to the leader',
+          );
+          assert.equal((await core.server.context.moves.journal.unfinishedEntries()).length, 1);
+          assert.equal((await ok(op, 'GET', '/ops/locks')).total, 4);
+          const again = await recover();
+          assert.deepEqual(again, { stale_examined: 1, recovered: 0, dry_run: false });
+
+          const invalid = await op.request('POST', '/ops/locks/recover', {
+            body: { stale_lock_minutes: 0 },
+          });
+          assert.equal(invalid.status, 400);
+          assert.match(invalid.body.message, /stale_lock_minutes/);
+          const unknown = await op.request('POST', '/ops/locks/recover', {
+            body: { dryrun: true },
+          });
+          assert.equal(unknown.status, 400, 'a misspelt dry_run must not run for real');
+          assert.equal((await lockRows()).length, 3);
+        },
+        { sweepIntervalMs: 3_600_000 },
+      );
     },
   );
 
@@ -307,7 +335,7 @@ for (const backend of backends) {
 }
 
 // SQLite only: they reach into the database file (a closed handle, a forced state).
-test('recover finishes a move its replica left half done: the file ends up archived exactly once, never lost', async () => {
+test('recover finishes a move this Core left half done (its lock gone stale): the file ends up archived exactly once, never lost, even with two recoveries at once', async () => {
   let crashAt: MoveHookPoint | undefined = 'file_linked';
   await withOpsCore(
     undefined,

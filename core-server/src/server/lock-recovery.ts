@@ -1,13 +1,16 @@
 // POST /ops/locks/recover (docs/operations.md#locks). A stale lock is an asset move/purge lock
-// taken at least `staleLockMinutes` ago whose TTL has run out: its holder stopped refreshing it
-// (a crashed replica, usually). A lock still inside its TTL is never touched, however old.
+// taken at least `staleLockMinutes` ago whose TTL has run out: its holder stopped refreshing it.
+// A lock still inside its TTL is never touched, however old.
 //
-// Nothing is lost by recovering: a stale lock whose owner left an unfinished move or purge in the
-// journal is handed to the moves domain's own recovery (roll forward or back from what the files
-// show, then release), exactly what a restart would do; a stale lock with nothing unfinished
-// behind it is an orphan and is dropped. A dry run examines the same locks and reports what the
-// real run would recover, changing nothing. Job leases are not handled here: the sweeper returns
-// expired leases to the queue on every replica.
+// Nothing is lost by recovering, and no operation is replayed twice:
+//  * a stale lock with nothing unfinished behind it in the journal is an orphan: dropped;
+//  * a stale lock of THIS process whose move or purge stopped half way is handed to the moves
+//    domain's own recovery (roll forward or back from what the files show, then release);
+//  * a stale lock of another owner with an unfinished operation is left alone: a dead owner's
+//    operations are the leader's to finish (it does on every sweep, one run at a time), and a live
+//    owner may still be at work. Such locks are examined, not recovered.
+// A dry run examines the same locks and reports what the real run would recover, changing
+// nothing. Job leases are not handled here: the sweeper returns expired leases to the queue.
 import {
   recoverMoves,
   recoverPurges,
@@ -53,13 +56,17 @@ export async function recoverStaleLocks(
         e.lock_owner === lock.owner &&
         lockKindOf(e) === lock.kind,
     );
-  if (dryRun) return { stale_examined: stale.length, recovered: stale.length, dry_run: true };
+  const mine = (lock: StaleAssetLock) => lock.owner === ctx.moves.owner;
+  const recoverable = stale.filter((l) => interruptedBy(l).length === 0 || mine(l));
+  if (dryRun) {
+    return { stale_examined: stale.length, recovered: recoverable.length, dry_run: true };
+  }
 
   // Dropping a stale lock is also how one caller claims it: the drop matches the exact lock, so of
-  // two replicas recovering at once only one resumes a given operation.
+  // two requests recovering at once only one resumes a given operation.
   let recovered = 0;
   const resumedBy = new Map<string, StaleAssetLock>();
-  for (const lock of stale) {
+  for (const lock of recoverable) {
     if (!(await ctx.store.ops.dropStaleAssetLock(lock, nowMs))) continue;
     const ops = interruptedBy(lock);
     if (ops.length === 0) recovered++;
