@@ -1,4 +1,5 @@
-// Whole-system harness: a real core-server (in this process, real SQLite and HTTP on loopback)
+// Whole-system harness: a real core-server (in this process, real SQLite — or PostgreSQL under
+// e2e/postgres/, see database-backend.ts — and HTTP on loopback)
 // over a temp storage root, and real agent daemons in child processes (real ffmpeg), enrolled
 // through the device flow. Tests drive it like a user: drop files in INBOX, watch states.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +12,7 @@ import { waitFor as pollUntil } from '@retaia/protocol/testing/wait-for.js';
 import pino from 'pino';
 import { startCoreServer, type RunningCoreServer } from '../../core-server/src/index.js';
 import { ControlClient } from '../../agent-core/src/runtime/control-client.js';
+import { newDatabaseUrl } from './database-backend.js';
 
 const AGENT_ENTRY = fileURLToPath(new URL('./agent-process.ts', import.meta.url));
 export const STORAGE_ID = 'nas-e2e';
@@ -61,13 +63,15 @@ export class System {
     readonly root: string,
     readonly storageRoot: string,
     private readonly opts: SystemOptions,
+    /** PostgreSQL catalogue of this System, kept across restartServer(); undefined: SQLite. */
+    private readonly databaseUrl: string | undefined,
   ) {}
 
   static async start(opts: SystemOptions = {}): Promise<System> {
     const root = await mkdtemp(join(tmpdir(), 'retaia-e2e-'));
     const storageRoot = join(root, 'storage');
     await mkdir(join(storageRoot, 'INBOX'), { recursive: true });
-    const sys = new System(root, storageRoot, opts);
+    const sys = new System(root, storageRoot, opts, await newDatabaseUrl());
     await sys.startServer();
     await sys.server.operator.addUser(OPERATOR.email, OPERATOR.password);
     await sys.login();
@@ -88,6 +92,7 @@ export class System {
       initStorage: true,
       storageId: STORAGE_ID,
       dataDir: join(this.root, 'core'),
+      ...(this.databaseUrl ? { databaseUrl: this.databaseUrl } : {}),
       port: this.port,
       demoAutoApproveDeviceFlow: true,
       deviceFlowIntervalSeconds: 0,
