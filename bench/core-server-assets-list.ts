@@ -1,0 +1,113 @@
+// GET /assets pages at 100,000 assets (default N), p50/p99 per kind of page, against an
+// unauthenticated-cheap GET /app/policy measured in the same run. Assets are seeded straight
+// through the store (applyScan, 1,000 per transaction, 100 distinct creation times). Requests
+// are sequential over loopback HTTP from this process. Target (docs/core-performance.md): page
+// p99 < 20 ms. Run: npx tsx bench/core-server-assets-list.ts [N]
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { startCoreServer } from '../core-server/src/index.js';
+import { TestAgent } from '../core-server/test/support/signed-test-client.js';
+
+const N = Number(process.argv[2] ?? 100_000);
+const BATCH = 1000;
+const SAMPLES = 150;
+const WORDS = ['beach', 'harbour', 'wedding', 'forest', 'concert', 'street', 'garden', 'studio'];
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+const base = await mkdtemp(path.join(os.tmpdir(), 'bench-assets-'));
+const root = path.join(base, 'storage');
+await mkdir(path.join(root, 'INBOX'), { recursive: true });
+const server = await startCoreServer({
+  storageRoot: root,
+  initStorage: true,
+  storageId: 'bench',
+  dataDir: path.join(base, 'data'),
+  port: 0,
+  scanIntervalMs: 0,
+  stabilityWindowMs: 0,
+  deviceFlowIntervalSeconds: 0,
+  logger: pino({ level: 'silent' }),
+});
+try {
+  const t0 = performance.now();
+  const started = Date.now() - N * 1000;
+  for (let b = 0; b * BATCH < N; b++) {
+    const inserts = [];
+    for (let i = b * BATCH; i < Math.min(N, (b + 1) * BATCH); i++) {
+      const name = `${WORDS[i % WORDS.length]}-${i}.jpg`;
+      inserts.push({
+        uuid: randomUUID(),
+        media_type: 'PHOTO' as const,
+        profile: 'photo_standard' as const,
+        relative_path: `INBOX/d${Math.floor(i / 1000)}/${name}`,
+        name,
+        size_bytes: 1000 + i,
+        mtime_ms: started + i,
+        sidecars: [],
+      });
+    }
+    await server.context.store.applyScan(
+      { inserts, updates: [], ready: [] },
+      server.context.flags,
+      started + b * 60_000,
+    );
+  }
+  console.log(`seeded ${N} assets in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const agent = await TestAgent.enrol(server, { register: false });
+  const time = async (p: string) => {
+    const t = performance.now();
+    const r = await agent.get(p);
+    const ms = performance.now() - t;
+    if (r.status !== 200) throw new Error(`${p}: ${r.status} ${JSON.stringify(r.body)}`);
+    return { ms, body: r.body as { items: unknown[]; next_cursor: string | null } };
+  };
+  const measure = async (label: string, pathFor: (i: number) => string) => {
+    const xs: number[] = [];
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < SAMPLES; i++) xs.push((await time(pathFor(i))).ms);
+    const used = process.cpuUsage(cpu);
+    console.log(
+      `${label.padEnd(44)} p50 ${pct(xs, 50).toFixed(1).padStart(6)} ms  p99 ${pct(xs, 99).toFixed(1).padStart(6)} ms  ` +
+        `(${((used.user + used.system) / 1000 / SAMPLES).toFixed(2)} ms CPU per request)`,
+    );
+    return xs;
+  };
+  // Warm-up (JIT, page cache).
+  for (let i = 0; i < 30; i++) await time('/assets?limit=50');
+  const baseline = await measure('baseline GET /app/policy', () => '/app/policy');
+  // A walk through the cursors from the first page: what a client listing everything sees.
+  const walk: number[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < SAMPLES; i++) {
+    const r = await time(`/assets?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    walk.push(r.ms);
+    cursor = r.body.next_cursor;
+  }
+  console.log(
+    `${'pages 1..150 by next_cursor (default sort)'.padEnd(44)} p50 ${pct(walk, 50).toFixed(1).padStart(6)} ms  p99 ${pct(walk, 99).toFixed(1).padStart(6)} ms`,
+  );
+  const rows: [string, (i: number) => string][] = [
+    ['first page, default sort (-created_at)', () => '/assets?limit=50'],
+    ['first page, sort=-updated_at', () => '/assets?limit=50&sort=-updated_at'],
+    ['first page, sort=name', () => '/assets?limit=50&sort=name'],
+    ['first page, state=DISCOVERED (all match)', () => '/assets?limit=50&state=DISCOVERED'],
+    ['first page, state=READY (none match)', () => '/assets?limit=50&state=READY'],
+    ['first page, q=<word>', (i) => `/assets?limit=50&q=${WORDS[i % WORDS.length]}`],
+  ];
+  const all: number[] = [];
+  for (const [label, p] of rows) all.push(...(await measure(label, p)));
+  const firstP99 = pct(all, 99);
+  console.log(
+    `all first pages: p99 ${firstP99.toFixed(1)} ms (target < 20); ratio to baseline p99 ${(firstP99 / pct(baseline, 99)).toFixed(1)}`,
+  );
+} finally {
+  await server.close();
+  await rm(base, { recursive: true, force: true });
+}
