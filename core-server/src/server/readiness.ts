@@ -1,10 +1,12 @@
 // GET /ops/readiness (docs/operations.md): can this Core serve? Three checks — the database
 // answers, the storage root still carries this storage's marker (an unmounted NAS does not), and
 // discovery has scanned recently (by whichever replica scans; the time is read from the store).
-// The database failing is `down`. Another check failing is `degraded` while Core keeps retrying
-// on its own (the marker is re-read on every probe, discovery rescans on its timer) for at most
-// MAX_SELF_HEALING_SECONDS; still failing after that, it is `down`, so a load balancer stops
-// sending traffic to a replica that is not recovering by itself.
+//  * The database failing is `down`.
+//  * The storage marker failing is `degraded` while Core keeps retrying on its own (the marker is
+//    re-read on every probe) for at most MAX_SELF_HEALING_SECONDS; still failing after that, it
+//    is `down`, so a load balancer stops sending traffic to a replica that cannot reach the files.
+//  * Discovery being late is `degraded`, never `down`: it is one leader's background work, shared
+//    by every replica, and taking them all out of rotation for it would stop the service.
 import type { CoreContext } from './core-context.js';
 import { readStorageId } from '../storage/storage-marker.js';
 
@@ -34,7 +36,7 @@ const LATE_SLACK_MS = 30_000;
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export class ReadinessProbe {
-  /** When a non-database check started failing (continuously); undefined while all pass. */
+  /** When the storage marker started failing (continuously); undefined while it passes. */
   private failingSinceMs: number | undefined;
   private readonly startedAtMs: number;
 
@@ -45,9 +47,10 @@ export class ReadinessProbe {
   async check(): Promise<ReadinessSnapshot> {
     const nowMs = this.ctx.clock();
     const database = await this.database();
-    const checks = [database, await this.storageMarker(), await this.discovery(nowMs, database)];
-    const otherFailing = checks.some((c) => c.name !== 'database' && c.status === 'fail');
-    if (!otherFailing) this.failingSinceMs = undefined;
+    const marker = await this.storageMarker();
+    const discovery = await this.discovery(nowMs, database);
+    const criticalFailing = marker.status === 'fail';
+    if (!criticalFailing) this.failingSinceMs = undefined;
     else this.failingSinceMs ??= nowMs;
     const deadlineMs =
       this.failingSinceMs === undefined
@@ -55,9 +58,9 @@ export class ReadinessProbe {
         : this.failingSinceMs + MAX_SELF_HEALING_SECONDS * 1000;
     const healing = deadlineMs !== undefined && nowMs < deadlineMs;
     const status =
-      database.status === 'fail' || (otherFailing && !healing)
+      database.status === 'fail' || (criticalFailing && !healing)
         ? 'down'
-        : otherFailing
+        : criticalFailing || discovery.status === 'fail'
           ? 'degraded'
           : 'ok';
     return {
@@ -67,7 +70,7 @@ export class ReadinessProbe {
         deadline_at: healing ? new Date(deadlineMs).toISOString() : null,
         max_self_healing_seconds: MAX_SELF_HEALING_SECONDS,
       },
-      checks,
+      checks: [database, marker, discovery],
     };
   }
 
