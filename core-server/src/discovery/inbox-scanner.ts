@@ -11,7 +11,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { relativePathProblem } from '@retaia/protocol';
 import type { CoreContext } from '../server/core-context.js';
-import type { NewAsset, ScanChanges } from '../store/core-store.js';
+import type { NewAsset, ScanChanges, ScanIndexEntry } from '../store/core-store.js';
 import { defaultProfile } from '../domain/job-plan.js';
 import { STORAGE_DIRS } from '../storage/storage-marker.js';
 import {
@@ -90,9 +90,10 @@ export class InboxScanner {
     };
     const seen: { file: SeenFile; candidates: string[] }[] = [];
     const sidecarFiles: string[] = [];
-    await this.walkDir(STORAGE_DIRS.inbox, report, seen, sidecarFiles, videoProxySidecars);
-
+    // Loaded before the walk: a file whose asset is past discovery needs no lstat (only its
+    // sidecars are still followed), which is most of a settled library's rescan.
     const index = new Map((await this.ctx.store.loadScanIndex()).map((e) => [e.relative_path, e]));
+    await this.walkDir(STORAGE_DIRS.inbox, report, seen, sidecarFiles, videoProxySidecars, index);
     const owners = await assignSidecars(
       seen.map((m): SidecarCandidates => ({ relative: m.file.relative, candidates: m.candidates })),
       (relative) => {
@@ -202,6 +203,7 @@ export class InboxScanner {
     media: { file: SeenFile; candidates: string[] }[],
     sidecarFiles: string[],
     videoProxySidecars: boolean,
+    index: ReadonlyMap<string, ScanIndexEntry>,
   ): Promise<void> {
     const absDir = path.join(this.ctx.options.storageRoot, relDir);
     let entries: Dirent[];
@@ -238,26 +240,35 @@ export class InboxScanner {
       else report.unknown_files++;
       return false;
     });
-    for (let i = 0; i < mediaFiles.length; i += STAT_BATCH) {
-      const batch = mediaFiles.slice(i, i + STAT_BATCH);
+    const seenFile = (f: { name: string; relative: string }, size: number, mtimeMs: number) => {
+      report.files_seen++;
+      const mediaType = mediaTypeOf(f.name)!;
+      const base = baseNameOf(f.name).toLowerCase();
+      const candidates = sidecarExtensions(mediaType, videoProxySidecars)
+        .map((ext) => namesByLower.get(`${base}.${ext}`))
+        .filter((s): s is string => s !== undefined);
+      media.push({ file: { relative: f.relative, name: f.name, size, mtimeMs }, candidates });
+    };
+    // Past discovery, size and mtime are not compared any more: readdir said it is a regular
+    // file, the index has the rest. Only new and DISCOVERED files are lstat'ed.
+    const toStat: typeof mediaFiles = [];
+    for (const f of mediaFiles) {
+      const known = index.get(f.relative);
+      if (known && known.state !== 'DISCOVERED') seenFile(f, known.size_bytes, known.mtime_ms);
+      else toStat.push(f);
+    }
+    for (let i = 0; i < toStat.length; i += STAT_BATCH) {
+      const batch = toStat.slice(i, i + STAT_BATCH);
       const stats = await Promise.all(
         batch.map((f) => lstat(path.join(absDir, f.name)).catch(() => undefined)),
       );
       batch.forEach((f, j) => {
         const st = stats[j];
         if (!st?.isFile()) return; // gone, or swapped for a link since readdir
-        report.files_seen++;
-        const mediaType = mediaTypeOf(f.name)!;
-        const base = baseNameOf(f.name).toLowerCase();
-        const candidates = sidecarExtensions(mediaType, videoProxySidecars)
-          .map((ext) => namesByLower.get(`${base}.${ext}`))
-          .filter((s): s is string => s !== undefined);
-        media.push({
-          file: { relative: f.relative, name: f.name, size: st.size, mtimeMs: st.mtimeMs },
-          candidates,
-        });
+        seenFile(f, st.size, st.mtimeMs);
       });
     }
-    for (const d of subdirs) await this.walkDir(d, report, media, sidecarFiles, videoProxySidecars);
+    for (const d of subdirs)
+      await this.walkDir(d, report, media, sidecarFiles, videoProxySidecars, index);
   }
 }
