@@ -59,7 +59,9 @@ process.stdout.write('STOPPED\n');
 // A stopped daemon that does not exit names what keeps it alive (stopChild() prints this output
 // when it gives up waiting).
 setTimeout(() => {
-  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const handles = (
+    process as unknown as { _getActiveHandles(): { constructor?: { name?: string } }[] }
+  )._getActiveHandles();
   const open = handles.map(
     (h: { constructor?: { name?: string } }) => h?.constructor?.name ?? typeof h,
   );
