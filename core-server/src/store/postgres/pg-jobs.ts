@@ -81,72 +81,78 @@ export function claimJob(
   pool: pg.Pool,
   input: ClaimJobInput,
 ): Promise<{ job: JobRecord; asset: AssetRecord }> {
-  return inTransaction(pool, async (c) => {
-    const row = await one(c, 'SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE SKIP LOCKED', [
-      input.jobId,
-    ]);
-    if (!row) {
-      if (!(await one(c, 'SELECT 1 FROM jobs WHERE job_id = $1', [input.jobId]))) {
-        throw notFound('job', input.jobId);
-      }
-      throw new CoreError(
-        'STATE_CONFLICT',
-        409,
-        `job ${input.jobId} is being claimed or updated by another request right now`,
-        true,
-      );
+  return inTransaction(pool, (c) => claimJobIn(c, input));
+}
+
+/** The claim inside the caller's transaction (also used with the request's nonce, pg-signed-once.ts). */
+export async function claimJobIn(
+  c: Queryable,
+  input: ClaimJobInput,
+): Promise<{ job: JobRecord; asset: AssetRecord }> {
+  const row = await one(c, 'SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE SKIP LOCKED', [
+    input.jobId,
+  ]);
+  if (!row) {
+    if (!(await one(c, 'SELECT 1 FROM jobs WHERE job_id = $1', [input.jobId]))) {
+      throw notFound('job', input.jobId);
     }
-    const before = mapJob(row);
-    if (!hasAllCapabilities(input.effectiveCapabilities, before.required_capabilities)) {
-      throw new CoreError(
-        'STATE_CONFLICT',
-        409,
-        `agent lacks capabilities ${before.required_capabilities.join(', ')} for job ${input.jobId}`,
-      );
-    }
-    if (before.feature_flag && input.flags[before.feature_flag] !== true) {
-      throw new CoreError('STATE_CONFLICT', 409, `feature flag ${before.feature_flag} is off`);
-    }
-    if (await isAssetLocked(c, before.asset_uuid, input.nowMs)) {
-      throw new CoreError(
-        'STATE_CONFLICT',
-        409,
-        `asset ${before.asset_uuid} is being moved or purged; job ${input.jobId} is not claimable now`,
-        true,
-      );
-    }
-    const now = iso(input.nowMs);
-    const lockToken = randomBytes(24).toString('base64url');
-    const updated = await one(
-      c,
-      `UPDATE jobs SET status = 'claimed', claimed_by = $1, lock_token = $2,
+    throw new CoreError(
+      'STATE_CONFLICT',
+      409,
+      `job ${input.jobId} is being claimed or updated by another request right now`,
+      true,
+    );
+  }
+  const before = mapJob(row);
+  if (!hasAllCapabilities(input.effectiveCapabilities, before.required_capabilities)) {
+    throw new CoreError(
+      'STATE_CONFLICT',
+      409,
+      `agent lacks capabilities ${before.required_capabilities.join(', ')} for job ${input.jobId}`,
+    );
+  }
+  if (before.feature_flag && input.flags[before.feature_flag] !== true) {
+    throw new CoreError('STATE_CONFLICT', 409, `feature flag ${before.feature_flag} is off`);
+  }
+  if (await isAssetLocked(c, before.asset_uuid, input.nowMs)) {
+    throw new CoreError(
+      'STATE_CONFLICT',
+      409,
+      `asset ${before.asset_uuid} is being moved or purged; job ${input.jobId} is not claimable now`,
+      true,
+    );
+  }
+  const now = iso(input.nowMs);
+  const lockToken = randomBytes(24).toString('base64url');
+  const updated = await one(
+    c,
+    `UPDATE jobs SET status = 'claimed', claimed_by = $1, lock_token = $2,
          fencing_token = fencing_token + 1, locked_until_ms = $3, claimed_at = $4,
          attempts = attempts + 1
        WHERE job_id = $5 AND (status = 'pending' OR (status = 'claimed' AND locked_until_ms < $6))
        RETURNING *`,
-      [input.agentId, lockToken, input.nowMs + input.leaseTtlMs, now, input.jobId, input.nowMs],
+    [input.agentId, lockToken, input.nowMs + input.leaseTtlMs, now, input.jobId, input.nowMs],
+  );
+  if (!updated) {
+    throw new CoreError(
+      'STATE_CONFLICT',
+      409,
+      `job ${input.jobId} is not claimable (status ${before.status})`,
     );
-    if (!updated) {
-      throw new CoreError(
-        'STATE_CONFLICT',
-        409,
-        `job ${input.jobId} is not claimable (status ${before.status})`,
-      );
-    }
-    const job = mapJob(updated);
-    await c.query(
-      `UPDATE job_claims SET ended_at = $1, outcome = 'expired' WHERE job_id = $2 AND ended_at IS NULL`,
-      [now, job.job_id],
-    );
-    await c.query(
-      'INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at) VALUES ($1, $2, $3, $4, $5)',
-      [job.job_id, job.fencing_token, lockToken, input.agentId, now],
-    );
-    const asset = (await loadAsset(c, job.asset_uuid, true))!;
-    if (asset.state === 'READY')
-      await setAssetState(c, asset, 'PROCESSING_REVIEW', 'job_claimed', now);
-    return { job, asset };
-  });
+  }
+  const job = mapJob(updated);
+  await c.query(
+    `UPDATE job_claims SET ended_at = $1, outcome = 'expired' WHERE job_id = $2 AND ended_at IS NULL`,
+    [now, job.job_id],
+  );
+  await c.query(
+    'INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at) VALUES ($1, $2, $3, $4, $5)',
+    [job.job_id, job.fencing_token, lockToken, input.agentId, now],
+  );
+  const asset = (await loadAsset(c, job.asset_uuid, true))!;
+  if (asset.state === 'READY')
+    await setAssetState(c, asset, 'PROCESSING_REVIEW', 'job_claimed', now);
+  return { job, asset };
 }
 
 /** The lease check of heartbeat, submit and fail (errors as ../sqlite/jobs/check-lease.ts). */
@@ -199,97 +205,103 @@ export function extendLease(pool: pg.Pool, proof: LeaseProof, leaseTtlMs: number
 }
 
 export function completeJob(pool: pg.Pool, input: CompleteJobInput) {
-  return inTransaction(pool, async (c): Promise<CompleteJobResult> => {
-    const job = await checkLease(c, input);
-    if (job.job_type !== input.jobType) {
-      throw validationFailed(
-        `job ${job.job_id} is ${job.job_type}, the submit says ${input.jobType}`,
-      );
-    }
-    const now = iso(input.nowMs);
-    const asset = (await loadAsset(c, job.asset_uuid, true))!;
-    const replacedFiles: string[] = [];
-    if (input.facts) {
-      const merged = { ...asset.facts, ...input.facts };
-      const missing = missingMinimalFacts(asset.media_type, merged);
-      if (missing.length > 0) {
-        throw validationFailed(
-          `facts_patch lacks the minimal ${asset.media_type} facts: ${missing.join(', ')}`,
-          { missing },
-        );
-      }
-      await c.query('UPDATE assets SET facts = $1 WHERE uuid = $2', [
-        JSON.stringify(merged),
-        asset.uuid,
-      ]);
-      asset.facts = merged;
-    }
-    if (input.derived && input.derived.length > 0) {
-      const kinds = new Set(input.derived.map((d) => d.kind));
-      const oldRows = await all<{ kind: DerivedKind; relative_path: string }>(
-        c,
-        'SELECT kind, relative_path FROM derived_files WHERE asset_uuid = $1',
-        [asset.uuid],
-      );
-      for (const r of oldRows) if (kinds.has(r.kind)) replacedFiles.push(r.relative_path);
-      await c.query('DELETE FROM derived_files WHERE asset_uuid = $1 AND kind = ANY($2::text[])', [
-        asset.uuid,
-        [...kinds],
-      ]);
-      const nextIndex = new Map<DerivedKind, number>();
-      for (const d of input.derived) {
-        const idx = nextIndex.get(d.kind) ?? 0;
-        nextIndex.set(d.kind, idx + 1);
-        await c.query(
-          `INSERT INTO derived_files (asset_uuid, kind, idx, upload_id, content_type, size_bytes, sha256, relative_path, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [
-            asset.uuid,
-            d.kind,
-            idx,
-            d.upload_id,
-            d.content_type,
-            d.size_bytes,
-            d.sha256,
-            d.relative_path,
-            now,
-          ],
-        );
-        const published = await run(
-          c,
-          `UPDATE uploads SET status = 'PUBLISHED' WHERE upload_id = $1 AND status = 'COMPLETED'`,
-          [d.upload_id],
-        );
-        if (published !== 1) {
-          throw validationFailed(`upload ${d.upload_id} is not a completed, unpublished upload`);
-        }
-      }
-    }
-    if (input.transcript) {
-      const merged = { ...(asset.transcript ?? {}), ...input.transcript };
-      await c.query('UPDATE assets SET transcript = $1 WHERE uuid = $2', [
-        JSON.stringify(merged),
-        asset.uuid,
-      ]);
-      await indexTranscript(c, asset.uuid, merged.text ?? '');
-      asset.transcript = merged;
-    }
-    await bumpRevision(c, asset.uuid, now);
-    asset.revision += 1;
-    const done = (await one(
-      c,
-      `UPDATE jobs SET status = 'completed', completed_at = $1, locked_until_ms = NULL
-       WHERE job_id = $2 RETURNING *`,
-      [now, job.job_id],
-    ))!;
-    await c.query(
-      `UPDATE job_claims SET ended_at = $1, outcome = 'completed' WHERE job_id = $2 AND fencing_token = $3`,
-      [now, job.job_id, job.fencing_token],
+  return inTransaction(pool, (c) => completeJobIn(c, input));
+}
+
+/** The completion inside the caller's transaction. */
+export async function completeJobIn(
+  c: Queryable,
+  input: CompleteJobInput,
+): Promise<CompleteJobResult> {
+  const job = await checkLease(c, input);
+  if (job.job_type !== input.jobType) {
+    throw validationFailed(
+      `job ${job.job_id} is ${job.job_type}, the submit says ${input.jobType}`,
     );
-    await ensurePlannedJobs(c, asset, input.flags, now);
-    await advanceAfterCompletion(c, asset, now);
-    return { job: mapJob(done), replacedFiles, assetState: asset.state };
-  });
+  }
+  const now = iso(input.nowMs);
+  const asset = (await loadAsset(c, job.asset_uuid, true))!;
+  const replacedFiles: string[] = [];
+  if (input.facts) {
+    const merged = { ...asset.facts, ...input.facts };
+    const missing = missingMinimalFacts(asset.media_type, merged);
+    if (missing.length > 0) {
+      throw validationFailed(
+        `facts_patch lacks the minimal ${asset.media_type} facts: ${missing.join(', ')}`,
+        { missing },
+      );
+    }
+    await c.query('UPDATE assets SET facts = $1 WHERE uuid = $2', [
+      JSON.stringify(merged),
+      asset.uuid,
+    ]);
+    asset.facts = merged;
+  }
+  if (input.derived && input.derived.length > 0) {
+    const kinds = new Set(input.derived.map((d) => d.kind));
+    const oldRows = await all<{ kind: DerivedKind; relative_path: string }>(
+      c,
+      'SELECT kind, relative_path FROM derived_files WHERE asset_uuid = $1',
+      [asset.uuid],
+    );
+    for (const r of oldRows) if (kinds.has(r.kind)) replacedFiles.push(r.relative_path);
+    await c.query('DELETE FROM derived_files WHERE asset_uuid = $1 AND kind = ANY($2::text[])', [
+      asset.uuid,
+      [...kinds],
+    ]);
+    const nextIndex = new Map<DerivedKind, number>();
+    for (const d of input.derived) {
+      const idx = nextIndex.get(d.kind) ?? 0;
+      nextIndex.set(d.kind, idx + 1);
+      await c.query(
+        `INSERT INTO derived_files (asset_uuid, kind, idx, upload_id, content_type, size_bytes, sha256, relative_path, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          asset.uuid,
+          d.kind,
+          idx,
+          d.upload_id,
+          d.content_type,
+          d.size_bytes,
+          d.sha256,
+          d.relative_path,
+          now,
+        ],
+      );
+      const published = await run(
+        c,
+        `UPDATE uploads SET status = 'PUBLISHED' WHERE upload_id = $1 AND status = 'COMPLETED'`,
+        [d.upload_id],
+      );
+      if (published !== 1) {
+        throw validationFailed(`upload ${d.upload_id} is not a completed, unpublished upload`);
+      }
+    }
+  }
+  if (input.transcript) {
+    const merged = { ...(asset.transcript ?? {}), ...input.transcript };
+    await c.query('UPDATE assets SET transcript = $1 WHERE uuid = $2', [
+      JSON.stringify(merged),
+      asset.uuid,
+    ]);
+    await indexTranscript(c, asset.uuid, merged.text ?? '');
+    asset.transcript = merged;
+  }
+  await bumpRevision(c, asset.uuid, now);
+  asset.revision += 1;
+  const done = (await one(
+    c,
+    `UPDATE jobs SET status = 'completed', completed_at = $1, locked_until_ms = NULL
+       WHERE job_id = $2 RETURNING *`,
+    [now, job.job_id],
+  ))!;
+  await c.query(
+    `UPDATE job_claims SET ended_at = $1, outcome = 'completed' WHERE job_id = $2 AND fencing_token = $3`,
+    [now, job.job_id, job.fencing_token],
+  );
+  await ensurePlannedJobs(c, asset, input.flags, now);
+  await advanceAfterCompletion(c, asset, now);
+  return { job: mapJob(done), replacedFiles, assetState: asset.state };
 }
 
 export function failJob(pool: pg.Pool, input: FailJobInput) {

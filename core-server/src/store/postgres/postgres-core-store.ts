@@ -16,7 +16,6 @@ import type {
   AssetListFilter,
   CoreStore,
   DeviceFlowWithRequester,
-  IdempotencyBegin,
   IdempotencyScope,
   MovedAssetOrigin,
   ScanChanges,
@@ -38,7 +37,10 @@ import type {
   AgentUploadUsage,
   ClaimJobInput,
   CompleteJobInput,
+  CompleteJobResult,
   FailJobInput,
+  IdempotentWrite,
+  NonceUse,
   HumanMutationInput,
   HumanPatch,
   LeaseProof,
@@ -70,6 +72,12 @@ import {
 } from './pg-jobs.js';
 import { runPgMigrations } from './pg-migrations.js';
 import { PgOpsStore } from './pg-ops-store.js';
+import {
+  acceptNonce,
+  claimIdempotencyKey,
+  claimJobOnce,
+  completeJobOnce,
+} from './pg-signed-once.js';
 import { lockedAssetUuids, PgAssetRecords, PgMoveJournal } from './pg-move-journal.js';
 import { indexAssetName, searchCondition } from './pg-search.js';
 
@@ -388,16 +396,8 @@ export class PostgresCoreStore implements CoreStore {
     };
   }
   /** One atomic statement: two replicas seeing the same nonce at once accept it once. */
-  async rememberNonce(agentId: string, nonce: string, nowMs: number, windowMs: number) {
-    const accepted = await one(
-      this.pool,
-      `INSERT INTO nonces (agent_id, nonce, seen_at_ms) VALUES ($1, $2, $3)
-       ON CONFLICT (agent_id, nonce) DO UPDATE SET seen_at_ms = excluded.seen_at_ms
-         WHERE nonces.seen_at_ms <= $4
-       RETURNING 1 AS accepted`,
-      [agentId, nonce, nowMs, nowMs - windowMs],
-    );
-    return accepted !== undefined;
+  rememberNonce(agentId: string, nonce: string, nowMs: number, windowMs: number) {
+    return acceptNonce(this.pool, { agentId, nonce, nowMs, windowMs });
   }
   async logSecurityEvent(kind: string, detail: Record<string, unknown>) {
     await this.pool.query(
@@ -555,6 +555,17 @@ export class PostgresCoreStore implements CoreStore {
   completeJob(input: CompleteJobInput) {
     return completeJob(this.pool, input);
   }
+  claimJobOnce(input: ClaimJobInput, nonce: NonceUse) {
+    return claimJobOnce(this.pool, input, nonce);
+  }
+  completeJobOnce(
+    input: CompleteJobInput,
+    nonce: NonceUse,
+    idem: IdempotentWrite,
+    respond: (result: CompleteJobResult) => unknown,
+  ) {
+    return completeJobOnce(this.pool, input, nonce, idem, respond);
+  }
   failJob(input: FailJobInput) {
     return failJob(this.pool, input);
   }
@@ -563,39 +574,8 @@ export class PostgresCoreStore implements CoreStore {
   }
 
   // ---- idempotency -------------------------------------------------------------------------
-  async beginIdempotent(
-    s: IdempotencyScope,
-    requestSha256: string,
-    nowMs: number,
-  ): Promise<IdempotencyBegin> {
-    // Insert-or-read without a window: of two replicas racing on one key, one inserts. A row
-    // abandoned between our insert attempt and our read is simply tried again.
-    for (;;) {
-      const inserted = await run(
-        this.pool,
-        `INSERT INTO idempotency_keys (actor, endpoint, idem_key, request_sha256, created_at_ms)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-        [s.actor, s.endpoint, s.key, requestSha256, nowMs],
-      );
-      if (inserted === 1) return { kind: 'new' };
-      const row = await one<{
-        request_sha256: string;
-        status_code: number | null;
-        response_body: string | null;
-      }>(
-        this.pool,
-        'SELECT request_sha256, status_code, response_body FROM idempotency_keys WHERE actor = $1 AND endpoint = $2 AND idem_key = $3',
-        [s.actor, s.endpoint, s.key],
-      );
-      if (!row) continue;
-      if (row.request_sha256 !== requestSha256) return { kind: 'conflict' };
-      if (row.status_code === null) return { kind: 'in_progress' };
-      return {
-        kind: 'replay',
-        statusCode: row.status_code,
-        body: row.response_body === null ? undefined : JSON.parse(row.response_body),
-      };
-    }
+  beginIdempotent(scope: IdempotencyScope, requestSha256: string, nowMs: number) {
+    return claimIdempotencyKey(this.pool, { scope, requestSha256, nowMs });
   }
   async finishIdempotent(s: IdempotencyScope, statusCode: number, body: unknown) {
     await this.pool.query(
