@@ -106,16 +106,14 @@ async function phase(
   const leader = await set.leaderPid();
   const leaderIndex = set.replicas.findIndex((r) => r.pid === leader);
   let killing: Promise<void> | undefined;
-  // One query at a time on the bench's connection, however many agents ask.
-  let remaining: Promise<number> | undefined;
   const rec = await runClaimLoad({
     set,
     agents: run.agents,
     deadlineMs: PHASE_DEADLINE_MS,
     remaining: () =>
-      (remaining ??= count(
+      count(
         `SELECT COUNT(*) AS n FROM jobs WHERE job_type = 'extract_facts' AND status <> 'completed'`,
-      ).finally(() => (remaining = undefined))),
+      ),
     onCompleted(done) {
       if (killLeader && done >= jobs / 3 && !killing) killing = set.kill(leaderIndex);
     },

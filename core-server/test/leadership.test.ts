@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import pg from 'pg';
+import { waitFor as sharedWaitFor } from '@retaia/protocol/testing/wait-for.js';
 import { startPostgresCluster } from '../../scripts/test-support/postgres-cluster.js';
 import {
   InMemoryMoveJournal,
@@ -25,14 +26,9 @@ const pgTest = (name: string, fn: () => Promise<void>) =>
 
 const HOLDER = fileURLToPath(new URL('./support/leadership-holder.ts', import.meta.url));
 
-/** Polls `cond` every 50 ms; fails with `what` after a generous deadline (loaded CI). */
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls `cond` every 50 ms; fails naming `what` after a generous deadline (loaded CI). */
+const waitFor = (what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) =>
+  sharedWaitFor(cond, { timeoutMs: ms, intervalMs: 50, what });
 
 /** A leadership holder in its own process; `states` collects its {"leader":…} lines. */
 function startHolder(url: string, owner: string, leaseMs: number) {

@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import pg from 'pg';
+import { waitFor as sharedWaitFor } from '@retaia/protocol/testing/wait-for.js';
 import { startPostgresCluster } from '../../scripts/test-support/postgres-cluster.js';
 import { enrolAgents, runClaimLoad } from './support/claim-load.js';
 import { startReplicas } from './support/replicas.js';
@@ -18,13 +19,9 @@ const cluster = await startPostgresCluster();
 after(() => cluster.stop());
 if (cluster.skipReason) console.log(`# replica e2e skipped: ${cluster.skipReason}`);
 
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Polls `cond` every 200 ms; fails naming `what` after a generous deadline (loaded CI). */
+const waitFor = (what: string, cond: () => boolean | Promise<boolean>, ms = 60_000) =>
+  sharedWaitFor(cond, { timeoutMs: ms, intervalMs: 200, what });
 
 test(
   '3 replicas, 9 agents, the leader SIGKILLed mid-load: no double claim, rising fencing, every job completed once',
@@ -68,9 +65,9 @@ test(
           `SELECT COUNT(*) AS n FROM jobs WHERE job_type = 'extract_facts' AND status <> 'completed'`,
         ),
       onCompleted(done) {
+        // killedAt: once the process is gone (it may answer requests in flight until then).
         if (done >= JOBS / 3 && !killing) {
-          killedAt = performance.now();
-          killing = set.kill(leaderIndex);
+          killing = set.kill(leaderIndex).then(() => void (killedAt = performance.now()));
         }
       },
     });

@@ -101,14 +101,14 @@ export async function runClaimLoad(opts: {
       }
     }
   };
-  let remainingCache = { at: 0, n: Infinity };
-  const remaining = async () => {
+  // At most one database query at a time and one per 200 ms, however many agents ask.
+  let remainingCache = { at: -Infinity, n: Promise.resolve(Infinity) };
+  const remaining = () => {
     if (performance.now() - remainingCache.at > 200) {
-      remainingCache = { at: performance.now(), n: await opts.remaining() };
+      remainingCache = { at: performance.now(), n: opts.remaining() };
     }
     return remainingCache.n;
   };
-
   const started = performance.now();
   await Promise.all(
     agents.map(async (a) => {
