@@ -9,6 +9,8 @@ import { GeneratePreviewProcessor, type PreviewOptions } from './preview/generat
 import { GenerateThumbnailsProcessor } from './thumbnails/generate-thumbnails.js';
 import { GenerateWaveformProcessor } from './waveform/generate-waveform.js';
 import type { Processor } from './processor.js';
+import { ReviewPass } from './asset-pass/review-pass.js';
+import { joinPass, PASS_JOB_TYPES } from './asset-pass/pass-registry.js';
 import type { MediaProcessorOptions } from './processor-options.js';
 import {
   listFfmpegEncoders,
@@ -23,13 +25,18 @@ export type CreateProcessorsOptions = MediaProcessorOptions &
 
 /** One processor per media job type (transcription lives in processing/transcription). */
 export function createProcessors(opts: CreateProcessorsOptions = {}): Map<JobType, Processor> {
+  const preview = new GeneratePreviewProcessor(opts);
   const list: Processor[] = [
     new ExtractFactsProcessor(opts),
-    new GeneratePreviewProcessor(opts),
+    preview,
     new GenerateThumbnailsProcessor(opts),
     new GenerateWaveformProcessor(opts),
   ];
-  return new Map(list.map((p) => [p.jobType, p]));
+  const processors = new Map(list.map((p) => [p.jobType, p]));
+  // Preview, thumbnails and waveform of one video can share a decode (asset-pass/review-pass.ts).
+  const pass = new ReviewPass(opts, preview, new Map(processors));
+  for (const p of list) if (PASS_JOB_TYPES.has(p.jobType)) joinPass(p, pass);
+  return processors;
 }
 
 export interface MediaCapabilities {

@@ -22,6 +22,7 @@ import type { DaemonEvents } from './daemon-events.js';
 import type { HeldJobs } from './held-jobs.js';
 import type { JobHistory } from './job-history.js';
 import { runClaimedJob, ShutdownSignal, type JobRunResult } from './job-runner.js';
+import { AssetBatch, passSiblings, sharedPass } from './asset-batch.js';
 
 export interface SchedulerDeps {
   connection: CoreConnection;
@@ -42,6 +43,8 @@ export interface SchedulerDeps {
 interface RunningJob {
   view: CurrentJobView;
   done: Promise<void>;
+  /** The slot it occupies: its own id, or its batch's (a shared pass is one slot). */
+  slot: string;
 }
 
 /** Resolves after `ms` or when `promise` settles, and never leaves its timer behind. */
@@ -79,6 +82,14 @@ export class JobScheduler {
 
   get runningCount(): number {
     return this.running.size;
+  }
+
+  /**
+   * Slots in use against max_parallel_jobs: a batch of review jobs sharing one pass (one ffmpeg,
+   * asset-batch.ts) counts as one, however many jobs it holds.
+   */
+  private get usedSlots(): number {
+    return new Set([...this.running.values()].map((r) => r.slot)).size;
   }
 
   private pollPeriodMs(): number {
@@ -147,7 +158,7 @@ export class JobScheduler {
       !this.stopping &&
       this.deps.connection.registered &&
       this.deps.mayClaim() &&
-      this.running.size < this.maxParallelJobs
+      this.usedSlots < this.maxParallelJobs
     );
   }
 
@@ -196,7 +207,14 @@ export class JobScheduler {
         }
         const claimed = await client.claimJob(job.job_id, signal);
         if (!claimed) continue;
-        this.startJob(client, claimed);
+        // The other review jobs of the same asset join it in one shared pass (one decode).
+        const batch = [claimed];
+        for (const sibling of passSiblings(job, jobs, this.deps.processors)) {
+          if (this.refusal(sibling, validMounts)) continue;
+          const also = await client.claimJob(sibling.job_id, signal).catch(() => undefined);
+          if (also) batch.push(also);
+        }
+        this.startBatch(client, batch);
       }
     } catch (err) {
       if (err instanceof AuthRequiredError) this.deps.connection.onAuthRejected(err.message);
@@ -207,8 +225,30 @@ export class JobScheduler {
     }
   }
 
-  private startJob(client: CoreClient, job: ClaimedJob): void {
-    const processor = this.deps.processors.get(job.job_type);
+  private startBatch(client: CoreClient, jobs: ClaimedJob[]): void {
+    const pass = sharedPass(jobs, this.deps.processors);
+    if (!pass) {
+      for (const job of jobs) this.startJob(client, job);
+      return;
+    }
+    const batch = new AssetBatch(pass, jobs);
+    const slot = `batch:${jobs[0]!.job_id}`;
+    this.deps.logger.info(
+      { asset_uuid: jobs[0]!.asset_uuid, jobs: jobs.map((j) => j.job_type) },
+      'review jobs of one asset claimed together: one shared pass',
+    );
+    for (const job of jobs) {
+      this.startJob(client, job, { processor: batch.processorFor(job.job_id), slot });
+      void this.running.get(job.job_id)?.done.then(() => batch.leave(job.job_id));
+    }
+  }
+
+  private startJob(
+    client: CoreClient,
+    job: ClaimedJob,
+    shared?: { processor: Processor; slot: string },
+  ): void {
+    const processor = shared?.processor ?? this.deps.processors.get(job.job_type);
     if (!processor) return;
     const entry: RunningJob = {
       view: {
@@ -220,6 +260,7 @@ export class JobScheduler {
         startedAt: new Date().toISOString(),
       },
       done: Promise.resolve(),
+      slot: shared?.slot ?? job.job_id,
     };
     this.running.set(job.job_id, entry);
     // Recorded on disk for the next process in case this one is killed. Not awaited: the lease

@@ -27,6 +27,7 @@ import {
   VideoEncoderSelector,
   type VideoEncoderChoice,
   type VideoEncoderMode,
+  type VideoEncoderName,
 } from './video-encoder.js';
 
 export { PHOTO_PREVIEW_PROFILE } from './photo-preview.js';
@@ -71,6 +72,11 @@ export class GeneratePreviewProcessor implements Processor {
     return this.encoders.current();
   }
 
+  /** A real encode on `encoder` (hardware) failed: never again in this process; the fallback. */
+  hardwareFailed(encoder: VideoEncoderName, why: string): VideoEncoderChoice {
+    return this.encoders.markFailed(encoder, why);
+  }
+
   async run(ctx: ProcessorContext): Promise<ProcessorOutput> {
     const started = Date.now();
     assertReadableMediaFile(ctx.sourcePath);
@@ -111,7 +117,7 @@ export class GeneratePreviewProcessor implements Processor {
       // Only a hardware path gets a second chance; libx264 failing means the source is the problem.
       if (!choice.hardware || err instanceof ProcessingAbortedError || ctx.signal.aborted)
         throw err;
-      const fallback = this.encoders.markFailed(choice.encoder, (err as Error).message);
+      const fallback = this.hardwareFailed(choice.encoder, (err as Error).message);
       ctx.logger.warn(
         { encoder: choice.encoder, reason: fallback.reason },
         'hardware encode failed',

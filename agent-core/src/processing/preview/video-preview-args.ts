@@ -50,12 +50,24 @@ export interface VideoPreviewPlan {
   fps?: string;
 }
 
-export function videoPreviewArgs(
-  source: string,
-  output: string,
+/** The preview encode in pieces, so a combined pass (asset-pass/) can place them in its graph. */
+export interface VideoPreviewParts {
+  /** Before the input (hardware device set-up). */
+  inputArgs: string[];
+  /** The video filter chain, from the decoded frame to the encoder's input. */
+  filters: string[];
+  /** Video codec options (after `-map`). */
+  videoArgs: string[];
+  /** AAC options, or undefined when the source has no audio. */
+  audioArgs?: string[];
+  durationMs?: number;
+  fps?: string;
+}
+
+export function videoPreviewParts(
   probe: ProbeResult,
   profile: { preset?: string; encoder?: VideoEncoderName } = {},
-): VideoPreviewPlan {
+): VideoPreviewParts {
   const v = findVideo(probe);
   if (!v) throw new Error('no video stream');
   const audio = probe.streams.find((s) => s.codec_type === 'audio');
@@ -83,18 +95,7 @@ export function videoPreviewArgs(
     x264Preset: profile.preset ?? VIDEO_PREVIEW_PROFILE.preset,
   });
   filters.push(...encoder.filterTail);
-
-  const args = [...encoder.inputArgs, ...sourceInputArgs(source), '-map', '0:v:0'];
-  if (audio) args.push('-map', '0:a:0');
-  args.push(
-    '-map_metadata',
-    '-1',
-    '-map_chapters',
-    '-1',
-    '-sn',
-    '-dn',
-    '-vf',
-    filters.join(','),
+  const videoArgs = [
     ...encoder.codecArgs,
     '-g',
     String(gop),
@@ -106,15 +107,40 @@ export function videoPreviewArgs(
     'bt709',
     '-colorspace',
     'bt709',
-  );
-  if (audio) args.push(...aacArgs(audio.channels, audio.sample_rate));
-  args.push('-movflags', '+faststart', '-f', 'mp4', output);
+  ];
   const durationMs = probe.format.duration ? Math.round(probe.format.duration * 1000) : undefined;
   return {
-    args,
-    hasAudio: Boolean(audio),
+    inputArgs: encoder.inputArgs,
+    filters,
+    videoArgs,
+    ...(audio ? { audioArgs: aacArgs(audio.channels, audio.sample_rate) } : {}),
     ...(durationMs ? { durationMs } : {}),
     ...(fps ? { fps } : {}),
+  };
+}
+
+/** Options every preview output carries: no metadata, chapters, subtitles or data streams. */
+export const PREVIEW_STRIP_ARGS = ['-map_metadata', '-1', '-map_chapters', '-1', '-sn', '-dn'];
+/** The preview's container: MP4 with the index up front (plays while downloading). */
+export const PREVIEW_MP4_ARGS = ['-movflags', '+faststart', '-f', 'mp4'];
+
+export function videoPreviewArgs(
+  source: string,
+  output: string,
+  probe: ProbeResult,
+  profile: { preset?: string; encoder?: VideoEncoderName } = {},
+): VideoPreviewPlan {
+  const parts = videoPreviewParts(probe, profile);
+  const args = [...parts.inputArgs, ...sourceInputArgs(source), '-map', '0:v:0'];
+  if (parts.audioArgs) args.push('-map', '0:a:0');
+  args.push(...PREVIEW_STRIP_ARGS, '-vf', parts.filters.join(','), ...parts.videoArgs);
+  if (parts.audioArgs) args.push(...parts.audioArgs);
+  args.push(...PREVIEW_MP4_ARGS, output);
+  return {
+    args,
+    hasAudio: Boolean(parts.audioArgs),
+    ...(parts.durationMs ? { durationMs: parts.durationMs } : {}),
+    ...(parts.fps ? { fps: parts.fps } : {}),
   };
 }
 

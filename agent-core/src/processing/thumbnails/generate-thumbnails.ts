@@ -65,9 +65,7 @@ export class GenerateThumbnailsProcessor implements Processor {
     // HDR sources: thumbnails tone-mapped to SDR like the preview.
     const toneMap = toneMapFilters(video);
     const slots = storyboardPlan(durationMs);
-    const chosen: { slot: StoryboardSlot; atMs: number; frame: RgbFrame }[] = new Array(
-      slots.length,
-    );
+    const chosen: ChosenFrame[] = new Array(slots.length);
     let done = 0;
     ctx.onProgress({ stage: 'thumbnails', percent: 0 });
     const queue = slots.map((slot, i) => ({ slot, i }));
@@ -84,31 +82,7 @@ export class GenerateThumbnailsProcessor implements Processor {
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
 
-    const files: DerivedFile[] = [];
-    for (const [i, c] of chosen.entries()) {
-      const path = join(ctx.workDir, `storyboard-${String(i + 1).padStart(2, '0')}.webp`);
-      await renderWebp(c.frame.rgb, {
-        output: path,
-        quality: THUMB_PROFILE.quality,
-        raw: { width: c.frame.width, height: c.frame.height, channels: 3 },
-        signal: ctx.signal,
-      });
-      files.push({ kind: 'thumb', path, contentType: 'image/webp' });
-    }
-    const repIndex = chosen.findIndex((c) => c.slot.representative);
-    const repPath = join(ctx.workDir, 'representative.webp');
-    await copyFile(files[repIndex]!.path, repPath);
-    ctx.onProgress({ stage: 'thumbnails', percent: 100 });
-    return {
-      type: 'derived',
-      files: [{ kind: 'thumb', path: repPath, contentType: 'image/webp' }, ...files],
-      metrics: {
-        elapsed_ms: Date.now() - started,
-        profiles: [THUMB_PROFILE.representative, THUMB_PROFILE.storyboard],
-        representative_ms: chosen[repIndex]!.atMs,
-        storyboard_ms: chosen.map((c) => c.atMs),
-      },
-    };
+    return renderStoryboard(ctx, chosen, started);
   }
 
   /** The planned frame, or the nearest non-black/non-flat alternative inside the slot. */
@@ -118,7 +92,7 @@ export class GenerateThumbnailsProcessor implements Processor {
     slot: StoryboardSlot,
     filters: string[],
   ) {
-    let best: { atMs: number; frame: RgbFrame; score: number } | undefined;
+    const tried: { atMs: number; frame?: RgbFrame }[] = [];
     for (const atMs of [slot.atMs, ...alternativesFor(slot)]) {
       const frame = await extractVideoFrame(ctx.sourcePath, {
         atMs,
@@ -128,11 +102,10 @@ export class GenerateThumbnailsProcessor implements Processor {
         binaries,
       });
       if (!frame) continue;
-      const q = frameQuality(frame.rgb, frame.width, frame.height);
-      if (!isPoorFrame(q)) return { slot, atMs, frame };
-      const score = frameScore(q);
-      if (!best || score > best.score) best = { atMs, frame, score };
+      tried.push({ atMs, frame });
+      if (!isPoorFrame(frameQuality(frame.rgb, frame.width, frame.height))) break;
     }
+    const best = bestCandidate(tried);
     if (!best) {
       // Seeking near the end of some files yields nothing; fall back to the first frame.
       const frame = await extractVideoFrame(ctx.sourcePath, {
@@ -152,4 +125,58 @@ export class GenerateThumbnailsProcessor implements Processor {
     }
     return { slot, atMs: best.atMs, frame: best.frame };
   }
+}
+
+/** A slot's frame: the first candidate (in preference order) that is not poor, else the best. */
+export function bestCandidate(
+  candidates: readonly { atMs: number; frame?: RgbFrame }[],
+): { atMs: number; frame: RgbFrame } | undefined {
+  let best: { atMs: number; frame: RgbFrame; score: number } | undefined;
+  for (const { atMs, frame } of candidates) {
+    if (!frame) continue;
+    const q = frameQuality(frame.rgb, frame.width, frame.height);
+    if (!isPoorFrame(q)) return { atMs, frame };
+    const score = frameScore(q);
+    if (!best || score > best.score) best = { atMs, frame, score };
+  }
+  return best;
+}
+
+export interface ChosenFrame {
+  slot: StoryboardSlot;
+  atMs: number;
+  frame: RgbFrame;
+}
+
+/** Writes the storyboard WebPs and the representative into ctx.workDir: the job's output. */
+export async function renderStoryboard(
+  ctx: ProcessorContext,
+  chosen: readonly ChosenFrame[],
+  started: number,
+): Promise<ProcessorOutput> {
+  const files: DerivedFile[] = [];
+  for (const [i, c] of chosen.entries()) {
+    const path = join(ctx.workDir, `storyboard-${String(i + 1).padStart(2, '0')}.webp`);
+    await renderWebp(c.frame.rgb, {
+      output: path,
+      quality: THUMB_PROFILE.quality,
+      raw: { width: c.frame.width, height: c.frame.height, channels: 3 },
+      signal: ctx.signal,
+    });
+    files.push({ kind: 'thumb', path, contentType: 'image/webp' });
+  }
+  const repIndex = chosen.findIndex((c) => c.slot.representative);
+  const repPath = join(ctx.workDir, 'representative.webp');
+  await copyFile(files[repIndex]!.path, repPath);
+  ctx.onProgress({ stage: 'thumbnails', percent: 100 });
+  return {
+    type: 'derived',
+    files: [{ kind: 'thumb', path: repPath, contentType: 'image/webp' }, ...files],
+    metrics: {
+      elapsed_ms: Date.now() - started,
+      profiles: [THUMB_PROFILE.representative, THUMB_PROFILE.storyboard],
+      representative_ms: chosen[repIndex]!.atMs,
+      storyboard_ms: chosen.map((c) => c.atMs),
+    },
+  };
 }

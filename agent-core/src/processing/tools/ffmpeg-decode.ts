@@ -21,6 +21,24 @@ export interface DecodePcmOptions {
   binaries?: FfmpegBinaries;
 }
 
+/** Turns a byte stream of float32 samples into whole-sample arrays, whatever the chunking. */
+export class Float32Aligner {
+  private carry: Buffer | undefined;
+
+  push(chunk: Buffer): Float32Array | undefined {
+    let buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    const usable = buf.length - (buf.length % 4);
+    this.carry = usable < buf.length ? Buffer.from(buf.subarray(usable)) : undefined;
+    if (usable === 0) return undefined;
+    buf = buf.subarray(0, usable);
+    // Zero-copy view (pipe chunks are normally fresh, aligned allocations).
+    if (buf.byteOffset % 4 === 0) return new Float32Array(buf.buffer, buf.byteOffset, usable / 4);
+    const out = new Float32Array(usable / 4);
+    new Uint8Array(out.buffer).set(buf);
+    return out;
+  }
+}
+
 /**
  * Streams the first audio stream of `path` as interleaved float32 samples at `sampleRate`.
  * Memory stays bounded: chunks are yielded as ffmpeg produces them and the pipe applies
@@ -58,23 +76,12 @@ export async function* decodePcm(
     'pipe:1',
   );
   const proc = spawnFfmpeg(bins, args, { signal: opts.signal, source: path });
-  let carry: Buffer | undefined;
+  const aligner = new Float32Aligner();
   let finished = false;
   try {
     for await (const chunk of proc.child.stdout! as AsyncIterable<Buffer>) {
-      let buf = carry ? Buffer.concat([carry, chunk]) : chunk;
-      const usable = buf.length - (buf.length % 4);
-      carry = usable < buf.length ? Buffer.from(buf.subarray(usable)) : undefined;
-      if (usable === 0) continue;
-      buf = buf.subarray(0, usable);
-      if (buf.byteOffset % 4 === 0) {
-        // Zero-copy view (pipe chunks are normally fresh, aligned allocations).
-        yield new Float32Array(buf.buffer, buf.byteOffset, usable / 4);
-      } else {
-        const out = new Float32Array(usable / 4);
-        new Uint8Array(out.buffer).set(buf);
-        yield out;
-      }
+      const samples = aligner.push(chunk);
+      if (samples) yield samples;
     }
     finished = true;
   } finally {
@@ -125,6 +132,17 @@ export interface RgbFrame {
   rgb: Buffer;
 }
 
+/** Square pixels, `width` wide, `extra` filters (tone mapping), packed RGB: a frame grab's chain. */
+export function rgbFrameFilters(width: number, extra: readonly string[] = []): string[] {
+  return [
+    'scale=trunc(iw*sar/2+0.5)*2:ih',
+    'setsar=1',
+    `scale=${width}:-2:flags=bicubic`,
+    ...extra,
+    'format=rgb24',
+  ];
+}
+
 /**
  * One frame of the first video stream at `atMs`, display-oriented (autorotate), square pixels,
  * scaled to `width`. Seeks on the input side (fast: decodes from the previous keyframe only).
@@ -141,13 +159,7 @@ export async function extractVideoFrame(
     binaries?: FfmpegBinaries;
   },
 ): Promise<RgbFrame | undefined> {
-  const vf = [
-    'scale=trunc(iw*sar/2+0.5)*2:ih',
-    'setsar=1',
-    `scale=${opts.width}:-2:flags=bicubic`,
-    ...(opts.filters ?? []),
-    'format=rgb24',
-  ];
+  const vf = rgbFrameFilters(opts.width, opts.filters);
   const out = await runFfmpegToBuffer(
     [
       // One decoder thread per grab: the caller runs grabs in parallel, and frame threading only

@@ -38,16 +38,19 @@ export interface Supervised {
 
 /**
  * Spawns `bin`. `sourceFd`, when given, becomes the child's descriptor 3 (see media-input.ts);
- * the caller may close its own copy as soon as this returns.
+ * the caller may close its own copy as soon as this returns. `extraPipes` readable pipes follow
+ * as descriptors 4, 5… (`child.stdio[4]`…), for ffmpeg outputs such as `pipe:4`.
  */
 export function supervise(
   bin: string,
   args: string[],
   signal: AbortSignal | undefined,
   sourceFd?: number,
+  extraPipes = 0,
 ): Supervised {
-  const stdio: StdioOptions =
-    sourceFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', sourceFd];
+  const stdio: StdioOptions = ['ignore', 'pipe', 'pipe'];
+  if (sourceFd !== undefined || extraPipes > 0) stdio.push(sourceFd ?? 'ignore');
+  for (let i = 0; i < extraPipes; i++) stdio.push('pipe');
   const child = spawn(bin, args, { stdio, windowsHide: true });
   let tail = '';
   child.stderr?.setEncoding('utf8');

@@ -30,15 +30,15 @@ export interface RunFfmpegOptions {
   source?: string;
 }
 
-/** Spawns ffmpeg, on the source when one is given. */
+/** Spawns ffmpeg, on the source when one is given (extra output pipes: see supervise). */
 export function spawnFfmpeg(
   bins: FfmpegBinaries,
   args: string[],
-  opts: { signal?: AbortSignal; source?: string },
+  opts: { signal?: AbortSignal; source?: string; extraPipes?: number },
 ): Supervised {
   return opts.source === undefined
-    ? supervise(bins.ffmpeg, args, opts.signal)
-    : superviseOnSource(bins.ffmpeg, args, opts.source, opts.signal);
+    ? supervise(bins.ffmpeg, args, opts.signal, undefined, opts.extraPipes)
+    : superviseOnSource(bins.ffmpeg, args, opts.source, opts.signal, opts.extraPipes);
 }
 
 /** The failure of an ffmpeg run, with a format refusal named as such. */
@@ -50,6 +50,34 @@ export function ffmpegFailure(
   const failure = failureFromExit('ffmpeg', result, tail);
   if (source === undefined || failure.retryable) return failure;
   return explainSourceFailure(source, tail) ?? failure;
+}
+
+/** Reads `-progress pipe:1` from the child's stdout and reports the output time. */
+export function followProgress(
+  proc: Supervised,
+  durationMs: number | undefined,
+  onProgress: (p: FfmpegProgress) => void,
+): void {
+  let buffered = '';
+  proc.child.stdout?.setEncoding('utf8');
+  proc.child.stdout?.on('data', (s: string) => {
+    buffered += s;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      // `out_time_us` is microseconds ("out_time_ms" is also µs, an old ffmpeg misnomer;
+      // builds from before 2019 print only that one).
+      const m = /^out_time_(?:us|ms)=(\d+)$/.exec(line);
+      if (!m) continue;
+      const outTimeMs = Math.floor(Number(m[1]) / 1000);
+      const percent =
+        durationMs && durationMs > 0
+          ? Math.min(100, Math.max(0, (outTimeMs / durationMs) * 100))
+          : undefined;
+      onProgress(percent === undefined ? { outTimeMs } : { outTimeMs, percent });
+    }
+  });
 }
 
 /**
@@ -68,27 +96,8 @@ export async function runFfmpeg(
     ['-hide_banner', '-nostdin', '-y', '-progress', 'pipe:1', '-nostats', ...args],
     opts,
   );
-  let buffered = '';
-  proc.child.stdout?.setEncoding('utf8');
-  proc.child.stdout?.on('data', (s: string) => {
-    buffered += s;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      // `out_time_us` is microseconds ("out_time_ms" is also µs, an old ffmpeg misnomer;
-      // builds from before 2019 print only that one).
-      const m = /^out_time_(?:us|ms)=(\d+)$/.exec(line);
-      if (m && opts.onProgress) {
-        const outTimeMs = Math.floor(Number(m[1]) / 1000);
-        const percent =
-          opts.durationMs && opts.durationMs > 0
-            ? Math.min(100, Math.max(0, (outTimeMs / opts.durationMs) * 100))
-            : undefined;
-        opts.onProgress(percent === undefined ? { outTimeMs } : { outTimeMs, percent });
-      }
-    }
-  });
+  // Always read: an unread progress pipe fills up and blocks ffmpeg.
+  followProgress(proc, opts.durationMs, opts.onProgress ?? (() => undefined));
   const result = await proc.exited;
   if (opts.signal?.aborted) throw new ProcessingAbortedError(opts.signal.reason);
   if (result.code !== 0) throw ffmpegFailure(result, proc.stderrTail(), opts.source);

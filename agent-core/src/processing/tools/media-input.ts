@@ -110,11 +110,12 @@ export function superviseOnSource(
   args: string[],
   sourcePath: string,
   signal: AbortSignal | undefined,
+  extraPipes = 0,
 ): Supervised {
   assertSourceIsOnlyInput(args, sourcePath);
   const fd = openSourceForChild(sourcePath);
   try {
-    return supervise(bin, args, signal, fd);
+    return supervise(bin, args, signal, fd, extraPipes);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

@@ -18,6 +18,7 @@ import {
   decodePcm,
   measureReadableDurationMs,
   probeMedia,
+  type ProbeStream,
 } from '../tools/ffmpeg.js';
 import { PeakWaveformBuilder } from './peak-waveform-builder.js';
 
@@ -58,10 +59,7 @@ export class GenerateWaveformProcessor implements Processor {
         false,
       );
     }
-    const rate = Math.min(
-      WAVEFORM_PROFILE.maxDecodeRateHz,
-      Math.round(audio.sample_rate ?? 44_100),
-    );
+    const rate = waveformDecodeRate(audio);
     const expected = Math.max(1, Math.round(durationS * rate));
     const builder = new PeakWaveformBuilder(WAVEFORM_PROFILE.bucketCount, expected);
     let lastPct = -1;
@@ -79,32 +77,48 @@ export class GenerateWaveformProcessor implements Processor {
         ctx.onProgress({ stage: 'waveform', percent: pct });
       }
     }
-    if (builder.samplesSeen === 0) {
-      throw new ProcessingError(
-        'NO_DECODABLE_STREAM',
-        `the audio stream of ${ctx.sourcePath} decodes to nothing`,
-        false,
-      );
-    }
-    const body = {
-      duration_ms: Math.round(durationS * 1000),
-      bucket_count: WAVEFORM_PROFILE.bucketCount,
-      samples: builder.result(),
-    };
-    const path = join(ctx.workDir, 'waveform.json');
-    await writeFile(path, JSON.stringify(body));
-    ctx.onProgress({ stage: 'waveform', percent: 100 });
-    const warnings =
-      Math.abs(builder.samplesSeen - expected) > rate
-        ? [
-            `decoded ${(builder.samplesSeen / rate).toFixed(1)} s of audio, container says ${durationS.toFixed(1)} s`,
-          ]
-        : [];
-    return {
-      type: 'derived',
-      files: [{ kind: 'waveform', path, contentType: 'application/json' }],
-      metrics: { elapsed_ms: Date.now() - started, decoded_samples: builder.samplesSeen },
-      ...(warnings.length ? { warnings } : {}),
-    };
+    return writeWaveform(ctx, builder, { durationS, rate, started });
   }
+}
+
+/** The rate the audio is decoded at for the waveform: its own, capped (see the top comment). */
+export function waveformDecodeRate(audio: ProbeStream): number {
+  return Math.min(WAVEFORM_PROFILE.maxDecodeRateHz, Math.round(audio.sample_rate ?? 44_100));
+}
+
+/** Writes waveform.json into ctx.workDir from the peaks gathered: the job's output. */
+export async function writeWaveform(
+  ctx: ProcessorContext,
+  builder: PeakWaveformBuilder,
+  at: { durationS: number; rate: number; started: number },
+): Promise<ProcessorOutput> {
+  const { durationS, rate } = at;
+  const expected = Math.max(1, Math.round(durationS * rate));
+  if (builder.samplesSeen === 0) {
+    throw new ProcessingError(
+      'NO_DECODABLE_STREAM',
+      `the audio stream of ${ctx.sourcePath} decodes to nothing`,
+      false,
+    );
+  }
+  const body = {
+    duration_ms: Math.round(durationS * 1000),
+    bucket_count: WAVEFORM_PROFILE.bucketCount,
+    samples: builder.result(),
+  };
+  const path = join(ctx.workDir, 'waveform.json');
+  await writeFile(path, JSON.stringify(body));
+  ctx.onProgress({ stage: 'waveform', percent: 100 });
+  const warnings =
+    Math.abs(builder.samplesSeen - expected) > rate
+      ? [
+          `decoded ${(builder.samplesSeen / rate).toFixed(1)} s of audio, container says ${durationS.toFixed(1)} s`,
+        ]
+      : [];
+  return {
+    type: 'derived',
+    files: [{ kind: 'waveform', path, contentType: 'application/json' }],
+    metrics: { elapsed_ms: Date.now() - at.started, decoded_samples: builder.samplesSeen },
+    ...(warnings.length ? { warnings } : {}),
+  };
 }
