@@ -76,7 +76,7 @@ export class AssetBatch {
           reject(e);
         },
       });
-      ctx.onProgress({ stage: 'waiting for the shared pass' });
+      ctx.onProgress({ stage: 'waiting' });
       this.maybeStart();
     });
   }
