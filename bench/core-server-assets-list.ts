@@ -100,7 +100,12 @@ try {
     ['first page, state=DISCOVERED (all match)', () => '/assets?limit=50&state=DISCOVERED'],
     ['first page, state=READY (none match)', () => '/assets?limit=50&state=READY'],
     ['first page, q=<word>', (i) => `/assets?limit=50&q=${WORDS[i % WORDS.length]}`],
+    // Today's cursor is the offset (opaque to clients); this reaches any depth in one request.
+    ['page at a random depth (default sort)', () => `/assets?limit=50&cursor=${deep()}`],
   ];
+  function deep() {
+    return String(Math.floor(Math.random() * (N - 50)));
+  }
   const all: number[] = [];
   for (const [label, p] of rows) all.push(...(await measure(label, p)));
   const firstP99 = pct(all, 99);
