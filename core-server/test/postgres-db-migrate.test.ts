@@ -116,6 +116,7 @@ async function snapshot(store: CoreStore, assets: string[]) {
     search: (await store.listAssets({ q: 'harbour', limit: 50, offset: 0 }))
       .map((a) => a.name)
       .sort(),
+    notesSearch: (await store.listAssets({ q: 'keep', limit: 50, offset: 0 })).map((a) => a.name),
     user: await store.findUserByEmail('OPS@example.org'),
     events: await store.listSecurityEvents(),
     locks: [...(await store.lockedAssetUuids(0))],
@@ -139,6 +140,7 @@ test(
       ['Harbour at dawn.jpg', 'mayor.wav'],
       'name and transcript matches',
     );
+    assert.deepEqual(expected.notesSearch, ['Harbour at dawn.jpg'], 'notes match');
 
     const url = await cluster.createDatabase();
     const run = await runCli(['db', 'migrate', '--from', `sqlite:${dir}`, '--to', url], {

@@ -9,7 +9,7 @@
 //   database another Core already uses, is refused before anything is written).
 // - Every row is copied in one PostgreSQL transaction: a failure leaves the target empty.
 // - SQLite-only bookkeeping is not copied (the FTS5 index, the claimable-jobs change log): the
-//   PostgreSQL search index is rebuilt from the assets' names and transcripts.
+//   PostgreSQL search index is rebuilt from the assets' names, transcripts and notes.
 // - Checksums are order-independent (sorted row digests), each value compared as text, so
 //   integer/text affinities of SQLite do not make equal data look different.
 import { createHash } from 'node:crypto';
@@ -19,7 +19,7 @@ import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { assertDatabaseUrl, redactDatabaseUrl } from '../store/open-store.js';
 import { inTransaction } from '../store/postgres/pg-db.js';
-import { indexAssetName, indexTranscript } from '../store/postgres/pg-search.js';
+import { indexAssetName, indexNotes, indexTranscript } from '../store/postgres/pg-search.js';
 import { PostgresCoreStore } from '../store/postgres/postgres-core-store.js';
 import { DATABASE_FILE } from '../store/sqlite/open-database.js';
 import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
@@ -47,7 +47,12 @@ const TABLE_ORDER = [
   'asset_audit',
 ];
 /** SQLite bookkeeping with no PostgreSQL counterpart (rebuilt or not needed there). */
-const NOT_COPIED = new Set(['asset_search', 'job_queue_changes', 'sqlite_sequence']);
+const NOT_COPIED = new Set([
+  'asset_search',
+  'asset_notes_search',
+  'job_queue_changes',
+  'sqlite_sequence',
+]);
 /** Identity columns whose sequence must continue after the copied ids. */
 const IDENTITY_IDS = ['security_events', 'asset_transitions'];
 const BATCH_PARAMS = 30_000;
@@ -118,7 +123,9 @@ function sqliteTables(
       )
       .all() as { name: string; sql: string }[]
   )
-    .filter((t) => !NOT_COPIED.has(t.name) && !t.name.startsWith('asset_search_'))
+    .filter(
+      (t) => !NOT_COPIED.has(t.name) && ![...NOT_COPIED].some((n) => t.name.startsWith(`${n}_`)),
+    )
     .map((t) => ({ name: t.name, withoutRowid: /WITHOUT\s+ROWID/i.test(t.sql) }));
   const rank = (n: string) =>
     TABLE_ORDER.includes(n) ? TABLE_ORDER.indexOf(n) : TABLE_ORDER.length;
@@ -221,6 +228,7 @@ export async function migrateSqliteToPostgres(from: string, to: string): Promise
           ? (JSON.parse(String(a.transcript)) as { text?: string | null })
           : null;
         if (transcript?.text) await indexTranscript(c, String(a.uuid), transcript.text);
+        if (a.notes) await indexNotes(c, String(a.uuid), String(a.notes));
       }
     });
 

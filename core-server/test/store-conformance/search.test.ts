@@ -1,6 +1,7 @@
 // Search (GET /assets?q=) answers the same on SQLite (FTS5) and PostgreSQL (tsvector + GIN):
-// every word a prefix term, all words required, in the name or the transcript, case and accents
-// ignored, punctuation splitting words, a word of punctuation only ignored next to others.
+// every word a prefix term, all words required, each in the name, the transcript or the notes,
+// case and accents ignored, punctuation splitting words, a word of punctuation only ignored next
+// to others.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { FEATURE_FLAGS } from '@retaia/protocol';
@@ -94,6 +95,31 @@ for (const b of backends) {
         const found = await store.listAssets({ q, limit: 50, offset: 0 });
         assert.deepEqual(found.map((a) => a.name).sort(), expected, `q=${JSON.stringify(q)}`);
       }
+      // Notes are searched too, and a word may match the name while another matches the notes.
+      const names = async (q: string) =>
+        (await store.listAssets({ q, limit: 50, offset: 0 })).map((a) => a.name).sort();
+      const clip = (await store.listAssets({ q: 'clip', limit: 1, offset: 0 }))[0]!;
+      const noted = await store.patchAsset({
+        uuid: clip.uuid,
+        expectedRevision: clip.revision,
+        nowMs: 5000,
+        by: 'op',
+        patch: { notes: 'Sunset over the HARBOUR, drone shot' },
+        flags,
+      });
+      assert.deepEqual(await names('sunset'), ['clip_01.mov']);
+      assert.deepEqual(await names('clip drone'), ['clip_01.mov']);
+      assert.deepEqual(await names('harbour'), ['clip_01.mov']);
+      assert.deepEqual(await names('interview drone'), []);
+      await store.patchAsset({
+        uuid: clip.uuid,
+        expectedRevision: noted.revision,
+        nowMs: 6000,
+        by: 'op',
+        patch: { notes: null },
+        flags,
+      });
+      assert.deepEqual(await names('sunset'), [], 'cleared notes are not found any more');
     },
   );
 }

@@ -6,6 +6,12 @@ export const CORE_LOCK_NAMESPACE = 0x72657461; // "reta"
 export const CORE_LOCKS = {
   /** Held while a replica applies schema migrations (session lock, see pg-migrations.ts). */
   migrations: 1,
+  /**
+   * Held by the replica that scans, sweeps and recovers (session lock on its own connection, see
+   * server/leadership-postgres.ts). Each replica also holds a one-bigint lock derived from its
+   * move-lock owner while it runs; one-bigint keys never collide with these (namespace, key) pairs.
+   */
+  leader: 2,
 } as const;
 
 /** Namespace of per-asset transaction locks, keyed by hashtext(asset_uuid). */

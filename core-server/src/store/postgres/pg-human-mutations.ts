@@ -32,7 +32,7 @@ import {
 } from './pg-asset-lifecycle.js';
 import { all, inTransaction, type Queryable } from './pg-db.js';
 import { isAssetLocked } from './pg-move-journal.js';
-import { indexTranscript } from './pg-search.js';
+import { indexNotes, indexTranscript } from './pg-search.js';
 
 async function guard(c: Queryable, input: HumanMutationInput): Promise<AssetRecord> {
   const asset = await loadAsset(c, input.uuid, true);
@@ -103,6 +103,7 @@ export function patchAsset(
     }
     if (patch.notes !== undefined) {
       await c.query('UPDATE assets SET notes = $1 WHERE uuid = $2', [patch.notes, asset.uuid]);
+      await indexNotes(c, asset.uuid, patch.notes);
       changedMeta = true;
     }
     if (patch.state) {

@@ -6,7 +6,8 @@
 // - text columns are COLLATE "C": ORDER BY compares bytes, as SQLite does (ties, cursors);
 // - users.email is unique case-insensitively through an index on lower(email) (SQLite NOCASE);
 // - asset_audit and move_journal get a `seq` column for insertion order (SQLite's rowid);
-// - asset_search holds tsvectors with GIN indexes instead of an FTS5 table (pg-search.ts);
+// - asset_search holds tsvectors (name, transcript, notes) with GIN indexes instead of SQLite's
+//   FTS5 tables (pg-search.ts);
 // - no job_queue_changes: the PostgreSQL poll asks the database every time (pg-jobs.ts).
 import type pg from 'pg';
 import { CORE_LOCK_NAMESPACE, CORE_LOCKS } from './pg-advisory-locks.js';
@@ -233,10 +234,17 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE TABLE asset_search (
         uuid ${T} PRIMARY KEY,
         name tsvector NOT NULL,
-        transcript tsvector NOT NULL
+        transcript tsvector NOT NULL,
+        notes tsvector NOT NULL
       );
       CREATE INDEX asset_search_name ON asset_search USING GIN (name);
       CREATE INDEX asset_search_transcript ON asset_search USING GIN (transcript);
+      CREATE INDEX asset_search_notes ON asset_search USING GIN (notes);
+      -- The list orders GET /assets uses most (as SQLite's migration 7).
+      CREATE INDEX assets_list_created ON assets((created_at IS NULL), created_at DESC, uuid);
+      CREATE INDEX assets_list_updated ON assets((updated_at IS NULL), updated_at DESC, uuid);
+      CREATE INDEX assets_list_state_created
+        ON assets(state, (created_at IS NULL), created_at DESC, uuid);
     `,
   },
   {

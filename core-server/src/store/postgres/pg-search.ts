@@ -1,41 +1,23 @@
-// Full-text search of asset names and transcripts on PostgreSQL, with the SQLite FTS5 path's
-// semantics (unicode61 tokenizer, every query word a quoted prefix term, all words required):
-// - text is cut into tokens at every character that is not a letter or digit, lower-cased, with
-//   diacritics removed ("Café_01.MOV" → "cafe 01 mov") — here, in JS, for the stored text and
-//   for the query alike, so PostgreSQL's own parser (which would keep "01.mov" as a file name)
-//   only ever sees plain words. The 'simple' configuration keeps every word (no stemming, no
-//   stop words), as FTS5 does;
+// Full-text search of asset names, transcripts and notes on PostgreSQL, with the SQLite FTS5
+// path's semantics (../search-words.ts):
+// - text is cut into tokens in JS, for the stored text and the query alike ("Café_01.MOV" →
+//   "cafe 01 mov"), so PostgreSQL's own parser (which would keep "01.mov" as a file name) only
+//   ever sees plain words; the 'simple' configuration keeps every word (no stemming, no stop
+//   words), as FTS5 does;
 // - a query word is a phrase of its tokens with a prefix on the last ("foo-ba" → foo <-> ba:*),
-//   matching in one column (name or transcript); every word must match, in either column.
+//   matching in one column (name, transcript or notes); every word must match, in any column.
+import { queryWords, searchTokens } from '../search-words.js';
 import type { Queryable } from './pg-db.js';
-
-const NOT_TOKEN = /[^\p{L}\p{N}\p{Co}]+/u;
-
-export function searchTokens(text: string): string[] {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .split(NOT_TOKEN)
-    .filter(Boolean);
-}
 
 /** The text stored in a tsvector column (tokens separated by spaces). */
 export const searchDocument = (text: string) => searchTokens(text).join(' ');
 
-/**
- * One tsquery per query word (as text for `::tsquery`); words without any token ("---") are
- * dropped, as FTS5 ignores their empty phrase next to other words. Tokens only hold letters and
- * digits, so quoting them is enough to keep user input out of tsquery syntax.
- */
+/** One tsquery per query word (text for `::tsquery`); tokens hold only letters and digits, so
+ * quoting them keeps user input out of tsquery syntax. */
 export function searchTerms(q: string): string[] {
-  return q
-    .split(/\s+/)
-    .map(searchTokens)
-    .filter((tokens) => tokens.length > 0)
-    .map((tokens) =>
-      tokens.map((t, i) => `'${t}'${i === tokens.length - 1 ? ':*' : ''}`).join(' <-> '),
-    );
+  return queryWords(q).map((tokens) =>
+    tokens.map((t, i) => `'${t}'${i === tokens.length - 1 ? ':*' : ''}`).join(' <-> '),
+  );
 }
 
 /**
@@ -49,18 +31,25 @@ export function searchCondition(q: string, params: unknown[]): string | undefine
   const clauses = terms.map((term) => {
     params.push(term);
     const p = `$${params.length}::tsquery`;
-    return `(s.name @@ ${p} OR s.transcript @@ ${p})`;
+    return `(s.name @@ ${p} OR s.transcript @@ ${p} OR s.notes @@ ${p})`;
   });
   return `uuid IN (SELECT s.uuid FROM asset_search s WHERE ${clauses.join(' AND ')})`;
 }
 
 export async function indexAssetName(q: Queryable, uuid: string, name: string): Promise<void> {
   await q.query(
-    `INSERT INTO asset_search (uuid, name, transcript)
-     VALUES ($1, to_tsvector('simple', $2), ''::tsvector)
+    `INSERT INTO asset_search (uuid, name, transcript, notes)
+     VALUES ($1, to_tsvector('simple', $2), ''::tsvector, ''::tsvector)
      ON CONFLICT (uuid) DO UPDATE SET name = excluded.name`,
     [uuid, searchDocument(name)],
   );
+}
+
+export async function indexNotes(q: Queryable, uuid: string, notes: string | null): Promise<void> {
+  await q.query(`UPDATE asset_search SET notes = to_tsvector('simple', $2) WHERE uuid = $1`, [
+    uuid,
+    searchDocument(notes ?? ''),
+  ]);
 }
 
 export async function indexTranscript(q: Queryable, uuid: string, text: string): Promise<void> {

@@ -299,6 +299,21 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         ON assets(state, created_at IS NULL, created_at DESC, uuid);
     `,
   },
+  {
+    version: 8,
+    name: 'search covers notes: FTS5 table asset_notes_search kept by triggers on assets.notes (docs/postgresql.md#search)',
+    sql: `
+      CREATE VIRTUAL TABLE asset_notes_search USING fts5(uuid UNINDEXED, notes);
+      INSERT INTO asset_notes_search (uuid, notes)
+        SELECT uuid, notes FROM assets WHERE notes IS NOT NULL AND notes <> '';
+      CREATE TRIGGER asset_notes_indexed AFTER UPDATE OF notes ON assets
+      BEGIN
+        DELETE FROM asset_notes_search WHERE uuid = OLD.uuid;
+        INSERT INTO asset_notes_search (uuid, notes)
+          SELECT NEW.uuid, NEW.notes WHERE NEW.notes IS NOT NULL AND NEW.notes <> '';
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -2,6 +2,7 @@
 // Queue transitions live in ./jobs/ (one file each); this class wires them and holds the small
 // CRUD of the other tables.
 import { orderByFor } from '../../domain/asset-sort.js';
+import { queryWords } from '../search-words.js';
 import { randomUUID } from 'node:crypto';
 import type { FeatureFlags, MediaType } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
@@ -464,16 +465,18 @@ export class SqliteCoreStore implements CoreStore {
   async listAssets(f: AssetListFilter) {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (f.q) {
-      // Each word becomes a quoted FTS5 prefix term so user input never reaches FTS syntax.
-      const terms = f.q
-        .split(/\s+/)
-        .filter(Boolean)
-        .map((t) => `"${t.replaceAll('"', '""')}"*`)
-        .join(' ');
-      if (terms) {
-        where.push('uuid IN (SELECT uuid FROM asset_search WHERE asset_search MATCH ?)');
-        params.push(terms);
+    if (f.q?.trim()) {
+      // Every word must match in the name, transcript or notes: one quoted FTS5 prefix phrase of
+      // its tokens per word (../search-words.ts), so user input never reaches FTS syntax.
+      const words = queryWords(f.q);
+      if (words.length === 0) where.push('0');
+      for (const tokens of words) {
+        where.push(
+          `(uuid IN (SELECT uuid FROM asset_search WHERE asset_search MATCH ?)
+            OR uuid IN (SELECT uuid FROM asset_notes_search WHERE asset_notes_search MATCH ?))`,
+        );
+        const phrase = `"${tokens.join(' ')}"*`;
+        params.push(phrase, phrase);
       }
     }
     if (f.states?.length) {
