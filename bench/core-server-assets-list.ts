@@ -86,7 +86,9 @@ try {
   const walk: number[] = [];
   let cursor: string | null = null;
   for (let i = 0; i < SAMPLES; i++) {
-    const r = await time(`/assets?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const r = await time(
+      `/assets?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     walk.push(r.ms);
     cursor = r.body.next_cursor;
   }

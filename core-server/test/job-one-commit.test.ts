@@ -72,7 +72,10 @@ async function scenario(mode: Mode) {
     assert.equal(jobs.length, 3);
     const [j1, j2, j3] = jobs as [string, string, string];
     const seen: Record<string, unknown> = {};
-    const note = (what: string, r: { status: number; body: { code?: string } | undefined; headers: Headers }) => {
+    const note = (
+      what: string,
+      r: { status: number; body: { code?: string } | undefined; headers: Headers },
+    ) => {
       seen[what] = {
         status: r.status,
         code: r.body?.code,
