@@ -14,10 +14,11 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type pino from 'pino';
+import { CORE_LOCK_NAMESPACE, CORE_LOCKS } from '../store/postgres/pg-advisory-locks.js';
 import type { Leadership, LeadershipEvents } from './leadership.js';
 
-/** classid of the leader lock (two-int form): "RTYA". Owner locks use the one-bigint form. */
-const LEADER_LOCK_CLASS = 0x52545941;
+/** The leader lock, in the two-int form; owner locks use the one-bigint form (no overlap). */
+const LEADER_LOCK = [CORE_LOCK_NAMESPACE, CORE_LOCKS.leader];
 
 export interface PostgresLeadershipOptions {
   connectionString: string;
@@ -25,12 +26,9 @@ export interface PostgresLeadershipOptions {
   owner: string;
   /** Takeover bound after the leader dies; attempts run every leaseMs / 2. Default 10 s. */
   leaseMs?: number;
-  /** Several independent leaderships may share a database; one name each. */
-  name?: string;
   logger?: pino.Logger;
 }
 
-const int32Of = (text: string) => createHash('sha256').update(text).digest().readInt32BE(0);
 /** The one-bigint advisory key for a move-lock owner, as the decimal text pg accepts. */
 const ownerKey = (owner: string) =>
   createHash('sha256').update(`retaia-move-owner:${owner}`).digest().readBigInt64BE(0);
@@ -38,7 +36,6 @@ const ownerKey = (owner: string) =>
 export class PostgresLeadership implements Leadership {
   readonly kind = 'postgres-advisory-lock' as const;
   readonly leaseMs: number;
-  private readonly leaderKey: [number, number];
   private client: pg.Client | undefined;
   private leader = false;
   private closed = false;
@@ -52,7 +49,6 @@ export class PostgresLeadership implements Leadership {
     this.leaseMs = opts.leaseMs ?? 10_000;
     if (!(this.leaseMs >= 200))
       throw new Error(`leaseMs must be at least 200 ms, not ${opts.leaseMs}`);
-    this.leaderKey = [LEADER_LOCK_CLASS, int32Of(opts.name ?? 'background-work')];
   }
 
   get intervalMs() {
@@ -117,7 +113,7 @@ export class PostgresLeadership implements Leadership {
       } else {
         const r = await client.query<{ got: boolean }>(
           'SELECT pg_try_advisory_lock($1::int, $2::int) AS got',
-          this.leaderKey,
+          LEADER_LOCK,
         );
         if (r.rows[0]!.got && !this.closed) {
           this.leader = true;

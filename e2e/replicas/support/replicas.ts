@@ -16,6 +16,10 @@ import {
   type StartCoreServerOptions,
 } from '../../../core-server/src/index.js';
 import { openCoreStore } from '../../../core-server/src/store/open-store.js';
+import {
+  CORE_LOCK_NAMESPACE,
+  CORE_LOCKS,
+} from '../../../core-server/src/store/postgres/pg-advisory-locks.js';
 
 const REPLICA_ENTRY = fileURLToPath(new URL('./replica-process.ts', import.meta.url));
 export const REPLICA_STORAGE_ID = 'replicas';
@@ -166,7 +170,9 @@ export async function leaderPid(databaseUrl: string): Promise<number | undefined
     const r = await client.query<{ name: string }>(
       `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
+          AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid
           AND a.application_name LIKE 'retaia-core leadership pid %'`,
+      [CORE_LOCK_NAMESPACE, CORE_LOCKS.leader],
     );
     const pid = r.rows[0]?.name.match(/pid (\d+)$/)?.[1];
     return pid ? Number(pid) : undefined;
