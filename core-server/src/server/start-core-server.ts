@@ -184,10 +184,13 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
       clearInterval(sweepTimer);
       if (scanTimer) clearInterval(scanTimer);
       await app.close();
-      await scanner
-        .scan()
-        .catch(() => undefined)
-        .then(() => undefined);
+      // A follower does not scan, not even this last time (another replica owns discovery).
+      if (leadership.isLeader()) {
+        await scanner
+          .scan()
+          .catch(() => undefined)
+          .then(() => undefined);
+      }
       await leadership.close();
       await store.close();
     },
