@@ -32,7 +32,13 @@ test(
     const set = await startReplicas({
       count: 3,
       databaseUrl,
-      core: { scanIntervalMs: 300, sweepIntervalMs: 300, stabilityWindowMs: 0, leaseTtlSeconds: 8 },
+      core: {
+        scanIntervalMs: 300,
+        sweepIntervalMs: 300,
+        stabilityWindowMs: 0,
+        leaseTtlSeconds: 8,
+        leaderLeaseMs: 2_000,
+      },
     });
     after(() => set.stop());
     await db.connect();

@@ -97,6 +97,11 @@ export const coreOptionsSchema = z.object({
   buildReviewUi: z.boolean().default(true),
   /** Lock TTL of moves and purges (docs/asset-states.md: 300 s). */
   assetLockTtlMs: z.number().int().positive().default(300_000),
+  /**
+   * Replicas on PostgreSQL: a dead leader is replaced within half of this, a vanished one (no
+   * connection close) within this (docs/replicas.md). Unused on SQLite.
+   */
+  leaderLeaseMs: z.number().int().min(200).default(10_000),
 });
 
 export type CoreOptionsInput = z.input<typeof coreOptionsSchema> & {

@@ -24,6 +24,7 @@ const ENV: Record<
   RETAIA_CORE_FEATURE_FLAGS: { key: 'featureFlags', type: 'json' },
   RETAIA_CORE_VIDEO_PROXY_SIDECARS: { key: 'videoProxySidecars', type: 'boolean' },
   RETAIA_CORE_TRUSTED_PROXIES: { key: 'trustedProxies', type: 'list' },
+  RETAIA_CORE_LEADER_LEASE_MS: { key: 'leaderLeaseMs', type: 'number' },
 };
 
 /** Settings that used to be configurable and are now refused loudly rather than ignored. */

@@ -100,7 +100,12 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
       ...(moveHooks ? { hooks: moveHooks } : {}),
     },
   };
-  const leadership = createLeadership({ databaseUrl: options.databaseUrl, owner, logger });
+  const leadership = createLeadership({
+    databaseUrl: options.databaseUrl,
+    owner,
+    leaseMs: options.leaderLeaseMs,
+    logger,
+  });
   // Finish (or roll back) moves and purges whose process died; a live replica finishes its own.
   // One recovery at a time: two would replay the same journal entry.
   let recovering: Promise<void> | undefined;
