@@ -2,7 +2,8 @@
 // process): a SQLite catalogue with users, agents, assets in several states, claims, derived
 // files, transcripts, decisions, locks and security events is copied; every table's rows and
 // checksum are reported; PostgreSQL then answers the store's reads exactly as SQLite did
-// (search included); a second run into the now non-empty database is refused and changes nothing.
+// (search included), `assets show` reads it; a second run into the now non-empty database is
+// refused and changes nothing.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -172,6 +173,23 @@ test(
     } finally {
       await pg.close();
     }
+
+    // The operator commands read the PostgreSQL catalogue too.
+    const show = await runCli(['assets', 'show', assets[1]!, '--json', '--database-url', url], {
+      cwd: dir,
+    });
+    assert.equal(show.code, 0, show.stderr);
+    const story = JSON.parse(show.stdout) as {
+      locks: { owner: string }[];
+      transitions: { to_state: string }[];
+      jobs: { status: string }[];
+    };
+    assert.deepEqual(
+      story.locks.map((l) => l.owner),
+      ['old-core'],
+    );
+    assert.equal(story.transitions[0]?.to_state, 'PROCESSING_REVIEW');
+    assert.ok(story.jobs.some((j) => j.status === 'claimed'));
 
     const again = await runCli(['db', 'migrate', '--from', `sqlite:${dir}`, '--to', url], {
       cwd: dir,

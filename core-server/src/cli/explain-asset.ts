@@ -2,7 +2,9 @@
 // job with its attempts and the agents' failure messages, move/purge locks, unfinished or failed
 // file operations and the latest state transitions, then one plain sentence on what it waits for.
 import type { AssetRecord, JobClaimRecord, JobRecord } from '../store/records.js';
-import type { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
+import type { CoreStore } from '../store/core-store.js';
+import { PostgresCoreStore } from '../store/postgres/postgres-core-store.js';
+import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
 
 export interface AssetStory {
   asset: AssetRecord;
@@ -15,28 +17,26 @@ export interface AssetStory {
 
 type Row = Record<string, unknown>;
 
-export async function loadAssetStory(
-  store: SqliteCoreStore,
-  uuid: string,
-  maxAttempts: number,
-): Promise<AssetStory | undefined> {
-  const asset = await store.getAsset(uuid);
-  if (!asset) return undefined;
-  const jobs = [];
-  for (const job of await store.listAssetJobs(uuid)) {
-    jobs.push({ ...job, claims: await store.listJobClaims(job.job_id) });
+type StoryRows = Pick<AssetStory, 'locks' | 'operations' | 'transitions'>;
+
+/** Locks, unfinished file operations and latest transitions: rows no store verb returns. */
+async function storyRows(store: CoreStore, uuid: string): Promise<StoryRows> {
+  const sql = {
+    locks: 'SELECT kind, owner, expires_at_ms FROM asset_locks WHERE asset_uuid = $1',
+    operations: `SELECT operation_id, kind, step, entry, created_at FROM move_journal
+                 WHERE asset_uuid = $1 AND step <> 'DONE' ORDER BY created_at DESC LIMIT 5`,
+    transitions: `SELECT from_state, to_state, cause, at FROM asset_transitions
+                  WHERE asset_uuid = $1 ORDER BY id DESC LIMIT 8`,
+  };
+  let read: (query: string) => Promise<Row[]>;
+  if (store instanceof SqliteCoreStore) {
+    read = async (query) => store.db.prepare(query.replace('$1', '?')).all(uuid) as Row[];
+  } else if (store instanceof PostgresCoreStore) {
+    read = async (query) => (await store.pool.query(query, [uuid])).rows as Row[];
+  } else {
+    throw new Error('assets show needs the SQLite or PostgreSQL store');
   }
-  const locks = store.db
-    .prepare('SELECT kind, owner, expires_at_ms FROM asset_locks WHERE asset_uuid = ?')
-    .all(uuid) as AssetStory['locks'];
-  const operations = (
-    store.db
-      .prepare(
-        `SELECT operation_id, kind, step, entry, created_at FROM move_journal
-         WHERE asset_uuid = ? AND step <> 'DONE' ORDER BY created_at DESC LIMIT 5`,
-      )
-      .all(uuid) as Row[]
-  ).map((r) => {
+  const operations = (await read(sql.operations)).map((r) => {
     const entry = JSON.parse(String(r.entry)) as { failure?: string };
     return {
       operation_id: String(r.operation_id),
@@ -46,13 +46,25 @@ export async function loadAssetStory(
       ...(entry.failure ? { failure: entry.failure } : {}),
     };
   });
-  const transitions = store.db
-    .prepare(
-      `SELECT from_state, to_state, cause, at FROM asset_transitions
-       WHERE asset_uuid = ? ORDER BY id DESC LIMIT 8`,
-    )
-    .all(uuid) as AssetStory['transitions'];
-  return { asset, jobs, locks, operations, transitions, maxAttempts };
+  return {
+    locks: (await read(sql.locks)) as AssetStory['locks'],
+    operations,
+    transitions: (await read(sql.transitions)) as AssetStory['transitions'],
+  };
+}
+
+export async function loadAssetStory(
+  store: CoreStore,
+  uuid: string,
+  maxAttempts: number,
+): Promise<AssetStory | undefined> {
+  const asset = await store.getAsset(uuid);
+  if (!asset) return undefined;
+  const jobs = [];
+  for (const job of await store.listAssetJobs(uuid)) {
+    jobs.push({ ...job, claims: await store.listJobClaims(job.job_id) });
+  }
+  return { asset, jobs, ...(await storyRows(store, uuid)), maxAttempts };
 }
 
 const ago = (iso: string | null, now: number) =>

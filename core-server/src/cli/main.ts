@@ -10,7 +10,6 @@ import { promptPassword, readPasswordFromStdin } from './read-password.js';
 import { startCoreServer } from '../server/start-core-server.js';
 import { withExistingStore } from './existing-store.js';
 import { migrateSqliteToPostgres } from './db-migrate.js';
-import { SqliteCoreStore } from '../store/sqlite/sqlite-core-store.js';
 import { describeAssetStory, loadAssetStory } from './explain-asset.js';
 
 const int = (v: string) => {
@@ -138,11 +137,6 @@ dataDirOption(
     .option('--max-attempts <n>', "the server's maxAttempts (for the attempts column)", int, 3),
 ).action((uuid: string, o) =>
   withExistingStore(o, async (s) => {
-    if (!(s instanceof SqliteCoreStore)) {
-      throw new Error(
-        '`assets show` reads the SQLite database only for now; on PostgreSQL use `assets list` and GET /api/v1/assets/{uuid}',
-      );
-    }
     const story = await loadAssetStory(s, uuid, o.maxAttempts);
     if (!story) throw new Error(`no asset ${uuid} in this database (see \`assets list\`)`);
     if (o.json) print(story);
