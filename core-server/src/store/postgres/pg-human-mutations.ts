@@ -16,6 +16,7 @@ import {
 import type { AssetRecord } from '../records.js';
 import { PROCESSING_FAILED_TAG, SYSTEM_TAG_PREFIX } from '../sqlite/asset-lifecycle.js';
 import { decisionActionFor } from '../sqlite/decision-history.js';
+import { RETRYABLE_AFTER_FAILURE } from '../sqlite/human-mutations.js';
 import type {
   DecisionAction,
   DecisionHistoryEntry,
@@ -178,13 +179,6 @@ export function reopenAsset(pool: pg.Pool, input: HumanMutationInput): Promise<A
     return asset;
   });
 }
-
-const RETRYABLE_AFTER_FAILURE: AssetState[] = [
-  'REVIEW_PENDING_PROFILE',
-  'DECISION_PENDING',
-  'DECIDED_KEEP',
-  'DECIDED_REJECT',
-];
 
 export function reprocessAsset(
   pool: pg.Pool,

@@ -154,7 +154,7 @@ export function reopenAsset(db: Database, input: HumanMutationInput): AssetRecor
  * records were dropped so the caller can delete them from disk after commit.
  */
 /** Undecided-on-disk states from which a failed asset may be retried (files still in INBOX). */
-const RETRYABLE_AFTER_FAILURE: AssetState[] = [
+export const RETRYABLE_AFTER_FAILURE: readonly AssetState[] = [
   'REVIEW_PENDING_PROFILE',
   'DECISION_PENDING',
   'DECIDED_KEEP',
