@@ -1,9 +1,10 @@
 // Store CPU per claim+submit, with the request's nonce and Idempotency-Key in their own commits
 // (rememberNonce, beginIdempotent, finishIdempotent around claimJob/completeJob: six commits)
-// against one commit per request (claimJobOnce/completeJobOnce: two). No HTTP, no signatures:
+// against one commit per request (claimJobOnce/completeJobOnce: two), and against 10 cycles in
+// flight at once whose writes share commits (group commit). No HTTP, no signatures:
 // just the store verbs a claim+submit runs, on real SQLite, the two ways interleaved in rounds
 // so both see the same machine load. CPU time (process.cpuUsage), not wall time.
-// Run: npx tsx bench/core-server-store-cycle.ts [jobs]   (default 2,400)
+// Run: npx tsx bench/core-server-store-cycle.ts [jobs]   (default 3,600)
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,10 +16,13 @@ import type {
   CompleteJobInput,
   NonceUse,
 } from '../core-server/src/store/core-store.js';
+import { setGroupCommit } from '../core-server/src/store/sqlite/jobs/group-commit.js';
 import { TestAgent } from '../core-server/test/support/signed-test-client.js';
+import type { Database } from 'better-sqlite3';
 
-const JOBS = Number(process.argv[2] ?? 2400);
+const JOBS = Number(process.argv[2] ?? 3600);
 const ROUNDS = 6;
+const CONCURRENT = 10;
 const WINDOW_MS = 15 * 60_000;
 
 const base = await mkdtemp(path.join(os.tmpdir(), 'bench-store-cycle-'));
@@ -102,13 +106,24 @@ try {
       if (r.kind !== 'completed') throw new Error(r.kind);
     },
   };
-  const cpu = { separate: 0, once: 0 };
-  const per = Math.floor(jobs.length / (2 * ROUNDS));
+  const cpu = { separate: 0, once: 0, grouped: 0 };
+  const per = Math.floor(jobs.length / (3 * ROUNDS) / CONCURRENT) * CONCURRENT;
   let next = 0;
+  const db = (store as unknown as { db: Database }).db;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const way of ['separate', 'once'] as const) {
+    for (const way of ['separate', 'once', 'grouped'] as const) {
       const t = process.cpuUsage();
-      for (let i = 0; i < per; i++) await ways[way](jobs[next++]!);
+      if (way === 'grouped') {
+        // CONCURRENT agents' cycles in flight at once: their writes share commits.
+        for (let i = 0; i < per; i += CONCURRENT) {
+          const batch = jobs.slice(next, (next += CONCURRENT));
+          await Promise.all(batch.map((id) => ways.once(id)));
+        }
+      } else {
+        setGroupCommit(db, false);
+        for (let i = 0; i < per; i++) await ways[way](jobs[next++]!);
+        setGroupCommit(db, true);
+      }
       const used = process.cpuUsage(t);
       cpu[way] += used.user + used.system;
     }
@@ -116,12 +131,17 @@ try {
   const us = (way: keyof typeof cpu) => cpu[way] / (per * ROUNDS);
   console.log(`${per * ROUNDS} claim+submit cycles each way, ${ROUNDS} interleaved rounds`);
   console.log(
-    `separate commits (6 per cycle): ${us('separate').toFixed(0)} µs store CPU per claim+submit`,
+    `separate commits (6 per cycle):     ${us('separate').toFixed(0)} µs store CPU per claim+submit`,
   );
   console.log(
-    `one commit per request (2):     ${us('once').toFixed(0)} µs store CPU per claim+submit`,
+    `one commit per request (2):         ${us('once').toFixed(0)} µs store CPU per claim+submit`,
   );
-  console.log(`ratio one-commit / separate:    ${(us('once') / us('separate')).toFixed(2)}`);
+  console.log(
+    `${CONCURRENT} in flight, commits shared:     ${us('grouped').toFixed(0)} µs store CPU per claim+submit`,
+  );
+  console.log(
+    `ratios to separate: one commit ${(us('once') / us('separate')).toFixed(2)}, shared ${(us('grouped') / us('separate')).toFixed(2)}`,
+  );
 } finally {
   await server.close();
   await rm(base, { recursive: true, force: true });

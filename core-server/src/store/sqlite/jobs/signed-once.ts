@@ -1,7 +1,8 @@
 // One commit per signed job write: the request's nonce (and, for a submit, its Idempotency-Key
 // record and stored response) are written in the same transaction as the claim or completion.
 // A commit was the largest single cost of a claim+submit (docs/core-performance.md); recording
-// the nonce and the key in their own commits made a cycle six commits instead of two.
+// the nonce and the key in their own commits made a cycle six commits instead of two, and
+// concurrent requests share one commit (./group-commit.ts).
 //
 // Same rules as the separate calls: a nonce seen inside the window refuses the request before
 // anything else is looked at; a verified request spends its nonce even when the operation then
@@ -20,6 +21,7 @@ import type {
 } from '../../store-types.js';
 import { claimJob } from './claim-job.js';
 import { completeJob } from './complete-job.js';
+import { inGroupCommit } from './group-commit.js';
 
 /** One atomic statement: new, or last seen before the window → accepted (and recorded). */
 export function acceptNonce(db: Database, n: NonceUse): boolean {
@@ -58,21 +60,32 @@ export function lookupIdempotent(
 }
 
 /**
- * Runs `op` in one immediate transaction after accepting the nonce. When `op` throws, the
- * rollback took the nonce with it: it is recorded on its own before the error goes on.
+ * Runs `op` in one transaction (shared with the other signed writes of this turn of the event
+ * loop: ./group-commit.ts) after accepting the nonce. When `op` throws, the rollback took the
+ * nonce with it: it is recorded on its own (still inside the batch) before the error goes on.
  */
-function withNonce<T>(db: Database, nonce: NonceUse, op: () => T): T | { kind: 'nonce_replayed' } {
-  try {
-    return db
-      .transaction(() => (acceptNonce(db, nonce) ? op() : { kind: 'nonce_replayed' as const }))
-      .immediate();
-  } catch (err) {
-    acceptNonce(db, nonce);
-    throw err;
-  }
+function withNonce<T>(
+  db: Database,
+  nonce: NonceUse,
+  op: () => T,
+): Promise<T | { kind: 'nonce_replayed' }> {
+  return inGroupCommit(db, () => {
+    try {
+      return db.transaction(() =>
+        acceptNonce(db, nonce) ? op() : { kind: 'nonce_replayed' as const },
+      )();
+    } catch (err) {
+      acceptNonce(db, nonce);
+      throw err;
+    }
+  });
 }
 
-export function claimJobOnce(db: Database, input: ClaimJobInput, nonce: NonceUse): ClaimOnceResult {
+export function claimJobOnce(
+  db: Database,
+  input: ClaimJobInput,
+  nonce: NonceUse,
+): Promise<ClaimOnceResult> {
   return withNonce(db, nonce, () => ({ kind: 'claimed' as const, ...claimJob(db, input) }));
 }
 
@@ -82,7 +95,7 @@ export function completeJobOnce(
   nonce: NonceUse,
   idem: IdempotentWrite,
   respond: (result: CompleteJobResult) => unknown,
-): CompleteOnceResult {
+): Promise<CompleteOnceResult> {
   return withNonce(db, nonce, (): CompleteOnceResult => {
     const used = lookupIdempotent(db, idem.scope, idem.requestSha256);
     if (used) return used;
