@@ -7,8 +7,8 @@
 // Ours is what the agent runs: facts, then preview + thumbnails + waveform in one shared pass
 // (one decode, asset-pass/). BENCH_SEPARATE=1 runs the three jobs one after the other instead.
 // Run: npx tsx bench/media-vs-reference.ts   (BENCH_RUNS=n, BENCH_ENCODER=auto for hardware)
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobType } from '@retaia/protocol';
@@ -224,10 +224,24 @@ async function ssim(preview: string, src: string): Promise<number> {
   return Number(m[1]);
 }
 
-async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/**
+ * CPU time (ms) used so far by this process and its waited-for children (Linux /proc): unlike
+ * wall time, it does not grow when other work shares the machine.
+ */
+function cpuMs(): number {
+  const own = process.cpuUsage();
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  const children = (Number(fields[13]) + Number(fields[14])) * (1000 / CLK_TCK);
+  return (own.user + own.system) / 1000 + children;
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<[number, T, number]> {
   const t0 = performance.now();
+  const c0 = cpuMs();
   const v = await fn();
-  return [performance.now() - t0, v];
+  return [performance.now() - t0, v, cpuMs() - c0];
 }
 
 try {
@@ -237,12 +251,14 @@ try {
   for (const clip of await clips()) {
     const refMs: number[] = [];
     const ourMs: number[] = [];
+    const refCpu: number[] = [];
+    const ourCpu: number[] = [];
     let refPreview = '';
     let ourPreview = '';
     for (let i = 0; i < runs; i++) {
       const dir = mkdtempSync(join(root, 'run-'));
-      [refMs[i], refPreview] = await time(() => reference(clip.path, dir));
-      [ourMs[i], ourPreview] = await time(() => ours(clip.path, dir));
+      [refMs[i], refPreview, refCpu[i]] = await time(() => reference(clip.path, dir));
+      [ourMs[i], ourPreview, ourCpu[i]] = await time(() => ours(clip.path, dir));
     }
     const [refSsim, ourSsim] = [
       await ssim(refPreview, clip.path),
@@ -258,6 +274,9 @@ try {
     );
     console.log(
       `  ratio ours/reference ${ratio.toFixed(3)}  (target ≤ 0.45)   SSIM delta ${(ourSsim - refSsim).toFixed(4)}  (target ≥ -0.002)`,
+    );
+    console.log(
+      `  CPU time             reference ${median(refCpu).toFixed(0)} ms, ours ${median(ourCpu).toFixed(0)} ms, ratio ${(median(ourCpu) / median(refCpu)).toFixed(3)}  (steadier than wall time on a shared machine)`,
     );
   }
 } finally {
