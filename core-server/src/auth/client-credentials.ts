@@ -13,7 +13,7 @@ export async function mintClientToken(
   secretKey: string,
   requesterIp: string,
 ): Promise<ClientTokenResponse> {
-  const ticket = ctx.guesses.reserve('token', requesterIp, clientId);
+  const ticket = await ctx.guesses.reserve('token', requesterIp, clientId);
   await ticket.paced();
   const client = await ctx.store.getClient(clientId);
   if (!client || !client.secret_hash || !tokenMatches(secretKey, client.secret_hash)) {
@@ -24,7 +24,7 @@ export async function mintClientToken(
     ctx.logger.warn({ client_id: clientId }, 'client token mint rejected: invalid credentials');
     throw unauthorized('invalid client credentials');
   }
-  ticket.succeeded();
+  await ticket.succeeded();
   const token = randomSecret('rtc_');
   await ctx.store.replaceClientToken(
     clientId,

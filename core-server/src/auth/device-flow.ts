@@ -28,7 +28,7 @@ export async function startDeviceFlow(
   requesterIp: string,
 ): Promise<DeviceStartResponse> {
   const limits = ctx.options.rateLimits;
-  ctx.limiter.reserve([
+  await ctx.limiter.reserve([
     {
       key: `device-start:${requesterIp}`,
       budget: { max: limits.deviceStartsPerWindow, windowMs: limits.windowMs },

@@ -11,67 +11,50 @@
 // count) and refunded on success.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreOptions } from '../config/core-options.js';
-import type { AttemptLimiter } from './attempt-limiter.js';
+import type { AttemptBudgets } from './attempt-budgets.js';
 
 export type GuessKind = 'login' | 'token';
 
 export interface GuessTicket {
   /** Waits for the account's pacing slot (0 ms until the account has many failures). */
   paced(): Promise<void>;
-  succeeded(): void;
+  succeeded(): Promise<void>;
 }
 
 export class GuessGuard {
-  /** account key → earliest start of its next paced attempt. */
-  private readonly nextSlot = new Map<string, number>();
-
   constructor(
-    private readonly limiter: AttemptLimiter,
+    private readonly limiter: AttemptBudgets,
     private readonly limits: CoreOptions['rateLimits'],
     private readonly clock: () => number,
   ) {}
 
   /** Throws 429 TOO_MANY_ATTEMPTS when this IP (alone or for this account) spent its budget. */
-  reserve(kind: GuessKind, ip: string, account: string): GuessTicket {
+  async reserve(kind: GuessKind, ip: string, account: string): Promise<GuessTicket> {
     const windowMs = this.limits.windowMs;
     const perAccount =
       kind === 'login' ? this.limits.loginFailuresPerWindow : this.limits.tokenFailuresPerWindow;
     const ipKey = `${kind}:ip:${ip}`;
     const pairKey = `${kind}:pair:${ip}|${account}`;
     const accountKey = `${kind}:account:${account}`;
-    this.limiter.reserve([
+    await this.limiter.reserve([
       { key: ipKey, budget: { max: this.limits.guessesPerIpPerWindow, windowMs } },
       { key: pairKey, budget: { max: perAccount, windowMs } },
       { key: accountKey, budget: { max: Number.MAX_SAFE_INTEGER, windowMs } },
     ]);
-    const delay = this.paceDelay(this.limiter.count(accountKey, windowMs) - 1);
-    let start = this.clock();
-    if (delay > 0) {
-      start = Math.max(start, this.nextSlot.get(accountKey) ?? 0);
-      this.nextSlot.set(accountKey, start + delay);
-    }
+    const delay = this.paceDelay((await this.limiter.count(accountKey, windowMs)) - 1);
+    const start = delay > 0 ? await this.limiter.bookPacedSlot(accountKey, delay) : this.clock();
     const waitMs = start - this.clock();
     return {
       // Unref'd: a paced attempt never keeps a stopping server alive.
       paced: async () => {
         if (waitMs > 0) await sleep(waitMs, undefined, { ref: false });
       },
-      succeeded: () => {
-        this.limiter.reset(pairKey);
-        this.limiter.refund(ipKey);
-        this.limiter.refund(accountKey);
+      succeeded: async () => {
+        await this.limiter.reset(pairKey);
+        await this.limiter.refund(ipKey);
+        await this.limiter.refund(accountKey);
       },
     };
-  }
-
-  /** Forgets pacing slots in the past (the sweeper calls it; limiter keys are pruned apart). */
-  prune(): void {
-    const now = this.clock();
-    for (const [key, at] of this.nextSlot) if (at <= now) this.nextSlot.delete(key);
-  }
-
-  get pacedAccounts(): number {
-    return this.nextSlot.size;
   }
 
   private paceDelay(previousAttempts: number): number {

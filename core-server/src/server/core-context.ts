@@ -2,7 +2,7 @@
 // the logger and the clock (injectable so tests can move time instead of sleeping).
 import type { FeatureFlags } from '@retaia/protocol';
 import type pino from 'pino';
-import type { AttemptLimiter } from '../auth/attempt-limiter.js';
+import type { AttemptBudgets } from '../auth/attempt-budgets.js';
 import type { GuessGuard } from '../auth/guess-guard.js';
 import type { CoreOptions } from '../config/core-options.js';
 import type { MoveContext } from '../moves/index.js';
@@ -14,7 +14,7 @@ export interface CoreContext {
   flags: FeatureFlags;
   logger: pino.Logger;
   clock: () => number;
-  limiter: AttemptLimiter;
+  limiter: AttemptBudgets;
   /** Password and client-secret guess budgets (per IP, per IP+account, account pacing). */
   guesses: GuessGuard;
   /** Demo only (loopback, set programmatically): approve device flows without a human. */

@@ -1,5 +1,5 @@
 // Housekeeping of what strangers can make Core remember: security events, device flows and the
-// in-memory attempt counters. Run by the sweeper; every bound is by age AND count, so a flood of
+// attempt counters. Run by the sweeper; every bound is by age AND count, so a flood of
 // unauthenticated requests costs a bounded amount of disk and memory.
 import type { CoreContext } from './core-context.js';
 
@@ -16,6 +16,5 @@ export async function pruneSecurityRecords(ctx: CoreContext): Promise<void> {
   if (removed.security_events > 0 || removed.device_flows > 0) {
     ctx.logger.debug(removed, 'security records pruned');
   }
-  ctx.limiter.prune(o.rateLimits.windowMs);
-  ctx.guesses.prune();
+  await ctx.limiter.prune(o.rateLimits.windowMs);
 }

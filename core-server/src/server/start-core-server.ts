@@ -78,7 +78,8 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
   const flags: FeatureFlags = { ...DEFAULT_FEATURE_FLAGS, ...options.featureFlags };
   const clock = () => Date.now();
   const owner = `core-${process.pid}-${randomUUID()}`;
-  const limiter = new AttemptLimiter(clock);
+  // One process keeps its budgets in memory; replicas share them through their database.
+  const limiter = store.attemptBudgets?.(clock) ?? new AttemptLimiter(clock);
   const ctx: CoreContext = {
     store,
     options,

@@ -25,6 +25,7 @@ import type {
 } from './store-types.js';
 import type { AssetRecords, MoveJournal } from '../moves/index.js';
 import type { OpsStore } from './ops-store.js';
+import type { AttemptBudgets } from '../auth/attempt-budgets.js';
 import type {
   AgentRecord,
   AssetRecord,
@@ -245,4 +246,9 @@ export interface CoreStore {
   /** Bounds the tables strangers can grow (security events, device flows) by age and count. */
   pruneSecurityRecords(input: SecurityPruneInput): Promise<SecurityRowCounts>;
   countSecurityRecords(): Promise<SecurityRowCounts>;
+  /**
+   * Rate-limit budgets shared by every process on this database (replicas). Absent: the
+   * database has one process (SQLite), which keeps its budgets in memory.
+   */
+  attemptBudgets?(clock: () => number): AttemptBudgets;
 }

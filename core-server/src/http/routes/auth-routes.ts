@@ -64,14 +64,14 @@ export function registerAuthRoutes(api: FastifyInstance, ctx: CoreContext): void
     const body = parseBody(loginRequest, request.body);
     const email = body.email.toLowerCase();
     // Reserved before the (slow) hash: concurrent guesses cannot all pass the budget check.
-    const ticket = ctx.guesses.reserve('login', request.ip, email);
+    const ticket = await ctx.guesses.reserve('login', request.ip, email);
     await ticket.paced();
     const user = await ctx.store.findUserByEmail(email);
     if (!(await verifyPasswordOfUser(body.password, user?.password_hash)) || !user) {
       await ctx.store.logSecurityEvent('login_rejected', { email, ip: request.ip });
       throw unauthorized('invalid email or password');
     }
-    ticket.succeeded();
+    await ticket.succeeded();
     const token = randomSecret('rtu_');
     await ctx.store.saveUserToken(
       hashToken(token),

@@ -279,6 +279,23 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'rate-limit budgets shared by replicas (no SQLite twin: one process keeps them in memory)',
+    sql: `
+      CREATE TABLE attempt_events (
+        id BIGSERIAL PRIMARY KEY,
+        key ${T} NOT NULL,
+        at_ms BIGINT NOT NULL
+      );
+      CREATE INDEX attempt_events_key ON attempt_events(key, at_ms);
+      CREATE INDEX attempt_events_at ON attempt_events(at_ms);
+      CREATE TABLE attempt_pacing (
+        key ${T} PRIMARY KEY,
+        next_slot_ms BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_PG_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

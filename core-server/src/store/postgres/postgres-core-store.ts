@@ -80,6 +80,7 @@ import {
 } from './pg-signed-once.js';
 import { lockedAssetUuids, PgAssetRecords, PgMoveJournal } from './pg-move-journal.js';
 import { indexAssetName, searchCondition } from './pg-search.js';
+import { PgAttemptBudgets } from './pg-attempt-budgets.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const UNIQUE_VIOLATION = '23505';
@@ -110,6 +111,11 @@ export class PostgresCoreStore implements CoreStore {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
+  }
+
+  /** Rate-limit budgets in the database, shared by every replica (pg-attempt-budgets.ts). */
+  attemptBudgets(clock: () => number) {
+    return new PgAttemptBudgets(this.pool, clock);
   }
 
   // ---- human mutations and the moves domain's ports ----------------------------------------
