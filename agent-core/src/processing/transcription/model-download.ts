@@ -1,9 +1,12 @@
 // Streams a large file to disk with progress, resumes an interrupted download from its `.part`
 // file with an HTTP Range request, and verifies the SHA-256 before the atomic rename into place.
 // Models are hundreds of MB on laptops with flaky Wi-Fi: restarting from zero is not acceptable.
+// got is the package's one HTTP client (as for Core); a download is one attempt, retried by the
+// caller, which resumes from the `.part`.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
+import got, { type Response } from 'got';
 
 export interface DownloadProgress {
   receivedBytes: number;
@@ -24,7 +27,6 @@ export interface DownloadOptions {
   onProgress?: (p: DownloadProgress) => void;
   /** Called on the complete file before the rename; throw to refuse it (e.g. header check). */
   validate?: (partPath: string) => Promise<void>;
-  fetchImpl?: typeof fetch;
 }
 
 export type DownloadErrorCode =
@@ -60,7 +62,9 @@ async function sizeOf(path: string): Promise<number> {
 }
 
 /** Parses `bytes start-end/total`; undefined when absent or malformed. */
-function parseContentRange(value: string | null): { start: number; total?: number } | undefined {
+function parseContentRange(
+  value: string | undefined,
+): { start: number; total?: number } | undefined {
   const m = value ? /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(value.trim()) : null;
   if (!m) return undefined;
   return { start: Number(m[1]), ...(m[2] !== '*' ? { total: Number(m[2]) } : {}) };
@@ -71,7 +75,6 @@ function parseContentRange(value: string | null): { start: number; total?: numbe
  * resumes), deletes it on checksum mismatch (the data is wrong, resuming would not help).
  */
 export async function downloadVerifiedFile(opts: DownloadOptions): Promise<{ sizeBytes: number }> {
-  const doFetch = opts.fetchImpl ?? fetch;
   const partPath = `${opts.destPath}.part`;
   const expected = opts.sha256.toLowerCase();
   const abortError = () =>
@@ -90,12 +93,20 @@ export async function downloadVerifiedFile(opts: DownloadOptions): Promise<{ siz
   if (offset > 0) await hashExisting(partPath, hash);
   const resumedFromBytes = offset;
 
+  const body = got.stream(opts.url, {
+    headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+    followRedirect: true,
+    throwHttpErrors: false,
+    retry: { limit: 0 },
+    decompress: false, // Range offsets count the bytes on disk
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const cancel = () => body.destroy();
   let res: Response;
   try {
-    res = await doFetch(opts.url, {
-      headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
-      redirect: 'follow',
-      ...(opts.signal ? { signal: opts.signal } : {}),
+    res = await new Promise<Response>((resolve, reject) => {
+      body.once('response', resolve);
+      body.once('error', reject);
     });
   } catch (err) {
     if (opts.signal?.aborted) throw abortError();
@@ -110,36 +121,37 @@ export async function downloadVerifiedFile(opts: DownloadOptions): Promise<{ siz
   }
 
   let total: number | undefined;
-  if (offset > 0 && res.status === 416) {
+  const status = res.statusCode;
+  if (offset > 0 && status === 416) {
     // Nothing left to fetch: the part may already be complete; the checksum below decides.
-    await res.body?.cancel();
+    cancel();
     total = offset;
-  } else if (offset > 0 && res.status === 206) {
-    const range = parseContentRange(res.headers.get('content-range'));
+  } else if (offset > 0 && status === 206) {
+    const range = parseContentRange(res.headers['content-range']);
     if (!range || range.start !== offset) {
-      await res.body?.cancel();
+      cancel();
       await rm(partPath, { force: true });
       throw new ModelDownloadError(
         'DOWNLOAD_FAILED',
-        `server answered an unexpected range (${res.headers.get('content-range')}); partial data discarded, retry`,
+        `server answered an unexpected range (${res.headers['content-range']}); partial data discarded, retry`,
         true,
       );
     }
     total = range.total;
-  } else if (res.status === 200) {
+  } else if (status === 200) {
     // Fresh start, or the server ignores Range: start over from byte 0.
     if (offset > 0) {
       hash = createHash('sha256');
       offset = 0;
     }
-    const len = Number(res.headers.get('content-length'));
+    const len = Number(res.headers['content-length']);
     total = Number.isFinite(len) && len > 0 ? len : undefined;
   } else {
-    await res.body?.cancel();
+    cancel();
     throw new ModelDownloadError(
       'DOWNLOAD_FAILED',
-      `download of ${opts.url} failed: HTTP ${res.status}`,
-      res.status >= 500 || res.status === 429 || res.status === 408,
+      `download of ${opts.url} failed: HTTP ${status}`,
+      status >= 500 || status === 429 || status === 408,
     );
   }
   total ??= opts.expectedSizeBytes;
@@ -154,11 +166,11 @@ export async function downloadVerifiedFile(opts: DownloadOptions): Promise<{ siz
   };
   report();
 
-  if (res.status !== 416 && res.body) {
+  if (status !== 416) {
     const file = await open(partPath, offset > 0 ? 'a' : 'w');
     try {
       let lastReport = 0;
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
         hash.update(chunk);
         await file.write(chunk);
         received += chunk.length;
@@ -177,6 +189,7 @@ export async function downloadVerifiedFile(opts: DownloadOptions): Promise<{ siz
         { cause: err },
       );
     } finally {
+      cancel();
       await file.close();
     }
     report();

@@ -15,7 +15,6 @@ export interface ModelStoreOptions {
   /** The agent's app data directory; models go to `<dataDir>/models/whisper`. */
   dataDir: string;
   catalogue?: readonly ModelCatalogueEntry[];
-  fetchImpl?: typeof fetch;
 }
 
 export interface InstalledModel {
@@ -82,14 +81,12 @@ export class ModelStore {
   readonly dir: string;
   private readonly registryPath: string;
   private readonly catalogueEntries: readonly ModelCatalogueEntry[];
-  private readonly fetchImpl: typeof fetch | undefined;
   private lock: Promise<unknown> = Promise.resolve();
 
   constructor(opts: ModelStoreOptions) {
     this.dir = join(resolve(opts.dataDir), 'models', 'whisper');
     this.registryPath = join(this.dir, 'models.json');
     this.catalogueEntries = opts.catalogue ?? WHISPER_MODEL_CATALOGUE;
-    this.fetchImpl = opts.fetchImpl;
   }
 
   catalogue(): readonly ModelCatalogueEntry[] {
@@ -179,7 +176,6 @@ export class ModelStore {
       expectedSizeBytes: item.sizeBytes,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(this.fetchImpl ? { fetchImpl: this.fetchImpl } : {}),
       validate: async (part) => {
         headerInfo = await readGgmlWhisperHeader(part);
       },
