@@ -92,10 +92,11 @@ test('expired lease → reclaim with a higher fencing token → old holder gets 
     assert.equal(missing.status, 423);
     assert.equal(missing.body.code, 'LOCK_REQUIRED');
 
-    // Heartbeats keep a short lease alive past its TTL.
-    for (let i = 0; i < 3; i++) {
+    // Heartbeats keep a short lease alive past its TTL (1.2 s of 200 ms beats: each beat has
+    // 800 ms to arrive, which a loaded CI machine needs).
+    for (let i = 0; i < 6; i++) {
       assert.equal((await b.heartbeat(job.job_id, second.body)).status, 200);
-      await new Promise((r) => setTimeout(r, 450));
+      await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal((await b.heartbeat(job.job_id, second.body)).status, 200);
     await core.server.sweepNow();

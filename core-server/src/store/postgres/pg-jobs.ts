@@ -13,7 +13,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { DerivedKind } from '@retaia/protocol';
-import { hasAllCapabilities } from '@retaia/protocol';
 import { CoreError, notFound, validationFailed } from '../../errors/core-error.js';
 import { missingMinimalFacts } from '../../domain/minimal-facts.js';
 import type { AssetRecord, JobRecord } from '../records.js';
@@ -38,6 +37,7 @@ import {
 } from './pg-asset-lifecycle.js';
 import { all, inTransaction, one, run, type Queryable, type Row } from './pg-db.js';
 import { isAssetLocked } from './pg-move-journal.js';
+import { assertClaimAllowed, assertCurrentLease } from '../job-rules.js';
 import { indexTranscript } from './pg-search.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -104,16 +104,7 @@ export async function claimJobIn(
     );
   }
   const before = mapJob(row);
-  if (!hasAllCapabilities(input.effectiveCapabilities, before.required_capabilities)) {
-    throw new CoreError(
-      'STATE_CONFLICT',
-      409,
-      `agent lacks capabilities ${before.required_capabilities.join(', ')} for job ${input.jobId}`,
-    );
-  }
-  if (before.feature_flag && input.flags[before.feature_flag] !== true) {
-    throw new CoreError('STATE_CONFLICT', 409, `feature flag ${before.feature_flag} is off`);
-  }
+  assertClaimAllowed(before, input);
   if (await isAssetLocked(c, before.asset_uuid, input.nowMs)) {
     throw new CoreError(
       'STATE_CONFLICT',
@@ -165,26 +156,7 @@ async function checkLease(c: Queryable, proof: LeaseProof): Promise<JobRecord> {
     'SELECT agent_id, fencing_token FROM job_claims WHERE job_id = $1 AND lock_token = $2',
     [proof.jobId, proof.lockToken],
   );
-  if (!claim || claim.agent_id !== proof.agentId || claim.fencing_token !== proof.fencingToken) {
-    throw new CoreError(
-      'LOCK_INVALID',
-      423,
-      'lock_token/fencing_token do not match any lease of this agent on this job',
-    );
-  }
-  const current =
-    job.status === 'claimed' &&
-    job.fencing_token === proof.fencingToken &&
-    (job.locked_until_ms ?? 0) >= proof.nowMs;
-  if (!current) {
-    throw new CoreError(
-      'STALE_LOCK_TOKEN',
-      409,
-      `the lease (fencing_token ${proof.fencingToken}) is no longer current: job is ${job.status}, current fencing_token ${job.fencing_token}`,
-      false,
-      { job_status: job.status, current_fencing_token: job.fencing_token },
-    );
-  }
+  assertCurrentLease(job, claim, proof);
   return job;
 }
 

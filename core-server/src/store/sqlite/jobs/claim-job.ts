@@ -2,12 +2,12 @@
 // so exactly one of N concurrent claimers wins. A claimed job whose lease has expired is
 // claimable too (the sweeper may not have run yet). The fencing token grows by one per claim.
 import { randomBytes } from 'node:crypto';
-import { hasAllCapabilities } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
 import { CoreError, notFound } from '../../../errors/core-error.js';
 import type { AssetRecord, JobRecord } from '../../records.js';
 import { loadAsset, setAssetState } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
+import { assertClaimAllowed } from '../../job-rules.js';
 import { isAssetLocked } from '../sqlite-move-journal.js';
 import type { ClaimJobInput } from '../../store-types.js';
 
@@ -21,16 +21,7 @@ export function claimJob(
         Record<string, unknown> | undefined;
       if (!row) throw notFound('job', input.jobId);
       const before = mapJob(row);
-      if (!hasAllCapabilities(input.effectiveCapabilities, before.required_capabilities)) {
-        throw new CoreError(
-          'STATE_CONFLICT',
-          409,
-          `agent lacks capabilities ${before.required_capabilities.join(', ')} for job ${input.jobId}`,
-        );
-      }
-      if (before.feature_flag && input.flags[before.feature_flag] !== true) {
-        throw new CoreError('STATE_CONFLICT', 409, `feature flag ${before.feature_flag} is off`);
-      }
+      assertClaimAllowed(before, input);
       if (isAssetLocked(db, before.asset_uuid, input.nowMs)) {
         throw new CoreError(
           'STATE_CONFLICT',
