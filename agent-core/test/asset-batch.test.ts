@@ -14,6 +14,7 @@ import { ControlClient } from '../src/runtime/control-client.js';
 import { createProcessors, detectMediaCapabilities } from '../src/processing/registry.js';
 import { resolveFfmpegBinaries, runFfmpeg } from '../src/processing/tools/ffmpeg.js';
 import { skipNoCore, startRealCore } from './support/real-core.js';
+import { REAL_CORE_DAEMON_TIMINGS } from './support/real-core-agent.js';
 
 const options = { skip: skipNoCore, timeout: 300_000 };
 const REVIEW: JobType[] = ['generate_preview', 'generate_thumbnails', 'generate_audio_waveform'];
@@ -66,16 +67,7 @@ async function runAgentOnOneVideo(t: { after(fn: () => Promise<void>): void }, b
     dataDir: join(root, 'agent-data'),
     processors: createProcessors({ binaries: ffmpeg.binaries, videoEncoder: 'software' }),
     detectCapabilities: () => detectMediaCapabilities(),
-    intervals: {
-      pollMs: 100,
-      policyMs: 500,
-      heartbeatMs: 300,
-      shutdownGraceMs: 500,
-      reconnectMs: 100,
-      enrolPollMinMs: 20,
-    },
-    backoff: { baseMs: 20, capMs: 300 },
-    secretStore: 'file',
+    ...REAL_CORE_DAEMON_TIMINGS,
     logDestination: { write: () => true } as never,
   });
   t.after(() => daemon.stop());

@@ -15,6 +15,7 @@ import {
   options,
   photo,
   rawAgent,
+  REAL_CORE_DAEMON_TIMINGS,
   startCore,
   video,
 } from './support/real-core-agent.js';
@@ -106,14 +107,7 @@ test(
       working(60_000, { type: 'facts', factsPatch: { duration_ms: 1 } }),
     );
     const { control, daemon } = await bootDaemon(t, env, new Map([['extract_facts', slow]]), {
-      intervals: {
-        pollMs: 100,
-        policyMs: 500,
-        heartbeatMs: 1000,
-        shutdownGraceMs: 500,
-        reconnectMs: 100,
-        enrolPollMinMs: 20,
-      },
+      intervals: { ...REAL_CORE_DAEMON_TIMINGS.intervals, heartbeatMs: 1000 },
     });
     await enrolViaOperator(env, control);
     await waitFor(async () => (await control.jobs()).current.length === 1, 20_000, 'job running');

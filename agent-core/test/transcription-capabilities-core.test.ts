@@ -21,6 +21,7 @@ import type {
 import { waitFor } from './support/daemon-fixture.js';
 import { skipNoCore, startRealCore } from './support/real-core.js';
 import { videoWithTone } from '@retaia/protocol/testing/ffmpeg-fixture-args.js';
+import { REAL_CORE_DAEMON_TIMINGS } from './support/real-core-agent.js';
 
 const skip = skipNoCore;
 
@@ -73,16 +74,8 @@ test(
       configPath,
       dataDir,
       loadWhisperAddon: () => fakeAddon,
-      intervals: {
-        pollMs: 100,
-        policyMs: 200,
-        heartbeatMs: 300,
-        shutdownGraceMs: 500,
-        reconnectMs: 100,
-        enrolPollMinMs: 20,
-      },
-      backoff: { baseMs: 20, capMs: 300 },
-      secretStore: 'file',
+      ...REAL_CORE_DAEMON_TIMINGS,
+      intervals: { ...REAL_CORE_DAEMON_TIMINGS.intervals, policyMs: 200 },
       logDestination: { write: (s: string) => (logLines.push(s), true) } as never,
     });
     t.after(() => daemon.stop());
@@ -116,7 +109,8 @@ test(
             .every((j) => j.status === 'completed')
         );
       },
-      60_000,
+      // generous: real ffmpeg on a loaded CI machine (the test fails on the outcome, not the time)
+      150_000,
       'media jobs completed and transcribe_audio planned',
     ).catch(async (err: Error) => {
       const summary = (await jobs()).map((j) => `${j.job_type}:${j.status}`).join(', ');
@@ -142,7 +136,7 @@ test(
     assert.ok(models.dir?.startsWith(dataDir));
     await waitFor(
       async () => (await control.status()).featureFlags[FEATURE_FLAGS.transcribeAudio] === false,
-      5_000,
+      15_000,
       'the daemon sees the flag off',
     );
     await new Promise((r) => setTimeout(r, 1_000)); // ~10 polls
@@ -155,7 +149,7 @@ test(
     await waitFor(
       async () =>
         (await jobs()).find((j) => j.job_type === 'transcribe_audio')?.status === 'completed',
-      30_000,
+      90_000,
       'transcribe_audio completed once the flag is on',
     );
     assert.ok(transcribeCalls > 0);

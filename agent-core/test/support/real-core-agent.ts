@@ -69,6 +69,20 @@ export async function ingest(env: Env, files: [string, string][]): Promise<void>
   );
 }
 
+/** Daemon timings for tests against a real Core: quick polls and beats, short backoff. */
+export const REAL_CORE_DAEMON_TIMINGS = {
+  intervals: {
+    pollMs: 100,
+    policyMs: 500,
+    heartbeatMs: 300,
+    shutdownGraceMs: 500,
+    reconnectMs: 100,
+    enrolPollMinMs: 20,
+  },
+  backoff: { baseMs: 20, capMs: 300 },
+  secretStore: 'file',
+} satisfies Partial<StartDaemonOptions>;
+
 export async function bootDaemon(
   t: { after(fn: () => Promise<void>): void },
   env: Env,
@@ -80,16 +94,7 @@ export async function bootDaemon(
     dataDir: env.dataDir,
     processors,
     detectCapabilities: () => detectMediaCapabilities(),
-    intervals: {
-      pollMs: 100,
-      policyMs: 500,
-      heartbeatMs: 300,
-      shutdownGraceMs: 500,
-      reconnectMs: 100,
-      enrolPollMinMs: 20,
-    },
-    backoff: { baseMs: 20, capMs: 300 },
-    secretStore: 'file',
+    ...REAL_CORE_DAEMON_TIMINGS,
     logDestination: {
       write: (s: string) => (env.logLines.push(...s.split('\n').filter(Boolean)), true),
     } as never,
