@@ -50,6 +50,15 @@ test('a daemon that never answers gives an actionable error', async () => {
   );
 });
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 test('starts the real daemon once, then attaches to it; never a second runtime', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'retaia-desktop-daemon-'));
   const configPath = join(dir, 'config.json');
@@ -61,6 +70,7 @@ test('starts the real daemon once, then attaches to it; never a second runtime',
     RETAIA_AGENT_SOCKET: socket,
   };
   let spawns = 0;
+  let secondPid: number | undefined;
   const deps = {
     connect: () => connectControl(socket, 1_000),
     spawn: () => {
@@ -84,16 +94,19 @@ test('starts the real daemon once, then attaches to it; never a second runtime',
     assert.equal(spawns, 1);
     assert.equal((await second.control.status()).pid, status.pid, 'the same runtime');
 
-    // Even a forced second start leaves the first runtime alone (the daemon's own lock).
-    await spawnDaemonProcess({
+    // Even a forced second start leaves the first runtime alone (the daemon's own lock): it gives
+    // up and exits. Waiting for that exit matters: a second process still starting when the first
+    // stops would take the lock and outlive the test.
+    secondPid = await spawnDaemonProcess({
       execPath: process.execPath,
       args: ['--import', 'tsx', entry],
       logFile: join(dir, 'second.log'),
       env,
     });
-    await new Promise((r) => setTimeout(r, 2500));
+    await waitFor('the second start gave up', async () => !isAlive(secondPid!), 120_000);
     assert.equal((await first.control.status()).pid, status.pid);
   } finally {
+    if (secondPid && isAlive(secondPid)) process.kill(secondPid, 'SIGKILL');
     await first.control.shutdown();
     await waitFor(
       'daemon gone',

@@ -9,7 +9,7 @@ export interface DaemonLauncherDeps {
   /** A control client if a daemon answers on the control endpoint, else undefined. */
   connect(): Promise<DaemonControl | undefined>;
   /** Starts a daemon process in the background. */
-  spawn(): Promise<void>;
+  spawn(): Promise<unknown>;
   /** How long to wait for a spawned daemon to answer. */
   startTimeoutMs?: number;
   pollMs?: number;

@@ -34,7 +34,8 @@ export function appDaemonArgs(
   ];
 }
 
-export async function spawnDaemonProcess(opts: DaemonProcessOptions): Promise<void> {
+/** Starts the daemon detached from the app; resolves with its pid once it runs. */
+export async function spawnDaemonProcess(opts: DaemonProcessOptions): Promise<number> {
   await mkdir(dirname(opts.logFile), { recursive: true });
   const out = openSync(opts.logFile, 'a', 0o600);
   const env = { ...process.env, ...opts.env };
@@ -50,4 +51,5 @@ export async function spawnDaemonProcess(opts: DaemonProcessOptions): Promise<vo
     child.once('error', reject);
   });
   child.unref();
+  return child.pid!;
 }
