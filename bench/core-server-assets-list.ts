@@ -4,12 +4,10 @@
 // are sequential over loopback HTTP from this process. Target (docs/core-performance.md): page
 // p99 < 20 ms. Run: npx tsx bench/core-server-assets-list.ts [N]
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
-import { startCoreServer } from '../core-server/src/index.js';
+import { rm } from 'node:fs/promises';
+
 import { TestAgent } from '../core-server/test/support/signed-test-client.js';
+import { startBenchCore } from './support/bench-core.js';
 
 const N = Number(process.argv[2] ?? 100_000);
 const BATCH = 1000;
@@ -21,20 +19,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
 
-const base = await mkdtemp(path.join(os.tmpdir(), 'bench-assets-'));
-const root = path.join(base, 'storage');
-await mkdir(path.join(root, 'INBOX'), { recursive: true });
-const server = await startCoreServer({
-  storageRoot: root,
-  initStorage: true,
-  storageId: 'bench',
-  dataDir: path.join(base, 'data'),
-  port: 0,
-  scanIntervalMs: 0,
-  stabilityWindowMs: 0,
-  deviceFlowIntervalSeconds: 0,
-  logger: pino({ level: 'silent' }),
-});
+const { base, server } = await startBenchCore('bench-assets-', 0);
 try {
   const t0 = performance.now();
   const started = Date.now() - N * 1000;

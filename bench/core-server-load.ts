@@ -15,15 +15,16 @@
 // Bounded by job count (plus a hard deadline).
 // Run: npx tsx bench/core-server-load.ts [jobs] [--log-info] [--separate-commits]
 import { fork } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
+
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { CAPABILITIES, RequestSigner } from '@retaia/protocol';
-import { startCoreServer, type RunningCoreServer } from '../core-server/src/index.js';
+import { type RunningCoreServer } from '../core-server/src/index.js';
 import { TestAgent, testKey } from '../core-server/test/support/signed-test-client.js';
+import { startBenchCore } from './support/bench-core.js';
 
 const AGENTS = 50;
 const BASELINE_GETS = 500;
@@ -195,19 +196,7 @@ function agentsInChild(
 }
 
 async function main(jobCount: number) {
-  const base = await mkdtemp(path.join(os.tmpdir(), 'bench-load-'));
-  const root = path.join(base, 'storage');
-  await mkdir(path.join(root, 'INBOX'), { recursive: true });
-  for (let i = 0; i < jobCount; i++) await writeFile(path.join(root, 'INBOX', `p${i}.jpg`), 'x');
-  const server = await startCoreServer({
-    storageRoot: root,
-    initStorage: true,
-    storageId: 'bench',
-    dataDir: path.join(base, 'data'),
-    port: 0,
-    scanIntervalMs: 0,
-    stabilityWindowMs: 0,
-    deviceFlowIntervalSeconds: 0,
+  const { base, server } = await startBenchCore('bench-load-', jobCount, {
     rateLimits: { deviceStartsPerWindow: 1000 },
     // --log-info: the production default (pino at info, request logging on) writing to /dev/null.
     logger: process.argv.includes('--log-info')

@@ -5,12 +5,10 @@
 // just the store verbs a claim+submit runs, on real SQLite, the two ways interleaved in rounds
 // so both see the same machine load. CPU time (process.cpuUsage), not wall time.
 // Run: npx tsx bench/core-server-store-cycle.ts [jobs]   (default 3,600)
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
+import { rm } from 'node:fs/promises';
+
 import { CAPABILITIES } from '@retaia/protocol';
-import { startCoreServer } from '../core-server/src/index.js';
+
 import type {
   ClaimJobInput,
   CompleteJobInput,
@@ -19,27 +17,14 @@ import type {
 import { setGroupCommit } from '../core-server/src/store/sqlite/jobs/group-commit.js';
 import { TestAgent } from '../core-server/test/support/signed-test-client.js';
 import type { Database } from 'better-sqlite3';
+import { startBenchCore } from './support/bench-core.js';
 
 const JOBS = Number(process.argv[2] ?? 3600);
 const ROUNDS = 6;
 const CONCURRENT = 10;
 const WINDOW_MS = 15 * 60_000;
 
-const base = await mkdtemp(path.join(os.tmpdir(), 'bench-store-cycle-'));
-const root = path.join(base, 'storage');
-await mkdir(path.join(root, 'INBOX'), { recursive: true });
-for (let i = 0; i < JOBS; i++) await writeFile(path.join(root, 'INBOX', `p${i}.jpg`), 'x');
-const server = await startCoreServer({
-  storageRoot: root,
-  initStorage: true,
-  storageId: 'bench',
-  dataDir: path.join(base, 'data'),
-  port: 0,
-  scanIntervalMs: 0,
-  stabilityWindowMs: 0,
-  deviceFlowIntervalSeconds: 0,
-  logger: pino({ level: 'silent' }),
-});
+const { base, server } = await startBenchCore('bench-store-cycle-', JOBS);
 try {
   await server.scanNow();
   await server.scanNow();
