@@ -1,6 +1,7 @@
 // A restarted daemon process is the same enrolled agent: its first status already says
 // "enrolled" (nothing invites a second enrolment), Core sees no new client, and a job the killed
-// process held is handed back at once instead of waiting for its 120 s lease to expire.
+// process held is handed back at once instead of waiting for its 120 s lease to expire, even
+// when Core fails the first hand-back attempts (a database hiccup while both come back up).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -25,9 +26,16 @@ test(
     const control1 = new ControlClient(first.endpoint);
     const view = await control1.startEnrolment('restart test');
     await core.operator.approveDevice(view.userCode!);
+    const clientId = await waitFor(
+      async () => (await control1.status()).auth.clientId,
+      30_000,
+      'enrolled',
+    );
+    // Killed the moment the job shows as running: from then on its lease must survive a kill -9.
     await waitFor(async () => (await control1.jobs()).current.length === 1, 30_000, 'job running');
-    const clientId = (await control1.status()).auth.clientId;
-    assert.ok(clientId);
+    await stopChild(first.child, 'SIGKILL', first.output);
+    const killedAt = Date.now();
+
     const claimed = [];
     for (const a of await core.operator.listAssets())
       claimed.push(
@@ -36,8 +44,22 @@ test(
     const [job] = claimed;
     assert.ok(job, 'a job is claimed by the first process');
 
-    await stopChild(first.child, 'SIGKILL', first.output);
-    const killedAt = Date.now();
+    // Core refuses every hand-back for its first 2 s (500s): more than the agent's own retries
+    // of one call, so the hand-back must be tried again later, not given up until the lease ends.
+    const store = core.context.store;
+    const failJob = store.failJob.bind(store);
+    let outageEndsAt: number | undefined;
+    let refused = 0;
+    store.failJob = async (input) => {
+      if (input.errorCode === 'AGENT_RESTARTED') {
+        outageEndsAt ??= Date.now() + 2_000;
+        if (Date.now() < outageEndsAt) {
+          refused++;
+          throw new Error('database hiccup (injected by the test)');
+        }
+      }
+      return failJob(input);
+    };
 
     const second = await spawnDaemon({ configPath, dataDir, delayMs: 0 });
     t.after(() => void second.child.kill('SIGKILL'));
@@ -54,7 +76,10 @@ test(
       'second process completed the job',
     );
     const waited = (Date.now() - killedAt) / 1000;
-    t.diagnostic(`job completed ${waited.toFixed(1)} s after the kill (lease TTL 120 s)`);
+    t.diagnostic(
+      `job completed ${waited.toFixed(1)} s after the kill (lease TTL 120 s); ${refused} hand-backs refused first`,
+    );
+    assert.ok(refused >= 1, 'the injected outage refused at least one hand-back');
     const claims = await core.context.store.listJobClaims(job!.job_id);
     assert.equal(claims[0]?.error_code, 'AGENT_RESTARTED', 'the first lease was handed back');
     assert.equal(claims.at(-1)?.outcome, 'completed');

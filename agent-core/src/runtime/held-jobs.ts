@@ -17,19 +17,22 @@ export class HeldJobs {
 
   constructor(private readonly path: string) {}
 
-  /** The jobs a previous process left behind (an unreadable file counts as none). */
+  /**
+   * The jobs a previous process left behind (an unreadable file counts as none). Merged into what
+   * this process already holds, so a late load never forgets a lease recorded meanwhile.
+   */
   async load(): Promise<HeldJob[]> {
+    let list: unknown;
     try {
-      const list = JSON.parse(await readFile(this.path, 'utf8')) as HeldJob[];
-      this.jobs = new Map(
-        (Array.isArray(list) ? list : [])
-          .filter((j) => typeof j?.jobId === 'string' && typeof j.lockToken === 'string')
-          .map((j) => [j.jobId, j]),
-      );
+      list = JSON.parse(await readFile(this.path, 'utf8'));
     } catch {
-      this.jobs = new Map();
+      return [];
     }
-    return [...this.jobs.values()];
+    const left = (Array.isArray(list) ? (list as HeldJob[]) : []).filter(
+      (j) => typeof j?.jobId === 'string' && typeof j.lockToken === 'string',
+    );
+    for (const j of left) if (!this.jobs.has(j.jobId)) this.jobs.set(j.jobId, j);
+    return left;
   }
 
   add(job: HeldJob): Promise<void> {

@@ -19,7 +19,7 @@ import type { AgentLogger } from './agent-logger.js';
 import type { CurrentJobView } from './control-protocol.js';
 import type { CoreConnection } from './core-connection.js';
 import type { DaemonEvents } from './daemon-events.js';
-import type { HeldJobs } from './held-jobs.js';
+import type { HeldJob, HeldJobs } from './held-jobs.js';
 import type { JobHistory } from './job-history.js';
 import { runClaimedJob, ShutdownSignal, type JobRunResult } from './job-runner.js';
 import { AssetBatch, passSiblings, sharedPass } from './asset-batch.js';
@@ -60,6 +60,9 @@ export class JobScheduler {
   private readonly running = new Map<string, RunningJob>();
   private pollTimer?: NodeJS.Timeout;
   private polling = false;
+  /** Leases a previous process left on disk and not yet handed back (loaded once). */
+  private leftovers?: HeldJob[];
+  private handingBack?: Promise<void>;
   private stopping = false;
   /** Aborts running work once the grace period is over. */
   private readonly shutdownAbort = new AbortController();
@@ -115,12 +118,25 @@ export class JobScheduler {
 
   /** Registered: hand back what a previous process left, then poll at once. */
   async onRegistered(client: CoreClient): Promise<void> {
+    this.leftovers ??= await this.deps.heldJobs.load();
     await this.handBackLeftovers(client);
     this.schedulePoll(0);
   }
 
-  private async handBackLeftovers(client: CoreClient): Promise<void> {
-    for (const held of await this.deps.heldJobs.load()) {
+  /**
+   * Hands back the leases a killed process left on disk. One that could not be handed back (Core
+   * unreachable or failing) is tried again on every poll until Core takes it or says the lease
+   * is gone, so a hiccup at restart never leaves a job waiting for its lease to expire.
+   */
+  private handBackLeftovers(client: CoreClient): Promise<void> {
+    this.handingBack ??= this.handBackOnce(client).finally(() => (this.handingBack = undefined));
+    return this.handingBack;
+  }
+
+  private async handBackOnce(client: CoreClient): Promise<void> {
+    const pending = this.leftovers ?? [];
+    this.leftovers = [];
+    for (const held of pending) {
       if (this.running.has(held.jobId)) continue;
       try {
         await client.failJob(
@@ -144,8 +160,9 @@ export class JobScheduler {
         if (!gone) {
           this.deps.logger.warn(
             { job_id: held.jobId, error: (err as Error).message },
-            'could not hand back a job left by a previous process; will retry',
+            'could not hand back a job left by a previous process; trying again at the next poll',
           );
+          this.leftovers.push(held);
           continue;
         }
       }
@@ -189,6 +206,7 @@ export class JobScheduler {
     this.polling = true;
     const signal = this.deps.connection.signal;
     try {
+      if (this.leftovers?.length) await this.handBackLeftovers(client);
       const jobs = await client.listJobs(signal);
       const validMounts = new Set<string>();
       const checked = new Set<string>();
@@ -207,12 +225,15 @@ export class JobScheduler {
         }
         const claimed = await client.claimJob(job.job_id, signal);
         if (!claimed) continue;
+        await this.recordHeld(claimed);
         // The other review jobs of the same asset join it in one shared pass (one decode).
         const batch = [claimed];
         for (const sibling of passSiblings(job, jobs, this.deps.processors)) {
           if (this.refusal(sibling, validMounts)) continue;
           const also = await client.claimJob(sibling.job_id, signal).catch(() => undefined);
-          if (also) batch.push(also);
+          if (!also) continue;
+          await this.recordHeld(also);
+          batch.push(also);
         }
         this.startBatch(client, batch);
       }
@@ -223,6 +244,24 @@ export class JobScheduler {
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * Puts a lease on disk for the next process before the job runs or shows as running: a kill -9
+   * at any later moment leaves it for the restarted daemon to hand back. Costs one small write
+   * per claim; the lease clock (seconds to minutes) does not notice.
+   */
+  private async recordHeld(job: ClaimedJob): Promise<void> {
+    await this.deps.heldJobs
+      .add({
+        jobId: job.job_id,
+        lockToken: job.lock_token,
+        fencingToken: job.fencing_token,
+        claimedAt: new Date().toISOString(),
+      })
+      .catch((err: Error) =>
+        this.deps.logger.warn({ error: err.message }, 'could not record the held job'),
+      );
   }
 
   private startBatch(client: CoreClient, jobs: ClaimedJob[]): void {
@@ -263,18 +302,6 @@ export class JobScheduler {
       slot: shared?.slot ?? job.job_id,
     };
     this.running.set(job.job_id, entry);
-    // Recorded on disk for the next process in case this one is killed. Not awaited: the lease
-    // clock runs from the claim, and the heartbeats must start now; writes stay in call order.
-    void this.deps.heldJobs
-      .add({
-        jobId: job.job_id,
-        lockToken: job.lock_token,
-        fencingToken: job.fencing_token,
-        claimedAt: entry.view.startedAt,
-      })
-      .catch((err: Error) =>
-        this.deps.logger.warn({ error: err.message }, 'could not record the held job'),
-      );
     this.deps.events.notify(
       'job_started',
       'Job started',
