@@ -37,5 +37,9 @@ export function isAssetSort(value: string): value is AssetSort {
 export function orderByFor(sort: AssetSort = '-created_at'): string {
   const desc = sort.startsWith('-');
   const column = COLUMN[desc ? sort.slice(1) : sort]!;
-  return `${column} IS NULL, ${column} ${desc ? 'DESC' : 'ASC'}, uuid ASC`;
+  // The NULL test leaves the collation out (it cannot change the answer): SQLite matches an
+  // ORDER BY to an index expression by its text, and the name indexes (migration 9) say
+  // `name IS NULL`; with the COLLATE inside the test, every name-sorted page sorted every asset.
+  const nullTest = column.replace(/ COLLATE \w+$/, '');
+  return `${nullTest} IS NULL, ${column} ${desc ? 'DESC' : 'ASC'}, uuid ASC`;
 }

@@ -49,7 +49,10 @@ for (const b of backends) {
       const { claim, complete } = await once(store);
       const onReplica = await once(replica);
 
-      await assert.rejects(claim(claimInput('no-such-job'), nonce('n0')), /job "no-such-job" not found/);
+      await assert.rejects(
+        claim(claimInput('no-such-job'), nonce('n0')),
+        /job "no-such-job" not found/,
+      );
       assert.equal(
         await store.rememberNonce('agent-1', 'n0', 2001, 60_000),
         false,

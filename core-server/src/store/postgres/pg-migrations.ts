@@ -296,6 +296,14 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'name sorts of GET /assets from an index, both directions (SQLite schema v9)',
+    sql: `
+      CREATE INDEX assets_list_name ON assets((lower(name) IS NULL), lower(name), uuid);
+      CREATE INDEX assets_list_name_desc ON assets((lower(name) IS NULL), lower(name) DESC, uuid);
+    `,
+  },
 ];
 
 export const LATEST_PG_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

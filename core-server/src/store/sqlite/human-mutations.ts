@@ -13,6 +13,7 @@ import {
   StateConflictError,
 } from '../../moves/index.js';
 import type { AssetRecord } from '../records.js';
+import { indexAssetTranscript } from './asset-search-rows.js';
 import {
   clearProcessingFailure,
   ensurePlannedJobs,
@@ -217,7 +218,7 @@ export function reprocessAsset(
         `UPDATE assets SET facts = '{}', transcript = NULL,
            review_processing_version = review_processing_version + 1 WHERE uuid = ?`,
       ).run(asset.uuid);
-      db.prepare(`UPDATE asset_search SET transcript = '' WHERE uuid = ?`).run(asset.uuid);
+      indexAssetTranscript(db, asset.uuid, '');
       asset.facts = {};
       asset.transcript = null;
       setAssetState(db, asset, 'READY', cause, now);

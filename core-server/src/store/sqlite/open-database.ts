@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { settleStalledAssets } from './asset-lifecycle.js';
 import { runMigrations } from './migrations.js';
+import { repairSearchRowids } from './asset-search-rows.js';
 
 export const DATABASE_FILE = 'core.sqlite';
 
@@ -20,6 +21,7 @@ export function openDatabase(dataDir: string): Database.Database {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   runMigrations(db);
+  repairSearchRowids(db);
   cacheStatements(db);
   settleStalledAssets(db);
   return db;

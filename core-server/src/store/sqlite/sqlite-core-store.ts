@@ -3,7 +3,6 @@
 // queue transitions in ./jobs/ (one file each), human mutations, moves and /ops in their own
 // files; this class wires them and holds the small CRUD of assets, idempotency and uploads.
 import { orderByFor } from '../../domain/asset-sort.js';
-import { queryWords } from '../search-words.js';
 import type { FeatureFlags, MediaType } from '@retaia/protocol';
 import type {
   AssetListFilter,
@@ -30,6 +29,7 @@ import { failJob } from './jobs/fail-job.js';
 import { claimJobOnce, completeJobOnce, lookupIdempotent } from './jobs/signed-once.js';
 import { listClaimableJobs } from './jobs/list-claimable-jobs.js';
 import { openDatabase } from './open-database.js';
+import { indexAssetName, searchTerms } from './asset-search-rows.js';
 import { SqliteAccountsStore } from './sqlite-accounts-store.js';
 import { patchAsset, reopenAsset, reprocessAsset } from './human-mutations.js';
 import { listDecisionHistory } from './decision-history.js';
@@ -125,9 +125,6 @@ export class SqliteCoreStore extends SqliteAccountsStore implements CoreStore {
              stable_scans, profile, sidecars, created_at, updated_at)
            VALUES (?, ?, 'DISCOVERED', ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
         );
-        const search = this.db.prepare(
-          `INSERT INTO asset_search (uuid, name, transcript) VALUES (?, ?, '')`,
-        );
         for (const a of changes.inserts) {
           insert.run(
             a.uuid,
@@ -141,7 +138,7 @@ export class SqliteCoreStore extends SqliteAccountsStore implements CoreStore {
             now,
             now,
           );
-          search.run(a.uuid, a.name);
+          indexAssetName(this.db, a.uuid);
         }
         const update = this.db.prepare(
           `UPDATE assets SET size_bytes = ?, mtime_ms = ?, stable_scans = ?, sidecars = ? WHERE uuid = ?`,
@@ -165,18 +162,9 @@ export class SqliteCoreStore extends SqliteAccountsStore implements CoreStore {
     const where: string[] = [];
     const params: unknown[] = [];
     if (f.q?.trim()) {
-      // Every word must match in the name, transcript or notes: one quoted FTS5 prefix phrase of
-      // its tokens per word (../search-words.ts), so user input never reaches FTS syntax.
-      const words = queryWords(f.q);
-      if (words.length === 0) where.push('0');
-      for (const tokens of words) {
-        where.push(
-          `(uuid IN (SELECT uuid FROM asset_search WHERE asset_search MATCH ?)
-            OR uuid IN (SELECT uuid FROM asset_notes_search WHERE asset_notes_search MATCH ?))`,
-        );
-        const phrase = `"${tokens.join(' ')}"*`;
-        params.push(phrase, phrase);
-      }
+      const search = searchTerms(this.db, f.q, f);
+      where.push(...search.where);
+      params.push(...search.params);
     }
     if (f.states?.length) {
       where.push(`state IN (${f.states.map(() => '?').join(', ')})`);

@@ -12,6 +12,7 @@ import {
   loadAsset,
 } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
+import { indexAssetTranscript } from '../asset-search-rows.js';
 import { checkLease } from './check-lease.js';
 import type { CompleteJobInput, CompleteJobResult } from '../../store-types.js';
 
@@ -86,12 +87,7 @@ export function completeJob(db: Database, input: CompleteJobInput): CompleteJobR
           JSON.stringify(merged),
           asset.uuid,
         );
-        db.prepare('DELETE FROM asset_search WHERE uuid = ?').run(asset.uuid);
-        db.prepare('INSERT INTO asset_search (uuid, name, transcript) VALUES (?, ?, ?)').run(
-          asset.uuid,
-          asset.name,
-          merged.text ?? '',
-        );
+        indexAssetTranscript(db, asset.uuid, merged.text ?? '');
         asset.transcript = merged;
       }
 
