@@ -18,28 +18,88 @@ export const ASSET_SORTS = [
   '-state',
 ] as const;
 export type AssetSort = (typeof ASSET_SORTS)[number];
+export const DEFAULT_SORT: AssetSort = '-created_at';
 
-const COLUMN: Record<string, string> = {
-  name: 'name COLLATE NOCASE',
-  created_at: 'created_at',
-  updated_at: 'updated_at',
-  captured_at: "json_extract(facts, '$.captured_at')",
-  duration: "json_extract(facts, '$.duration_ms')",
-  media_type: 'media_type',
-  state: 'state',
+/** How one database spells each sort's value, and a cursor key bound as a parameter. */
+export interface SortDialect {
+  column: Record<SortField, string>;
+  /** The SQL compared to the column for a bound key value (PostgreSQL lowers names). */
+  key(field: SortField, placeholder: string): string;
+}
+type SortField = Exclude<AssetSort, `-${string}`>;
+
+export const SQLITE_SORT: SortDialect = {
+  column: {
+    name: 'name COLLATE NOCASE',
+    created_at: 'created_at',
+    updated_at: 'updated_at',
+    captured_at: "json_extract(facts, '$.captured_at')",
+    duration: "json_extract(facts, '$.duration_ms')",
+    media_type: 'media_type',
+    state: 'state',
+  },
+  key: (_field, placeholder) => placeholder,
 };
+
+/**
+ * Sorts on NOT NULL columns: ordered without a NULL test (so the list indexes serve them and a
+ * page after a key seeks), and paged by keyset cursors: the next page starts after the last
+ * row's (value, uuid), so assets discovered while someone pages never shift the pages (an
+ * offset cursor showed rows twice), and a deep page costs what the first one does.
+ */
+const NOT_NULL: ReadonlySet<SortField> = new Set(['name', 'created_at', 'media_type', 'state']);
 
 export function isAssetSort(value: string): value is AssetSort {
   return (ASSET_SORTS as readonly string[]).includes(value);
 }
 
-/** ORDER BY clause for a validated sort (NULLs last either way). */
-export function orderByFor(sort: AssetSort = '-created_at'): string {
+function fieldOf(sort: AssetSort): { field: SortField; desc: boolean } {
   const desc = sort.startsWith('-');
-  const column = COLUMN[desc ? sort.slice(1) : sort]!;
-  // The NULL test leaves the collation out (it cannot change the answer): SQLite matches an
-  // ORDER BY to an index expression by its text, and the name indexes (migration 9) say
-  // `name IS NULL`; with the COLLATE inside the test, every name-sorted page sorted every asset.
-  const nullTest = column.replace(/ COLLATE \w+$/, '');
-  return `${nullTest} IS NULL, ${column} ${desc ? 'DESC' : 'ASC'}, uuid ASC`;
+  return { field: (desc ? sort.slice(1) : sort) as SortField, desc };
+}
+
+/** ORDER BY clause for a validated sort (NULLs last either way, ties by uuid ascending). */
+export function orderByFor(sort: AssetSort = DEFAULT_SORT, dialect = SQLITE_SORT): string {
+  const { field, desc } = fieldOf(sort);
+  const column = dialect.column[field];
+  const order = `${column} ${desc ? 'DESC' : 'ASC'}, uuid ASC`;
+  return NOT_NULL.has(field) ? order : `${column} IS NULL, ${order}`;
+}
+
+/** Where a keyset page resumes: the last row's sort value and uuid. */
+export interface AssetListKey {
+  value: string;
+  uuid: string;
+}
+
+/** Whether `sort` pages by keyset cursors (see NOT_NULL); the others page by offset. */
+export function sortsByKey(sort: AssetSort = DEFAULT_SORT): boolean {
+  return NOT_NULL.has(fieldOf(sort).field);
+}
+
+/** The key a page ending on `asset` resumes after (sortsByKey(sort) must be true). */
+export function keyOf(
+  sort: AssetSort = DEFAULT_SORT,
+  asset: { uuid: string; name: string; created_at: string; media_type: string; state: string },
+): AssetListKey {
+  const field = fieldOf(sort).field as 'name' | 'created_at' | 'media_type' | 'state';
+  return { value: asset[field], uuid: asset.uuid };
+}
+
+/**
+ * Rows strictly after `key` in the sort's order. Written as a range on the column plus an
+ * exclusion of the ties already seen, which SQLite turns into an index seek (an OR of the two
+ * cases made it scan from the start). `bind` adds a parameter and returns its placeholder.
+ */
+export function afterKeyCondition(
+  sort: AssetSort = DEFAULT_SORT,
+  key: AssetListKey,
+  bind: (value: string) => string,
+  dialect = SQLITE_SORT,
+): string {
+  const { field, desc } = fieldOf(sort);
+  const column = dialect.column[field];
+  const bound = dialect.key(field, bind(key.value));
+  const tie = dialect.key(field, bind(key.value));
+  return `(${column} ${desc ? '<=' : '>='} ${bound} AND NOT (${column} = ${tie} AND uuid <= ${bind(key.uuid)}))`;
 }

@@ -2,7 +2,7 @@
 // interface; the embedded SQLite implementation is the default, and a PostgreSQL one (several
 // Core replicas, FOR UPDATE SKIP LOCKED claims) can be added behind it. Methods are async for
 // that reason even though better-sqlite3 is synchronous.
-import type { AssetSort } from '../domain/asset-sort.js';
+import type { AssetListKey, AssetSort } from '../domain/asset-sort.js';
 import type { FeatureFlags, MediaType, ProcessingProfile, AssetState } from '@retaia/protocol';
 import type {
   AgentUploadUsage,
@@ -108,6 +108,8 @@ export interface AssetListFilter {
   sort?: AssetSort;
   limit: number;
   offset: number;
+  /** Keyset paging (sorts where sortsByKey() holds): rows after this key; offset then 0. */
+  after?: AssetListKey;
 }
 
 export interface AgentJobDigest {
@@ -169,6 +171,8 @@ export interface CoreStore {
   getAsset(uuid: string): Promise<AssetRecord | undefined>;
   listAssets(filter: AssetListFilter): Promise<AssetRecord[]>;
   listDerived(uuid: string): Promise<DerivedFileRecord[]>;
+  /** The derived files of a page of assets in one read (every uuid has an entry, maybe empty). */
+  listDerivedOf(uuids: string[]): Promise<Map<string, DerivedFileRecord[]>>;
   findDerivedByUpload(uploadId: string): Promise<DerivedFileRecord | undefined>;
 
   getJob(jobId: string): Promise<JobRecord | undefined>;

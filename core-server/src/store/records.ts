@@ -157,3 +157,13 @@ export interface DerivedFileRecord {
   relative_path: string;
   created_at: string;
 }
+
+/** Derived files read for several assets at once, by asset (every asked uuid has an entry). */
+export function groupDerived(
+  uuids: string[],
+  rows: DerivedFileRecord[],
+): Map<string, DerivedFileRecord[]> {
+  const byAsset = new Map<string, DerivedFileRecord[]>(uuids.map((u) => [u, []]));
+  for (const row of rows) byAsset.get(row.asset_uuid)?.push(row);
+  return byAsset;
+}

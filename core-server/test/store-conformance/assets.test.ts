@@ -258,6 +258,11 @@ for (const b of backends) {
         (await store.findDerivedByUpload('up-1'))?.relative_path,
         `.derived/${a!.uuid}/p.webp`,
       );
+      // A list page reads the derived files of all its assets at once: the same rows, by asset.
+      const page = await store.listDerivedOf([a!.uuid, 'no-such-asset']);
+      assert.deepEqual(page.get(a!.uuid), await store.listDerived(a!.uuid));
+      assert.equal(page.get(a!.uuid)?.length, 1);
+      assert.deepEqual(page.get('no-such-asset'), []);
       const before = (await store.getAsset(a!.uuid))!;
       const { asset, droppedDerived } = await store.reprocessAsset({
         uuid: a!.uuid,

@@ -11,7 +11,8 @@ import {
 } from '@retaia/protocol';
 import type { FastifyInstance } from 'fastify';
 import { assetEtag } from '../../domain/asset-etag.js';
-import { ASSET_SORTS, isAssetSort } from '../../domain/asset-sort.js';
+import { ASSET_SORTS, DEFAULT_SORT, isAssetSort } from '../../domain/asset-sort.js';
+import { nextAssetCursor, parseAssetCursor } from '../asset-cursor.js';
 import { isRangeCapable } from '../../domain/derived-kinds.js';
 import { CoreError, notFound, validationFailed } from '../../errors/core-error.js';
 import type { CoreContext } from '../../server/core-context.js';
@@ -53,21 +54,21 @@ export function registerAssetRoutes(api: FastifyInstance, ctx: CoreContext): voi
       throw validationFailed('media_type must be VIDEO, PHOTO or AUDIO');
     }
     const limit = Math.min(Math.max(Number(request.query.limit ?? 50) || 50, 1), 500);
-    const offset = request.query.cursor ? Number.parseInt(request.query.cursor, 10) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw validationFailed('invalid cursor');
+    const order = sort ?? DEFAULT_SORT;
+    const position = parseAssetCursor(request.query.cursor, order);
     const assets = await ctx.store.listAssets({
       q: q?.slice(0, 200),
       states: states as AssetState[] | undefined,
       mediaType: media_type as MediaType | undefined,
-      sort,
+      sort: order,
       limit: limit + 1,
-      offset,
+      ...position,
     });
     const page = assets.slice(0, limit);
-    const items = [];
-    for (const a of page) items.push(wireSummary(a, await ctx.store.listDerived(a.uuid)));
+    const derived = await ctx.store.listDerivedOf(page.map((a) => a.uuid));
+    const items = page.map((a) => wireSummary(a, derived.get(a.uuid) ?? []));
     void reply.header('cache-control', 'private, no-store');
-    return { items, next_cursor: assets.length > limit ? String(offset + limit) : null };
+    return { items, next_cursor: nextAssetCursor(order, position, page, assets.length > limit) };
   });
 
   api.get<UuidParams>('/assets/:uuid', async (request, reply) => {

@@ -298,10 +298,14 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 4,
-    name: 'name sorts of GET /assets from an index, both directions (SQLite schema v9)',
+    name: 'asset list orders of NOT NULL columns without a NULL test (keyset cursors seek), name sorts from an index (SQLite schema v9)',
     sql: `
-      CREATE INDEX assets_list_name ON assets((lower(name) IS NULL), lower(name), uuid);
-      CREATE INDEX assets_list_name_desc ON assets((lower(name) IS NULL), lower(name) DESC, uuid);
+      DROP INDEX assets_list_created;
+      CREATE INDEX assets_list_created ON assets(created_at DESC, uuid);
+      DROP INDEX assets_list_state_created;
+      CREATE INDEX assets_list_state_created ON assets(state, created_at DESC, uuid);
+      CREATE INDEX assets_list_name ON assets(lower(name), uuid);
+      CREATE INDEX assets_list_name_desc ON assets(lower(name) DESC, uuid);
     `,
   },
 ];

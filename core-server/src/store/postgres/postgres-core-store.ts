@@ -54,7 +54,7 @@ import {
   loadAssetJobs,
   setAssetState,
 } from './pg-asset-lifecycle.js';
-import { pgOrderByFor } from './pg-asset-sort.js';
+import { pgAfterKeyCondition, pgOrderByFor } from './pg-asset-sort.js';
 import { all, createPool, inTransaction, one, run } from './pg-db.js';
 import {
   listDecisionHistory,
@@ -80,6 +80,7 @@ import {
 } from './pg-signed-once.js';
 import { lockedAssetUuids, PgAssetRecords, PgMoveJournal } from './pg-move-journal.js';
 import { indexAssetName, searchCondition } from './pg-search.js';
+import { groupDerived } from '../records.js';
 import { PgAttemptBudgets } from './pg-attempt-budgets.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -508,11 +509,28 @@ export class PostgresCoreStore implements CoreStore {
       params.push(f.mediaType);
       where.push(`media_type = $${params.length}`);
     }
+    if (f.after) {
+      where.push(
+        pgAfterKeyCondition(f.sort, f.after, (value) => {
+          params.push(value);
+          return `$${params.length}`;
+        }),
+      );
+    }
     params.push(f.limit, f.offset);
     const sql = `SELECT * FROM assets ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY ${pgOrderByFor(f.sort)} LIMIT $${params.length - 1} OFFSET $${params.length}`;
     return (await all(this.pool, sql, params)).map(mapAsset);
   }
+  async listDerivedOf(uuids: string[]) {
+    const rows = await all<DerivedFileRecord>(
+      this.pool,
+      'SELECT * FROM derived_files WHERE asset_uuid = ANY($1::text[]) ORDER BY asset_uuid, kind, idx',
+      [uuids],
+    );
+    return groupDerived(uuids, rows);
+  }
+
   listDerived(uuid: string) {
     return all<DerivedFileRecord>(
       this.pool,

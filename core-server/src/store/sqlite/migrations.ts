@@ -316,10 +316,14 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 9,
-    name: 'name sorts of GET /assets from an index (both directions); the redundant jobs_status index dropped (jobs_status_order starts with the same column) to write fewer pages per job change (docs/core-performance.md)',
+    name: 'asset list orders of NOT NULL columns without a NULL test, so a page after a cursor key seeks instead of scanning (asset-sort.ts); name sorts from an index (both directions); the redundant jobs_status index dropped (jobs_status_order starts with the same column) to write fewer pages per job change (docs/core-performance.md)',
     sql: `
-      CREATE INDEX assets_list_name ON assets(name IS NULL, name COLLATE NOCASE, uuid);
-      CREATE INDEX assets_list_name_desc ON assets(name IS NULL, name COLLATE NOCASE DESC, uuid);
+      DROP INDEX assets_list_created;
+      CREATE INDEX assets_list_created ON assets(created_at DESC, uuid);
+      DROP INDEX assets_list_state_created;
+      CREATE INDEX assets_list_state_created ON assets(state, created_at DESC, uuid);
+      CREATE INDEX assets_list_name ON assets(name COLLATE NOCASE, uuid);
+      CREATE INDEX assets_list_name_desc ON assets(name COLLATE NOCASE DESC, uuid);
       DROP INDEX IF EXISTS jobs_status;
     `,
   },

@@ -2,7 +2,7 @@
 // Accounts (users, device flows, clients, agents, nonces) live in ./sqlite-accounts-store.ts,
 // queue transitions in ./jobs/ (one file each), human mutations, moves and /ops in their own
 // files; this class wires them and holds the small CRUD of assets, idempotency and uploads.
-import { orderByFor } from '../../domain/asset-sort.js';
+import { afterKeyCondition, orderByFor } from '../../domain/asset-sort.js';
 import type { FeatureFlags, MediaType } from '@retaia/protocol';
 import type {
   AssetListFilter,
@@ -30,6 +30,7 @@ import { claimJobOnce, completeJobOnce, lookupIdempotent } from './jobs/signed-o
 import { listClaimableJobs } from './jobs/list-claimable-jobs.js';
 import { openDatabase } from './open-database.js';
 import { indexAssetName, searchTerms } from './asset-search-rows.js';
+import { groupDerived } from '../records.js';
 import { SqliteAccountsStore } from './sqlite-accounts-store.js';
 import { patchAsset, reopenAsset, reprocessAsset } from './human-mutations.js';
 import { listDecisionHistory } from './decision-history.js';
@@ -174,6 +175,14 @@ export class SqliteCoreStore extends SqliteAccountsStore implements CoreStore {
       where.push('media_type = ?');
       params.push(f.mediaType);
     }
+    if (f.after) {
+      where.push(
+        afterKeyCondition(f.sort, f.after, (value) => {
+          params.push(value);
+          return '?';
+        }),
+      );
+    }
     const sql = `SELECT * FROM assets ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY ${orderByFor(f.sort)} LIMIT ? OFFSET ?`;
     return (this.db.prepare(sql).all(...params, f.limit, f.offset) as Row[]).map(mapAsset);
@@ -182,6 +191,16 @@ export class SqliteCoreStore extends SqliteAccountsStore implements CoreStore {
     return this.db
       .prepare('SELECT * FROM derived_files WHERE asset_uuid = ? ORDER BY kind, idx')
       .all(uuid) as DerivedFileRecord[];
+  }
+
+  async listDerivedOf(uuids: string[]) {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM derived_files WHERE asset_uuid IN (SELECT value FROM json_each(?))
+         ORDER BY asset_uuid, kind, idx`,
+      )
+      .all(JSON.stringify(uuids)) as DerivedFileRecord[];
+    return groupDerived(uuids, rows);
   }
 
   async findDerivedByUpload(uploadId: string) {

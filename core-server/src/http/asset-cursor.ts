@@ -1,0 +1,52 @@
+// GET /assets cursors (opaque to clients, as the contract says). Sorts on NOT NULL columns page
+// by key: the cursor carries the sort and the last row's (value, uuid), so the next page seeks
+// to it whatever the depth and is not shifted by assets added meanwhile. The other sorts page by
+// offset, a decimal cursor, which is also still accepted from clients that hold one.
+import { keyOf, sortsByKey, type AssetListKey, type AssetSort } from '../domain/asset-sort.js';
+import { validationFailed } from '../errors/core-error.js';
+import type { AssetRecord } from '../store/records.js';
+
+const KEY_PREFIX = 'k1.';
+
+export interface ListPosition {
+  offset: number;
+  after?: AssetListKey;
+}
+
+export function parseAssetCursor(cursor: string | undefined, sort: AssetSort): ListPosition {
+  if (!cursor) return { offset: 0 };
+  if (/^\d{1,9}$/.test(cursor)) return { offset: Number(cursor) };
+  if (!cursor.startsWith(KEY_PREFIX)) throw invalid();
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor.slice(KEY_PREFIX.length), 'base64url').toString());
+  } catch {
+    throw invalid();
+  }
+  const { s, v, u } = (decoded ?? {}) as { s?: unknown; v?: unknown; u?: unknown };
+  if (typeof v !== 'string' || typeof u !== 'string' || v.length > 2000 || u.length > 100)
+    throw invalid();
+  if (s !== sort)
+    throw validationFailed(
+      'this cursor belongs to a list with another sort: ask for the first page again',
+    );
+  return { offset: 0, after: { value: v, uuid: u } };
+}
+
+export function nextAssetCursor(
+  sort: AssetSort,
+  position: ListPosition,
+  page: AssetRecord[],
+  more: boolean,
+): string | null {
+  if (!more || page.length === 0) return null;
+  if (!sortsByKey(sort)) return String(position.offset + page.length);
+  const { value, uuid } = keyOf(sort, page.at(-1)!);
+  return (
+    KEY_PREFIX + Buffer.from(JSON.stringify({ s: sort, v: value, u: uuid })).toString('base64url')
+  );
+}
+
+function invalid() {
+  return validationFailed('invalid cursor: use the next_cursor of the previous page as it is');
+}
