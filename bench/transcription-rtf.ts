@@ -59,7 +59,10 @@ try {
   const direct: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
-    await ctx.transcribeData(toPcm16(pcm).buffer as ArrayBuffer, { language: 'auto', maxThreads: threads }).promise;
+    await ctx.transcribeData(toPcm16(pcm).buffer as ArrayBuffer, {
+      language: 'auto',
+      maxThreads: threads,
+    }).promise;
     direct.push((performance.now() - t) / 1000 / audioS);
   }
   await ctx.release();
