@@ -207,4 +207,19 @@ test('device flow: polls at the interval, backs off on SLOW_DOWN, returns the cr
   });
   assert.equal(canceled.status, 'CANCELED');
   assert.ok(core.requests.some((r) => r.path.endsWith('/device/cancel')));
+
+  // A Core that never answers the cancel: the user's cancel still ends, within the cancel's own
+  // bound (5 s) rather than two 30 s request timeouts.
+  core.neverAnswer.add('/device/cancel');
+  const wedged = new AbortController();
+  setTimeout(() => wedged.abort(), 100);
+  const before = Date.now();
+  const ended = await runDeviceEnrolment(client, {
+    clientLabel: 'x',
+    minIntervalMs: 50,
+    signal: wedged.signal,
+  });
+  assert.equal(ended.status, 'CANCELED');
+  const tookMs = Date.now() - before;
+  assert.ok(tookMs < 20_000, `cancel against a wedged Core ended after ${tookMs} ms`);
 });

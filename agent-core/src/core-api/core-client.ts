@@ -58,12 +58,17 @@ export class CoreClient extends CoreHttp {
     ).body;
   }
 
-  async deviceCancel(deviceCode: string): Promise<void> {
+  /**
+   * Best effort, bounded: the user is leaving (Ctrl-C, Cancel), so an unreachable or wedged Core
+   * must not hold them for two 30 s attempts; Core lets an abandoned device code expire anyway.
+   */
+  async deviceCancel(deviceCode: string, timeoutMs = 5_000): Promise<void> {
     await this.call({
       method: 'POST',
       path: '/auth/clients/device/cancel',
       json: { device_code: deviceCode },
       maxAttempts: 2,
+      signal: AbortSignal.timeout(timeoutMs),
     });
   }
 

@@ -54,6 +54,8 @@ export class FakeCore {
   /** Fault injection: path substring → remaining count. */
   fail429 = new Map<string, { count: number; retryAfter?: string }>();
   dropConnection = new Map<string, number>();
+  /** Requests whose path contains one of these are read and never answered (a wedged Core). */
+  neverAnswer = new Set<string>();
   deviceApproved = false;
   deviceInterval = 1;
   signatureFailures = 0;
@@ -170,6 +172,7 @@ export class FakeCore {
     const url = new URL(req.url!, 'http://x');
     const path = url.pathname;
     this.requests.push({ method: req.method!, path, headers: req.headers, body: raw });
+    if ([...this.neverAnswer].some((frag) => path.includes(frag))) return;
     for (const [frag, left] of this.dropConnection) {
       if (path.includes(frag) && left > 0) {
         this.dropConnection.set(frag, left - 1);
