@@ -38,7 +38,7 @@ if (args.help) {
   --storage-root DIR   use your own media folder as Core's storage root (INBOX/ inside it)
   --storage-id ID      storage id written to the .retaia marker (default "demo")
   --init-storage       make --storage-root a new storage root when it has no .retaia marker yet
-  --port N             core-server port (default 8080; a busy port falls back to a free one)
+  --port N             core-server port (default 8080; when busy, the last run's port, else a free one)
   --no-desktop         do not open the desktop app
   --transcribe         turn on features.ai.transcribe_audio (needs a whisper model: retaia-agent models)
   --exit-when-done     stop once every asset is processed and print assets/minute`);
@@ -265,6 +265,28 @@ async function shutdown(code: number) {
   process.exit(code);
 }
 
+/**
+ * The asked port when free. When it is busy, the port the last run fell back to (read from the
+ * agent config it wrote), so a restart keeps the same Core URL and with it the agent's saved
+ * enrolment (credentials are tied to the Core URL); a new free port only when that one is taken too.
+ */
+async function choosePort(wanted: number): Promise<number> {
+  if (await portIsFree(wanted)) return wanted;
+  let last: number | undefined;
+  try {
+    const config = JSON.parse(await readFile(paths.agentConfig, 'utf8')) as { core_url?: string };
+    last = Number(new URL(config.core_url ?? '').port) || undefined;
+  } catch {
+    last = undefined;
+  }
+  if (last && last !== wanted && (await portIsFree(last))) {
+    say(`port ${wanted} is busy, using ${last} again (the port of the last run)`);
+    return last;
+  }
+  say(`port ${wanted} is busy, using a free one`);
+  return 0;
+}
+
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolvePort) => {
     const probe = createServer();
@@ -310,10 +332,7 @@ async function main() {
     await createDemoLibrary(join(storageRoot, 'INBOX'));
   }
 
-  const wanted = Number(args.port);
-  const free = await portIsFree(wanted);
-  if (!free) say(`port ${wanted} is busy, using a free one`);
-  const coreUrl = await startCore(free ? wanted : 0);
+  const coreUrl = await startCore(await choosePort(Number(args.port)));
   const apiUrl = `${coreUrl}/api/v1`;
   ensureDemoUser();
   await writeAgentConfig(apiUrl);
