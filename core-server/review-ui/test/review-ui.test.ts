@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildReviewUi } from '../build.js';
+import { buildReviewUi } from '../../src/web/review-ui-build.js';
 import { FAKE_USER, FakeCoreApi, makeMedia, type LoggedRequest } from './fake-core-api.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -64,7 +64,10 @@ before(async () => {
   if (skip) return;
   await mkdir(SHOTS, { recursive: true });
   workDir = await mkdtemp(path.join(tmpdir(), 'retaia-review-ui-'));
-  const dist = await buildReviewUi(path.join(workDir, 'dist'));
+  const dist = await buildReviewUi(
+    path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'),
+    path.join(workDir, 'dist'),
+  );
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

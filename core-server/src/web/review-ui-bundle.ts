@@ -1,11 +1,13 @@
 // The review page's static bundle (core-server/review-ui/dist). Built by Vite at server start
-// when missing or older than its sources, so a fresh clone works after `npm ci` alone. Several
+// when missing or older than its sources, so a fresh clone works after `npm ci` alone, with or
+// without dev dependencies (./review-ui-build.ts). Several
 // servers may start at once (tests): each builds into its own temp folder and swaps it in with
 // rename, so a reader never sees a half-written dist/.
 import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type pino from 'pino';
+import { buildReviewUi } from './review-ui-build.js';
 
 export const REVIEW_UI_ROOT = fileURLToPath(new URL('../../review-ui/', import.meta.url));
 export const REVIEW_UI_DIST = path.join(REVIEW_UI_ROOT, 'dist');
@@ -43,10 +45,7 @@ export function ensureReviewUiBuilt(logger: pino.Logger, root = REVIEW_UI_ROOT):
     const started = Date.now();
     const tmp = await mkdtemp(path.join(root, '.dist-build-'));
     try {
-      const mod = (await import(pathToFileURL(path.join(root, 'build.ts')).href)) as {
-        buildReviewUi(outDir: string): Promise<string>;
-      };
-      await mod.buildReviewUi(tmp);
+      await buildReviewUi(root, tmp);
       const old = `${tmp}-old`;
       await rename(path.join(root, 'dist'), old).catch(() => undefined);
       await rename(tmp, path.join(root, 'dist')).catch(async (err: NodeJS.ErrnoException) => {
@@ -59,7 +58,7 @@ export function ensureReviewUiBuilt(logger: pino.Logger, root = REVIEW_UI_ROOT):
     } catch (err) {
       logger.error(
         { err },
-        'review UI could not be built; /review/ is unavailable (run: npx tsx core-server/review-ui/build.ts)',
+        'review UI could not be built; /review/ is unavailable (is the vite package installed? reinstall with npm ci)',
       );
       return false;
     } finally {

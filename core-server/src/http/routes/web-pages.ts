@@ -65,7 +65,7 @@ export function registerWebPages(app: FastifyInstance, ctx: CoreContext): void {
         throw new CoreError(
           'TEMPORARY_UNAVAILABLE',
           503,
-          'the review page is not built; run `npx tsx core-server/review-ui/build.ts` or restart core-server with dev dependencies installed',
+          'the review page is not built; see the core-server log for why (usually a missing vite package: reinstall with npm ci), then restart core-server',
           true,
         );
       }
