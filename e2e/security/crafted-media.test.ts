@@ -101,6 +101,16 @@ test('a playlist disguised as a video never makes the agent read or upload a fil
     const kinds = await publishedKinds(sys, real.uuid);
     assert.ok(kinds.preview_video === 1 && (kinds.thumb ?? 0) > 0, JSON.stringify(kinds));
     const derivedRoot = join(sys.storageRoot, '.derived');
+    // Core publishes an upload (staged under .derived/.uploads/<upload id>/) just after the
+    // submit's transaction: let the real clip's last ones land, so every file left is named by
+    // the asset it belongs to. A staged file that never lands fails here too.
+    await waitFor(
+      async () =>
+        (await filesUnder(derivedRoot)).every(
+          (f) => !f.includes(`${join('.derived', '.uploads')}/`),
+        ),
+      30_000,
+    );
     for (const f of await filesUnder(derivedRoot)) {
       assert.ok(f.includes(real.uuid), `only the real clip has derived files, found ${f}`);
     }
