@@ -2,7 +2,8 @@
 // Runs every `*.test.ts(x)` file of the workspace with Node's own test runner (through tsx),
 // so one command and one reporter cover all packages. Optional arguments narrow the run to
 // files whose path contains one of them, e.g. `npm test -- core-server` or `npm test -- lease`.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -50,5 +51,23 @@ const args = [
   '--test-reporter=spec',
   ...files,
 ];
-const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// The run gets its own temp dir, removed at the end, so a test that forgets its folders (or a
+// child killed mid-write) cannot fill the machine's /tmp run after run. What was left is
+// counted by name so a leaking test stays visible.
+const runTmp = mkdtempSync(join(tmpdir(), 'retaia-test-run-'));
+const env = { ...process.env, TMPDIR: runTmp, TMP: runTmp, TEMP: runTmp };
+const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env });
+child.on('exit', (code, signal) => {
+  const left = readdirSync(runTmp);
+  if (left.length) {
+    const byName = {};
+    for (const n of left) {
+      const key = n.replace(/[-_.][A-Za-z0-9]{6}$/, '-*');
+      byName[key] = (byName[key] ?? 0) + 1;
+    }
+    const list = Object.entries(byName).map(([k, v]) => `${k} ×${v}`);
+    console.log(`\ntemp entries left by tests (removed now): ${list.join(', ')}`);
+  }
+  rmSync(runTmp, { recursive: true, force: true });
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -4,6 +4,7 @@
 // when Core fails the first hand-back attempts (a database hiccup while both come back up).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sharedMedia } from '@retaia/protocol/testing/shared-media.js';
 import { ControlClient } from '../src/runtime/control-client.js';
@@ -33,6 +34,15 @@ test(
     );
     // Killed the moment the job shows as running: from then on its lease must survive a kill -9.
     await waitFor(async () => (await control1.jobs()).current.length === 1, 30_000, 'job running');
+    const workRoot = join(dataDir, 'work');
+    const [leftBehind] = await waitFor(
+      async () => {
+        const names = await readdir(workRoot).catch(() => []);
+        return names.length ? names : undefined;
+      },
+      30_000,
+      'the job folder exists',
+    );
     await stopChild(first.child, 'SIGKILL', first.output);
     const killedAt = Date.now();
 
@@ -67,6 +77,10 @@ test(
     const firstStatus = await control2.status();
     assert.equal(firstStatus.auth.state, 'enrolled', 'enrolled from the very first status');
     assert.equal(firstStatus.auth.clientId, clientId, 'the same client, not a new enrolment');
+    assert.ok(
+      !(await readdir(workRoot)).includes(leftBehind!),
+      `the killed process's job folder ${leftBehind} is removed at restart`,
+    );
 
     await waitFor(
       async () => (await core.context.store.getJob(job!.job_id))?.status === 'completed',

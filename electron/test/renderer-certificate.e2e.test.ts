@@ -3,7 +3,7 @@
 // Chromium, real TLS, real pin file; the daemon is the in-memory fake reporting the change.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { describeCertificateChange } from '@retaia/agent-core/core-api/certificate-change.js';
 import { pinCoreCertificate, PIN_FILE_NAME } from '@retaia/agent-core/core-api/core-tls.js';
-import { makeTestPki, type TestCert } from '../../agent-core/test/support/test-certificates.js';
+import {
+  makeTestPki,
+  type TestCert,
+  type TestPki,
+} from '../../agent-core/test/support/test-certificates.js';
 import { FakeDaemonControl } from './support/fake-daemon-control.js';
 import { buildRendererOnce } from './support/renderer-build.js';
 import {
@@ -32,10 +36,11 @@ describe('desktop: Core certificate changed', { skip }, () => {
   let server: Server;
   let cert: TestCert;
   let dataDir: string;
+  let pki: TestPki | undefined;
   let origin: string;
 
   before(async () => {
-    const pki = await makeTestPki();
+    pki = await makeTestPki();
     cert = await pki.selfSigned('nas-renewed');
     server = createServer({ cert: cert.cert, key: cert.key }, (_req, res) => res.end('{}'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -73,6 +78,8 @@ describe('desktop: Core certificate changed', { skip }, () => {
     await bridge?.close();
     server?.closeAllConnections();
     server?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await pki?.dispose();
   });
 
   const pinned = async () =>

@@ -18,6 +18,7 @@ import { AgentRuntime, DEFAULT_INTERVALS, type RuntimeIntervals } from './agent-
 import { createDefaultProcessing, type DefaultProcessing } from './default-processing.js';
 import { ControlClient } from './control-client.js';
 import { startControlServer } from './control-server.js';
+import { prepareWorkRoot } from './work-root.js';
 import { acquireDaemonLock, DaemonAlreadyRunningError } from './daemon-lock.js';
 import { DaemonEvents } from './daemon-events.js';
 import { JobHistory } from './job-history.js';
@@ -43,7 +44,7 @@ export interface StartDaemonOptions {
   logDestination?: DestinationStream;
   /** Apply config.cpu_priority as this process's nice level (inherited by ffmpeg). */
   applyCpuPriority?: boolean;
-  /** Where per-job temp dirs are created (default: OS temp dir). */
+  /** Where per-job folders are created (default: `work/` in the data dir, see work-root.ts). */
   workRoot?: string;
   secretStore?: SecretStorePreference;
   historyLimit?: number;
@@ -88,6 +89,8 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
       { agent_id: identity.agentId, secret_store: secretStore.info.kind, data_dir: paths.dataDir },
       'agent identity loaded',
     );
+    const workRoot = opts.workRoot ?? join(paths.dataDir, 'work');
+    await prepareWorkRoot(workRoot, logger);
     const history = new JobHistory(join(paths.dataDir, 'job-history.jsonl'), opts.historyLimit);
     await history.load();
     const events = new DaemonEvents();
@@ -116,7 +119,7 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<Runnin
       events,
       history,
       agentVersion: AGENT_VERSION,
-      ...(opts.workRoot ? { workRoot: opts.workRoot } : {}),
+      workRoot,
     });
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((r) => (resolveStopped = r));

@@ -68,6 +68,7 @@ function clientFor(port: number, tls?: { caFile?: string; dataDir?: string }) {
 
 test('HTTPS trust: untrusted refused, core_ca_file trusts, pin on first use, swap stops, accept resumes', async (t) => {
   const pki = await makeTestPki();
+  t.after(() => pki.dispose());
   const nas = await pki.selfSigned('nas-self-signed');
   const leaf1 = await pki.leaf('core-2025');
   const leaf2 = await pki.leaf('core-2026');
@@ -159,8 +160,9 @@ test('HTTPS trust: untrusted refused, core_ca_file trusts, pin on first use, swa
   assert.equal((await ping(client)).status, 200, 'the same client works again, no restart');
 });
 
-test('core_ca_file: a missing or non-PEM file is a clear error, in the schema and at use', async () => {
+test('core_ca_file: a missing or non-PEM file is a clear error, in the schema and at use', async (t) => {
   const pki = await makeTestPki();
+  t.after(() => pki.dispose());
   const notPem = join(pki.dir, 'not.pem');
   await writeFile(notPem, 'hello');
   const core = await startTlsCore(await pki.leaf('core'));

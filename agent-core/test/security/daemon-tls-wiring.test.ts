@@ -14,6 +14,7 @@ import { makeTestPki } from '../support/test-certificates.js';
 
 test('daemon enrolment over HTTPS uses core_ca_file and shows the pinned fingerprint', async (t) => {
   const pki = await makeTestPki();
+  t.after(() => pki.dispose());
   const nas = await pki.selfSigned('nas');
   const server = createServer({ cert: nas.cert, key: nas.key }, (req, res) => {
     req.resume();

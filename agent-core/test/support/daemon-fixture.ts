@@ -1,11 +1,11 @@
 // Shared set-up for daemon tests: a temp data dir + config + a storage mount with a valid
 // `.retaia` marker, and a log capture to check what the daemon writes.
-import { mkdir, mkdtemp, writeFile, copyFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile, copyFile } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import { waitFor as pollUntil } from '@retaia/protocol/testing/wait-for.js';
 import type { DaemonEvent } from '../../src/runtime/control-protocol.js';
 import type { RunningDaemon } from '../../src/runtime/daemon.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 export interface DaemonFixture {
   root: string;
@@ -22,7 +22,7 @@ export async function makeDaemonFixture(
   storageId = 'nas-main',
   extraConfig: Record<string, unknown> = {},
 ): Promise<DaemonFixture> {
-  const root = await mkdtemp(join(tmpdir(), 'rad-'));
+  const root = makeTempDir('rad-');
   const dataDir = join(root, 'data');
   const mount = join(root, 'mnt');
   await mkdir(join(mount, 'INBOX'), { recursive: true });

@@ -2,10 +2,9 @@
 // `nas/`, fast scan/sweep/device-flow settings, silent logs, closed when the test ends. Loaded
 // lazily so the agent suite still runs (and skips) where core-server is not present.
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 type StartCoreServer = typeof import('@retaia/core-server').startCoreServer;
 export type RealCore = Awaited<ReturnType<StartCoreServer>>;
@@ -30,7 +29,7 @@ export async function startRealCore(
 ): Promise<RealCoreEnv> {
   const { startCoreServer } = await import('@retaia/core-server');
   const pino = (await import('pino')).default;
-  const root = await mkdtemp(join(tmpdir(), tmpPrefix));
+  const root = makeTempDir(tmpPrefix);
   const storage = join(root, 'nas');
   const core = await startCoreServer({
     storageRoot: storage,

@@ -2,7 +2,7 @@
 // for 127.0.0.1, and a self-signed leaf (what a NAS ships). Nothing is mocked.
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +21,8 @@ export interface TestPki {
   ca: TestCert;
   leaf(name: string): Promise<TestCert>;
   selfSigned(name: string): Promise<TestCert>;
+  /** Removes the temp folder (keys included); call it from the test's `after`. */
+  dispose(): Promise<void>;
 }
 
 const SAN = 'subjectAltName=IP:127.0.0.1,DNS:localhost';
@@ -61,6 +63,7 @@ export async function makeTestPki(): Promise<TestPki> {
   return {
     dir,
     ca,
+    dispose: () => rm(dir, { recursive: true, force: true }),
     async leaf(name) {
       await run('openssl', [
         'req',

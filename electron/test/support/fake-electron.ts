@@ -1,12 +1,10 @@
 // A fake of the ElectronApi seam: records what the main process asks of Electron and lets tests
 // trigger what Electron would (window close, second launch, power changes, tray clicks).
 import { EventEmitter } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Electron from 'electron';
 import type { ElectronApi, TrayLike, WindowLike } from '../../src/main/electron-api.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 export class FakeWindow extends EventEmitter implements WindowLike {
   visible = false;
@@ -130,7 +128,7 @@ export function createFakeElectron(opts: FakeElectronOptions = {}) {
     if (!h) throw new Error(`no IPC handler for ${channel}`);
     return h(event, ...args);
   };
-  const userData = opts.userData ?? mkdtempSync(join(tmpdir(), 'retaia-fake-electron-'));
+  const userData = opts.userData ?? makeTempDir('retaia-fake-electron-');
   const api: ElectronApi = {
     app: {
       requestSingleInstanceLock: () => opts.singleInstanceLock ?? true,
