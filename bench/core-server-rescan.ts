@@ -54,6 +54,7 @@ async function main() {
       );
       const walks: number[] = [];
       const rescans: number[] = [];
+      const phases: string[] = [];
       for (let i = 0; i < 3; i++) {
         const w = performance.now();
         const seen = await plainWalk(path.join(root, 'INBOX'));
@@ -61,11 +62,13 @@ async function main() {
         if (seen !== N) throw new Error(`walk saw ${seen}`);
         const r = await server.scanNow();
         rescans.push(r.duration_ms);
+        phases.push(JSON.stringify(r.phases_ms));
         if (r.new_assets || r.became_ready) throw new Error('rescan found changes');
       }
       const best = (xs: number[]) => Math.min(...xs);
       console.log(`plain readdir+stat walk: ${best(walks).toFixed(0)} ms (best of 3)`);
       console.log(`core-server rescan (unchanged): ${best(rescans).toFixed(0)} ms (best of 3)`);
+      console.log(`  phases (ms): ${phases.join('  ')}`);
       console.log(`ratio rescan/walk: ${(best(rescans) / best(walks)).toFixed(2)}`);
     } finally {
       await server.close();

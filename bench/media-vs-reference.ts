@@ -6,7 +6,8 @@
 // Clips: a real low-motion camera clip looped to 60 s and a generated high-motion 30 s clip.
 // Ours is what the agent runs: facts, then preview + thumbnails + waveform in one shared pass
 // (one decode, asset-pass/). BENCH_SEPARATE=1 runs the three jobs one after the other instead.
-// Run: npx tsx bench/media-vs-reference.ts   (BENCH_RUNS=n, BENCH_ENCODER=auto for hardware)
+// Run: npx tsx bench/media-vs-reference.ts   (BENCH_RUNS=n, BENCH_ENCODER=auto for hardware,
+// BENCH_X264_PRESET=<preset> to try another x264 preset)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -183,8 +184,11 @@ function ctx(src: string, jobType: JobType, dir: string): ProcessorContext {
   return testContext(src, mkdtempSync(join(dir, `${jobType}-`)), { jobType, mediaType: 'VIDEO' });
 }
 
+// BENCH_X264_PRESET=ultrafast shows what the fastest x264 setting would reach (at ~4× the size).
+const x264Preset = process.env.BENCH_X264_PRESET;
 const processors = createProcessors({
   videoEncoder: process.env.BENCH_ENCODER === 'auto' ? 'auto' : 'software',
+  ...(x264Preset ? { x264Preset } : {}),
 });
 
 const REVIEW = ['generate_preview', 'generate_thumbnails', 'generate_audio_waveform'] as const;
@@ -204,6 +208,25 @@ async function ours(src: string, dir: string): Promise<string> {
   const preview = outputs[0]!;
   if (preview.type !== 'derived') throw new Error('no preview');
   return preview.files[0]!.path;
+}
+
+/**
+ * What no preview encoder removes: decoding the source and scaling it to 720p, with nothing
+ * encoded. Its CPU share of the reference is the floor of ours on software encoding.
+ */
+async function decodeAndScale(src: string): Promise<void> {
+  await run(bins.ffmpeg, [
+    '-v',
+    'error',
+    '-i',
+    src,
+    '-an',
+    '-vf',
+    'scale=-2:720',
+    '-f',
+    'null',
+    '-',
+  ]);
 }
 
 /** Mean SSIM of a 720p preview against the source scaled the same way. */
@@ -260,6 +283,7 @@ try {
       [refMs[i], refPreview, refCpu[i]] = await time(() => reference(clip.path, dir));
       [ourMs[i], ourPreview, ourCpu[i]] = await time(() => ours(clip.path, dir));
     }
+    const [, , floorCpu] = await time(() => decodeAndScale(clip.path));
     const [refSsim, ourSsim] = [
       await ssim(refPreview, clip.path),
       await ssim(ourPreview, clip.path),
@@ -277,6 +301,9 @@ try {
     );
     console.log(
       `  CPU time             reference ${median(refCpu).toFixed(0)} ms, ours ${median(ourCpu).toFixed(0)} ms, ratio ${(median(ourCpu) / median(refCpu)).toFixed(3)}  (steadier than wall time on a shared machine)`,
+    );
+    console.log(
+      `  floor                decoding + scaling to 720p alone: ${floorCpu.toFixed(0)} ms CPU = ${(floorCpu / median(refCpu)).toFixed(3)} of the reference's`,
     );
   }
 } finally {

@@ -21,7 +21,7 @@ import {
 import { loadSharp } from './tools/image.js';
 
 export type CreateProcessorsOptions = MediaProcessorOptions &
-  Pick<PreviewOptions, 'videoEncoder' | 'videoEncoderCacheFile'>;
+  Pick<PreviewOptions, 'videoEncoder' | 'videoEncoderCacheFile' | 'x264Preset'>;
 
 /** One processor per media job type (transcription lives in processing/transcription). */
 export function createProcessors(opts: CreateProcessorsOptions = {}): Map<JobType, Processor> {

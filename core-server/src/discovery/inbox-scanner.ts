@@ -42,6 +42,8 @@ export interface ScanReport {
   /** Entries that are not assets and why (first MAX_SKIPPED_LISTED; the counts are complete). */
   skipped: { path: string; reason: string }[];
   duration_ms: number;
+  /** Where the time went, for the operator and the rescan bench. */
+  phases_ms: { index: number; walk: number; sidecars: number; compare: number; write: number };
 }
 
 const MAX_SKIPPED_LISTED = 100;
@@ -87,13 +89,22 @@ export class InboxScanner {
       ambiguous_sidecars: [],
       skipped: [],
       duration_ms: 0,
+      phases_ms: { index: 0, walk: 0, sidecars: 0, compare: 0, write: 0 },
+    };
+    let mark = performance.now();
+    const phase = (name: keyof ScanReport['phases_ms']) => {
+      const now = performance.now();
+      report.phases_ms[name] = Math.round(now - mark);
+      mark = now;
     };
     const seen: { file: SeenFile; candidates: string[] }[] = [];
     const sidecarFiles: string[] = [];
     // Loaded before the walk: a file whose asset is past discovery needs no lstat (only its
     // sidecars are still followed), which is most of a settled library's rescan.
     const index = new Map((await this.ctx.store.loadScanIndex()).map((e) => [e.relative_path, e]));
+    phase('index');
     await this.walkDir(STORAGE_DIRS.inbox, report, seen, sidecarFiles, videoProxySidecars, index);
+    phase('walk');
     const owners = await assignSidecars(
       seen.map((m): SidecarCandidates => ({ relative: m.file.relative, candidates: m.candidates })),
       (relative) => {
@@ -109,6 +120,7 @@ export class InboxScanner {
         ),
     );
     report.ambiguous_sidecars = owners.ambiguous;
+    phase('sidecars');
     const media = seen.map(({ file }) => ({ file, sidecars: owners.sidecars.get(file.relative)! }));
     const now = this.ctx.clock();
     const changes: ScanChanges = { inserts: [], updates: [], ready: [] };
@@ -161,6 +173,7 @@ export class InboxScanner {
         report.became_ready++;
       }
     }
+    phase('compare');
     await this.ctx.store.applyScan(changes, this.ctx.flags, now);
     // What did not become an asset, for the operator (GET /ops/ingest/*).
     await this.ctx.store.ops.recordIngestScan({
@@ -176,6 +189,7 @@ export class InboxScanner {
       ),
       finishedAtMs: this.ctx.clock(),
     });
+    phase('write');
     report.duration_ms = Math.round(performance.now() - started);
     // Skipped entries and ambiguous sidecars are logged when they change, not on every scan.
     const problems = JSON.stringify([report.skipped, report.ambiguous_sidecars]);

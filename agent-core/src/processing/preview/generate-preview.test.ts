@@ -92,6 +92,14 @@ test(
     assert.equal(file.contentType, 'video/mp4');
     assertVideoPreview(file.path, { width: 1280, height: 720, fps: 25, audio: true });
     assert.ok(progress.length >= 2 && progress.at(-1) === 100, `progress ${progress}`);
+    // x264 writes its settings into the stream: veryfast (one reference, 10-frame lookahead)
+    // with subme=1, the speed/quality point measured in docs/media-engine.md.
+    const settings = /x264 - core [^\0]*?options: ([^\0]+)/.exec(
+      readFileSync(file.path).toString('latin1'),
+    )?.[1];
+    assert.ok(settings, 'x264 settings SEI present');
+    for (const opt of ['subme=1', 'ref=1', 'rc_lookahead=10', 'crf=23.0'])
+      assert.ok(settings.split(' ').includes(opt), `${opt} in ${settings}`);
   },
 );
 

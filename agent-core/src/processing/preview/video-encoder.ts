@@ -59,7 +59,7 @@ export interface EncoderArgs {
  */
 export function encoderArgs(
   encoder: VideoEncoderName,
-  target: { crf: number; x264Preset: string },
+  target: { crf: number; x264Preset: string; x264Params?: string },
 ): EncoderArgs {
   const q = String(target.crf);
   switch (encoder) {
@@ -74,6 +74,7 @@ export function encoderArgs(
           'high',
           '-preset',
           target.x264Preset,
+          ...(target.x264Params ? ['-x264-params', target.x264Params] : []),
           '-crf',
           q,
         ],
