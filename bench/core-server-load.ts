@@ -15,7 +15,10 @@
 // Bounded by job count (plus a hard deadline).
 // Run: npx tsx bench/core-server-load.ts [jobs] [--log-info] [--separate-commits]
 import { fork } from 'node:child_process';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +39,8 @@ interface AgentCredentials {
 }
 interface LoadPlan {
   apiUrl: string;
+  /** A bare node:http server in the parent: the cost of a request with no framework at all. */
+  bareUrl: string;
   privateKeyArmored: string;
   agents: AgentCredentials[];
 }
@@ -83,6 +88,10 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
     baseline.push(performance.now() - t);
   }
   process.send!({ kind: 'baseline-done' });
+  for (let i = 0; i < 50; i++) await fetch(plan.bareUrl).then((r) => r.text());
+  process.send!({ kind: 'bare-started' });
+  for (let i = 0; i < BASELINE_GETS; i++) await fetch(plan.bareUrl).then((r) => r.text());
+  process.send!({ kind: 'bare-done' });
   // What one poll costs the server with the full backlog pending and nobody else talking.
   const listIdle: number[] = [];
   for (let i = 0; i < 50; i++) {
@@ -139,17 +148,45 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
   return { seconds, lost, doubleClaims, baseline, listIdle, listLoaded, claim, submit };
 }
 
+function startBareServer(): Promise<Server> {
+  const bare = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end('{}');
+  });
+  return new Promise((resolve) => bare.listen(0, '127.0.0.1', () => resolve(bare)));
+}
+
+/** CPU of one node:crypto Ed25519 verification of a request-sized message, in ms. */
+function ed25519VerifyMs(): number {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const data = Buffer.alloc(400, 1);
+  const sig = sign(null, data, privateKey);
+  for (let i = 0; i < 500; i++) verify(null, data, publicKey, sig);
+  const N = 3000;
+  const t = process.cpuUsage();
+  for (let i = 0; i < N; i++) verify(null, data, publicKey, sig);
+  const cpu = process.cpuUsage(t);
+  return (cpu.user + cpu.system) / 1000 / N;
+}
+
 type ChildMessage =
   | { kind: 'baseline-started' }
   | { kind: 'baseline-done' }
+  | { kind: 'bare-started' }
+  | { kind: 'bare-done' }
   | { kind: 'load-started' }
   | { kind: 'done'; result: LoadResult }
   | { kind: 'error'; error: string };
 
 /** Runs the agents in a child process; also measures this (server) process's CPU during the load. */
-function agentsInChild(
-  plan: LoadPlan,
-): Promise<LoadResult & { serverCpuMs: number; serverSystemMs: number; baselineCpuMs: number }> {
+function agentsInChild(plan: LoadPlan): Promise<
+  LoadResult & {
+    serverCpuMs: number;
+    serverSystemMs: number;
+    baselineCpuMs: number;
+    bareCpuMs: number;
+  }
+> {
   const child = fork(fileURLToPath(import.meta.url), ['--agents'], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -161,6 +198,7 @@ function agentsInChild(
     }, DEADLINE_MS + 60_000);
     let cpuAtStart = process.cpuUsage();
     let baselineCpuMs = NaN;
+    let bareCpuMs = NaN;
     child.on('message', (m) => {
       const msg = m as ChildMessage;
       if (msg.kind === 'baseline-started') {
@@ -170,6 +208,15 @@ function agentsInChild(
       if (msg.kind === 'baseline-done') {
         const cpu = process.cpuUsage(cpuAtStart);
         baselineCpuMs = (cpu.user + cpu.system) / 1000;
+        return;
+      }
+      if (msg.kind === 'bare-started') {
+        cpuAtStart = process.cpuUsage();
+        return;
+      }
+      if (msg.kind === 'bare-done') {
+        const cpu = process.cpuUsage(cpuAtStart);
+        bareCpuMs = (cpu.user + cpu.system) / 1000;
         return;
       }
       if (msg.kind === 'load-started') {
@@ -184,6 +231,7 @@ function agentsInChild(
           serverCpuMs: (cpu.user + cpu.system) / 1000,
           serverSystemMs: cpu.system / 1000,
           baselineCpuMs,
+          bareCpuMs,
         });
       else reject(new Error(`agent process: ${msg.error}`));
     });
@@ -217,11 +265,13 @@ async function main(jobCount: number) {
     for (let i = 0; i < AGENTS; i++)
       agents.push(await TestAgent.enrol(server, { capabilities: [CAPABILITIES.facts] }));
 
+    const bare = await startBareServer();
     const r = await agentsInChild({
       apiUrl: server.apiUrl,
+      bareUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`,
       privateKeyArmored: (await testKey()).privateKeyArmored,
       agents: agents.map((a) => ({ agentId: a.agentId, token: a.token })),
-    });
+    }).finally(() => bare.close());
     const n = r.submit.length;
     const cpuPerCycle = r.serverCpuMs / n;
     // Completed claims per job, read from the database itself.
@@ -254,6 +304,18 @@ async function main(jobCount: number) {
       `server CPU per unsigned GET /app/policy: ${getCpu.toFixed(3)} ms; ` +
         `claim+submit / unsigned GET: ${(cpuPerCycle / getCpu).toFixed(1)}× ` +
         `(requests per claim+submit incl. polls and lost races: ${((r.claim.length + r.submit.length + r.listLoaded.length) / n).toFixed(2)})`,
+    );
+    // What no server can go below here: every request's bare HTTP cost, and an Ed25519 check per
+    // signed write (claims, lost claims, submits). The 0.8 ms target assumes a faster machine.
+    const bareMs = r.bareCpuMs / BASELINE_GETS;
+    const verifyMs = ed25519VerifyMs();
+    const requestsPerCycle = (r.claim.length + r.submit.length + r.listLoaded.length) / n;
+    const signedPerCycle = (r.claim.length + r.submit.length) / n;
+    const floor = requestsPerCycle * bareMs + signedPerCycle * verifyMs;
+    console.log(
+      `floor on this machine: bare node:http request ${bareMs.toFixed(3)} ms CPU × ${requestsPerCycle.toFixed(2)} + ` +
+        `Ed25519 verify ${verifyMs.toFixed(3)} ms × ${signedPerCycle.toFixed(2)} = ${floor.toFixed(2)} ms per claim+submit; ` +
+        `ours ÷ floor: ${(cpuPerCycle / floor).toFixed(1)}×`,
     );
     console.log(fmt('baseline GET /app/policy', r.baseline, 'sequential, unsigned'));
     console.log(fmt(`GET /jobs?limit=200 (idle)`, r.listIdle, `sequential, ${jobCount} assets`));

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { relativePathProblem } from '@retaia/protocol';
+import { relativePathProblem, type MediaType } from '@retaia/protocol';
 import type { CoreContext } from '../server/core-context.js';
 import type { NewAsset, ScanChanges, ScanIndexEntry } from '../store/core-store.js';
 import { defaultProfile } from '../domain/job-plan.js';
@@ -47,6 +47,11 @@ export interface ScanReport {
 }
 
 const MAX_SKIPPED_LISTED = 100;
+
+/** A name with a character that can make a path unsafe (see relativePathProblem) or a line break. */
+function suspiciousName(name: string): boolean {
+  return name === '..' || /[\\\0\r\n]/.test(name);
+}
 const SYMLINK_REASON =
   'symbolic link: not an asset (Retaia manages real files only and never follows links; copy the file itself into INBOX)';
 
@@ -142,7 +147,7 @@ export class InboxScanner {
         report.new_assets++;
         continue;
       }
-      const sidecarsJson = JSON.stringify(sidecars);
+      const sidecarsJson = sidecars.length ? JSON.stringify(sidecars) : '[]';
       const mtime = Math.trunc(file.mtimeMs);
       if (known.state !== 'DISCOVERED') {
         // Past discovery only the sidecar list is kept up to date.
@@ -232,7 +237,9 @@ export class InboxScanner {
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const relative = `${relDir}/${e.name}`;
-      if (relativePathProblem(relative) || /[\r\n]/.test(e.name)) {
+      // relDir is already safe, so only the name can make the path unsafe; the full check runs
+      // only for names with a character that could (100,000 names: 70 ms → next to nothing).
+      if (suspiciousName(e.name) && (relativePathProblem(relative) || /[\r\n]/.test(e.name))) {
         report.unsafe_names++;
         this.skip(report, relative, 'unsafe name (control characters or not a valid storage path)');
         continue;
@@ -248,19 +255,21 @@ export class InboxScanner {
     }
 
     const namesByLower = new Map(files.map((f) => [f.name.toLowerCase(), f.relative]));
-    const mediaFiles = files.filter((f) => {
-      if (mediaTypeOf(f.name)) return true;
-      if (ALL_SIDECAR_EXTENSIONS.has(extensionOf(f.name))) sidecarFiles.push(f.relative);
+    const mediaFiles: { name: string; relative: string; mediaType: MediaType }[] = [];
+    for (const f of files) {
+      const mediaType = mediaTypeOf(f.name);
+      if (mediaType) mediaFiles.push({ ...f, mediaType });
+      else if (ALL_SIDECAR_EXTENSIONS.has(extensionOf(f.name))) sidecarFiles.push(f.relative);
       else report.unknown_files++;
-      return false;
-    });
-    const seenFile = (f: { name: string; relative: string }, size: number, mtimeMs: number) => {
+    }
+    const seenFile = (f: (typeof mediaFiles)[number], size: number, mtimeMs: number) => {
       report.files_seen++;
-      const mediaType = mediaTypeOf(f.name)!;
       const base = baseNameOf(f.name).toLowerCase();
-      const candidates = sidecarExtensions(mediaType, videoProxySidecars)
-        .map((ext) => namesByLower.get(`${base}.${ext}`))
-        .filter((s): s is string => s !== undefined);
+      const candidates: string[] = [];
+      for (const ext of sidecarExtensions(f.mediaType, videoProxySidecars)) {
+        const sidecar = namesByLower.get(`${base}.${ext}`);
+        if (sidecar !== undefined) candidates.push(sidecar);
+      }
       media.push({ file: { relative: f.relative, name: f.name, size, mtimeMs }, candidates });
     };
     // Past discovery, size and mtime are not compared any more: readdir said it is a regular
