@@ -1,7 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked against the contract, not typed */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { link, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { collectExpiredUploads } from '../src/uploads/upload-gc.js';
+import { derivedRelativePath } from '../src/uploads/upload-paths.js';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadContractValidator } from '@retaia/protocol/contract-validator';
@@ -213,4 +216,86 @@ test('derived reads reject unknown kinds, non-uuid asset ids and traversal', asy
   const anon = await http(`${core.server.apiUrl}/assets`);
   assert.equal(anon.status, 401);
   assert.deepEqual(contract.responseErrors('GET', '/assets', 401, anon.body), []);
+});
+
+test('a derived file is in place when its submit commits; a failed commit keeps the upload for the retry and publishes nothing', async () => {
+  await writeFile(path.join(core.root, 'INBOX', 'race.jpg'), randomBytes(500));
+  await core.server.scanNow();
+  await core.server.scanNow();
+  const uuid = (await core.server.operator.listAssets()).find((a) => a.name === 'race.jpg')!.uuid;
+  const preview = await claimType(uuid, 'generate_preview');
+  const bytes = randomBytes(3000);
+  const ref = await agent.upload(uuid, 'preview_photo', 'image/webp', bytes);
+
+  // The moment completeJob returns, the asset and its file record are visible to every reader:
+  // the file must already be there. The first commit fails (injected), as a full disk would.
+  const store = core.server.context.store;
+  const completeJob = store.completeJob.bind(store);
+  let fail = true;
+  const atCommit: { path: string; present: boolean }[] = [];
+  store.completeJob = async (input) => {
+    if (fail) {
+      fail = false;
+      throw new Error('database hiccup (injected by the test)');
+    }
+    const result = await completeJob(input);
+    for (const d of input.derived ?? [])
+      atCommit.push({
+        path: d.relative_path,
+        present: existsSync(path.join(core.root, d.relative_path)),
+      });
+    return result;
+  };
+  try {
+    const body = {
+      ...lease(preview),
+      job_type: 'generate_preview',
+      result: { derived_patch: { derived_manifest: [{ kind: 'preview_photo', ref }] } },
+    };
+    const failed = await agent.submit(preview.job_id, body);
+    assert.equal(failed.status, 500, JSON.stringify(failed.body));
+    assert.deepEqual(
+      await readdir(path.join(core.root, '.derived', uuid)).catch(() => []),
+      [],
+      'nothing published by the failed commit',
+    );
+    assert.ok(
+      existsSync(path.join(core.root, '.derived', '.uploads', ref, 'assembled')),
+      'the staged upload is kept for the retry',
+    );
+
+    const ok = await agent.submit(preview.job_id, body);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(atCommit.length, 1);
+    assert.ok(atCommit[0]!.present, `${atCommit[0]!.path} in place when the commit landed`);
+  } finally {
+    store.completeJob = completeJob;
+  }
+  const url = (await agent.get(`/assets/${uuid}/derived`)).body.preview_photo_url;
+  const served = await fetch(`${core.server.url}${url}`, {
+    headers: { authorization: `Bearer ${agent.token}` },
+  });
+  assert.deepEqual(Buffer.from(await served.arrayBuffer()), bytes);
+  assert.ok(!existsSync(path.join(core.root, '.derived', '.uploads', ref)), 'staging removed');
+});
+
+test('an upload linked into place by a submit that crashed before its commit is removed when the upload expires', async () => {
+  await writeFile(path.join(core.root, 'INBOX', 'crash.jpg'), randomBytes(500));
+  await core.server.scanNow();
+  await core.server.scanNow();
+  const uuid = (await core.server.operator.listAssets()).find((a) => a.name === 'crash.jpg')!.uuid;
+  await claimType(uuid, 'generate_preview');
+  const ref = await agent.upload(uuid, 'preview_photo', 'image/webp', randomBytes(700));
+  // What the submit did before the process died: the link, and no commit.
+  const placed = path.join(
+    core.root,
+    derivedRelativePath(uuid, 'preview_photo', ref, 'image/webp'),
+  );
+  await mkdir(path.dirname(placed), { recursive: true });
+  await link(path.join(core.root, '.derived', '.uploads', ref, 'assembled'), placed);
+
+  const later = Date.now() + 365 * 86_400_000; // past any upload's expiry
+  assert.ok((await collectExpiredUploads({ ...core.server.context, clock: () => later })) >= 1);
+  assert.ok(!existsSync(placed), 'the unreferenced link is gone');
+  assert.ok(!existsSync(path.join(core.root, '.derived', '.uploads', ref)), 'staging gone');
 });

@@ -1,7 +1,10 @@
-// Submit: validate the result against the job's domain, complete the job in one transaction,
-// then move the referenced uploads into `.derived/<uuid>/` and delete the files they replace.
+// Submit: validate the result against the job's domain, put the referenced uploads in their
+// place under `.derived/<uuid>/` (hard links: the staged copy stays until the commit), complete
+// the job in one transaction, then drop the staging and the files the new ones replace. The files
+// are in place before the commit makes them (and DECISION_PENDING) visible, so a reviewer never
+// sees an asset whose preview answers 404.
 // The response is built from the completion itself (no re-read of the job or asset after it).
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { kindsForJob } from '../domain/derived-kinds.js';
 import { notFound, validationFailed } from '../errors/core-error.js';
@@ -40,7 +43,14 @@ export async function submitJobResult(
       ? await checkDerivedManifest(ctx, jobId, agentId, body.job_type, body.result.derived_patch)
       : undefined;
 
-  const result = await ctx.store.completeJob(completionInput(ctx, jobId, agentId, body, derived));
+  const placed = derived ? await placeBeforeCommit(root, derived) : [];
+  let result: CompleteJobResult;
+  try {
+    result = await ctx.store.completeJob(completionInput(ctx, jobId, agentId, body, derived));
+  } catch (err) {
+    await unplaceUnpublished(ctx, placed);
+    throw err;
+  }
   await afterCommit(root, derived, result);
   return submitAnswer(
     jobId,
@@ -101,7 +111,45 @@ function submitAnswer(jobId: string, result: CompleteJobResult, assetState: Asse
   };
 }
 
-/** After the commit: the uploads move into place, the files they replace go. */
+/**
+ * Links each upload into its published place; returns the ones this call created. A file system
+ * without hard links gets a copy (the staged file must survive a failed commit: the agent retries
+ * its submit with the same upload).
+ */
+/** Errors of a file system (or share) that cannot hard-link: the upload is copied instead. */
+const NO_HARD_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+
+async function placeBeforeCommit(root: string, derived: PublishedDerived[]) {
+  const placed: PublishedDerived[] = [];
+  for (const d of derived) {
+    const target = absoluteDerivedPath(root, d.relative_path);
+    await mkdir(path.dirname(target), { recursive: true });
+    try {
+      await link(assembledPath(root, d.upload_id), target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue; // a concurrent or interrupted submit of the same upload
+      if (!NO_HARD_LINK.has(code ?? '')) throw err;
+      await copyFile(assembledPath(root, d.upload_id), target);
+    }
+    placed.push(d);
+  }
+  return placed;
+}
+
+/**
+ * The commit failed: remove what this submit placed, unless the upload got published anyway
+ * (a concurrent submit of the same upload committed first and its record points at the file).
+ */
+async function unplaceUnpublished(ctx: CoreContext, placed: PublishedDerived[]) {
+  for (const d of placed) {
+    const upload = await ctx.store.getUpload(d.upload_id).catch(() => undefined);
+    if (upload?.status === 'PUBLISHED') continue;
+    await rm(absoluteDerivedPath(ctx.options.storageRoot, d.relative_path), { force: true });
+  }
+}
+
+/** After the commit: the staged copies go (publishUpload finds them in place), then the replaced files. */
 async function afterCommit(
   root: string,
   derived: PublishedDerived[] | undefined,
