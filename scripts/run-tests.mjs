@@ -2,7 +2,7 @@
 // Runs every `*.test.ts(x)` file of the workspace with Node's own test runner (through tsx),
 // so one command and one reporter cover all packages. Optional arguments narrow the run to
 // files whose path contains one of them, e.g. `npm test -- core-server` or `npm test -- lease`.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -55,6 +55,9 @@ const args = [
 // child killed mid-write) cannot fill the machine's /tmp run after run. What was left is
 // counted by name so a leaking test stays visible.
 const runTmp = mkdtempSync(join(tmpdir(), 'retaia-test-run-'));
+// mkdtemp makes it 0700; run as root, the PostgreSQL test clusters run as the postgres user,
+// who must be able to reach their folder inside it (the folders themselves stay private).
+chmodSync(runTmp, 0o755);
 const env = { ...process.env, TMPDIR: runTmp, TMP: runTmp, TEMP: runTmp };
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 child.on('exit', (code, signal) => {

@@ -6,12 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnDaemon, stopChild } from './support/spawn-daemon.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 const BIN = fileURLToPath(new URL('../bin/retaia-agent.js', import.meta.url));
 
@@ -52,7 +52,7 @@ async function deadPort(): Promise<number> {
 }
 
 test('config init blames its options and writes nothing when they are invalid', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'rcli-'));
+  const root = makeTempDir('rcli-');
   const r = await cli(root, ['config', 'init', '--core-url', 'not-a-url']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /nothing written/);
@@ -62,7 +62,7 @@ test('config init blames its options and writes nothing when they are invalid', 
 });
 
 test('unusable storage mounts are reported when written, by config validate and by diagnostics', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'rcli-'));
+  const root = makeTempDir('rcli-');
   const noMarker = join(root, 'share-without-marker');
   await mkdir(noMarker);
   const init = await cli(root, [
@@ -91,7 +91,7 @@ test('unusable storage mounts are reported when written, by config validate and 
 });
 
 test('a running daemon reports unusable mounts in daemon status and diagnostics', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'rcli-'));
+  const root = makeTempDir('rcli-');
   const configPath = join(root, 'config.json');
   await writeFile(
     configPath,
@@ -117,7 +117,7 @@ test('a running daemon reports unusable mounts in daemon status and diagnostics'
 });
 
 test('models download without network says to copy the file and run models add PATH', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'rcli-'));
+  const root = makeTempDir('rcli-');
   const catalogue = join(root, 'catalogue.json');
   await writeFile(
     catalogue,

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, symlink, writeFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   validateMount,
   resolveSourcePath,
   SourceResolutionError,
 } from '../src/config/storage-mount.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 async function makeMount(
   marker: unknown = {
@@ -16,7 +16,7 @@ async function makeMount(
     paths: { inbox: 'INBOX', archive: 'ARCHIVE', rejects: 'REJECTS' },
   },
 ) {
-  const root = await mkdtemp(join(tmpdir(), 'mount-'));
+  const root = makeTempDir('mount-');
   if (marker !== null)
     await writeFile(
       join(root, '.retaia'),
@@ -55,7 +55,7 @@ test('mount refusals each say what to do', async () => {
     assert.equal(v.ok, false, path);
     assert.match(v.problem ?? '', re);
   }
-  const file = join(await mkdtemp(join(tmpdir(), 'f-')), 'x');
+  const file = join(makeTempDir('f-'), 'x');
   await writeFile(file, '');
   assert.match((await validateMount('nas-main', file)).problem ?? '', /not a directory/);
 });
@@ -77,7 +77,7 @@ async function refusal(
 test('source resolution: safe paths resolve, every unsafe one is refused with a code', async () => {
   const root = await makeMount();
   // A mount that is itself reached through a link (e.g. /Volumes/nas -> /mnt/...) is fine.
-  const viaLink = join(await mkdtemp(join(tmpdir(), 'mountlink-')), 'nas');
+  const viaLink = join(makeTempDir('mountlink-'), 'nas');
   await symlink(root, viaLink);
   assert.match(
     (
@@ -108,7 +108,7 @@ test('source resolution: safe paths resolve, every unsafe one is refused with a 
   );
 
   const m = { 'nas-main': root };
-  const outside = await mkdtemp(join(tmpdir(), 'outside-'));
+  const outside = makeTempDir('outside-');
   await writeFile(join(outside, 'secret.mp4'), 'x');
   await symlink(join(outside, 'secret.mp4'), join(root, 'INBOX', 'link.mp4'));
   await symlink(outside, join(root, 'INBOX', 'dirlink'));

@@ -6,8 +6,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
@@ -15,6 +13,7 @@ import { heifEnc, heifEncSkip } from '@retaia/agent-core/processing/testing/heif
 import { ImageWorkerPool } from '@retaia/agent-core/processing/tools/image-worker-pool.js';
 import type { HeifDecodeResult } from '@retaia/agent-core/processing/tools/image-worker-protocol.js';
 import { buildRendererOnce } from './support/renderer-build.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 const electronDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -22,7 +21,7 @@ test(
   'dist/image-worker.cjs is built, self-contained, and found next to daemon.cjs and in app.asar.unpacked',
   { skip: heifEncSkip },
   async () => {
-    const root = await mkdtemp(join(tmpdir(), 'retaia-image-worker-bundle-'));
+    const root = makeTempDir('retaia-image-worker-bundle-');
     const dist = join(root, 'app', 'dist');
     execFileSync(process.execPath, ['scripts/build.mjs'], {
       cwd: electronDir,

@@ -5,8 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '@retaia/agent-core/runtime/control-client.js';
@@ -15,6 +14,7 @@ import { CAPABILITIES } from '@retaia/protocol';
 import { BRIDGE_METHODS, invokeChannel } from '../src/shared/bridge-channels.js';
 import { buildRendererOnce } from './support/renderer-build.js';
 import { waitFor } from './support/wait-for.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 const electronDir = fileURLToPath(new URL('..', import.meta.url));
 const repoNodeModules = fileURLToPath(new URL('../../node_modules', import.meta.url));
@@ -35,7 +35,7 @@ async function buildApp(root: string): Promise<string> {
 }
 
 test('the bundled main process starts, attaches to the daemon and wires tray, window and IPC', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'retaia-main-bundle-'));
+  const root = makeTempDir('retaia-main-bundle-');
   const appDir = await buildApp(root);
   await mkdir(join(appDir, 'node_modules', 'electron'), { recursive: true });
   await copyFile(
@@ -118,7 +118,7 @@ test('the bundled main process starts, attaches to the daemon and wires tray, wi
 // (NODE_PATH, asar), not a dynamic import(), whose ESM resolver sees neither: with import() this
 // daemon logged "sharp unavailable" and declared no photo/thumbnail/facts capabilities.
 test('the bundled daemon.cjs loads the external sharp and declares the photo capabilities', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'retaia-daemon-bundle-'));
+  const root = makeTempDir('retaia-daemon-bundle-');
   const appDir = await buildApp(root);
   await writeFile(join(root, 'config.json'), '{}');
   const socket = join(root, 'agent.sock');
