@@ -43,9 +43,10 @@ export async function submitJobResult(
       ? await checkDerivedManifest(ctx, jobId, agentId, body.job_type, body.result.derived_patch)
       : undefined;
 
-  const placed = derived ? await placeBeforeCommit(root, derived) : [];
+  const placed: PublishedDerived[] = [];
   let result: CompleteJobResult;
   try {
+    if (derived) await placeBeforeCommit(root, derived, placed);
     result = await ctx.store.completeJob(completionInput(ctx, jobId, agentId, body, derived));
   } catch (err) {
     await unplaceUnpublished(ctx, placed);
@@ -111,16 +112,19 @@ function submitAnswer(jobId: string, result: CompleteJobResult, assetState: Asse
   };
 }
 
-/**
- * Links each upload into its published place; returns the ones this call created. A file system
- * without hard links gets a copy (the staged file must survive a failed commit: the agent retries
- * its submit with the same upload).
- */
 /** Errors of a file system (or share) that cannot hard-link: the upload is copied instead. */
 const NO_HARD_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
 
-async function placeBeforeCommit(root: string, derived: PublishedDerived[]) {
-  const placed: PublishedDerived[] = [];
+/**
+ * Links each upload into its published place, adding to `placed` the ones this call created. A
+ * file system without hard links gets a copy (the staged file must survive a failed commit: the
+ * agent retries its submit with the same upload).
+ */
+async function placeBeforeCommit(
+  root: string,
+  derived: PublishedDerived[],
+  placed: PublishedDerived[],
+): Promise<void> {
   for (const d of derived) {
     const target = absoluteDerivedPath(root, d.relative_path);
     await mkdir(path.dirname(target), { recursive: true });
@@ -134,7 +138,6 @@ async function placeBeforeCommit(root: string, derived: PublishedDerived[]) {
     }
     placed.push(d);
   }
-  return placed;
 }
 
 /**
