@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import {
   windowsLoginItem,
   type ServiceCommand,
 } from '../src/cli/service-units.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/retaia-agent.js', import.meta.url));
@@ -80,7 +80,7 @@ test('Windows login item: Run key command line with quoted paths', () => {
 });
 
 test('CLI: config init/set/validate/show/path, --json, exit codes, daemon status without daemon', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'cli-'));
+  const dir = makeTempDir('cli-');
   const env = {
     RETAIA_AGENT_CONFIG: join(dir, 'config.json'),
     RETAIA_AGENT_DATA_DIR: join(dir, 'data'),
@@ -178,7 +178,7 @@ test('CLI: enrol --no-browser through a running daemon, then identity rotate-key
 });
 
 test('CLI: daemon start (background) / status / second start refused / stop', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'cli-d-'));
+  const dir = makeTempDir('cli-d-');
   const env = {
     RETAIA_AGENT_CONFIG: join(dir, 'config.json'),
     RETAIA_AGENT_DATA_DIR: join(dir, 'data'),

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, mkdtemp, writeFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   validateAgentConfig,
@@ -11,6 +10,7 @@ import {
 } from '../src/config/config-schema.js';
 import { loadConfigFile, saveConfigFile, ConfigError } from '../src/config/config-store.js';
 import { defaultConfigPath, defaultDataDir, resolveAgentPaths } from '../src/config/agent-paths.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 function problems(raw: unknown) {
   const r = validateAgentConfig(raw);
@@ -101,7 +101,7 @@ test('setConfigValue handles dotted keys and storage ids with dots; parseConfigV
 });
 
 test('config file: missing = defaults, invalid never written, bad JSON reported with the fix', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
+  const dir = makeTempDir('cfg-');
   const path = join(dir, 'sub', 'config.json');
   const loaded = await loadConfigFile(path);
   assert.equal(loaded.exists, false);

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { randomBytes, createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateAgentKey, RequestSigner, SIGNATURE_HEADERS } from '@retaia/protocol';
 import { CoreClient } from '../src/core-api/core-client.js';
@@ -16,6 +15,7 @@ import {
 import { uploadDerivedFile } from '../src/core-api/derived-uploader.js';
 import { runDeviceEnrolment } from '../src/core-api/device-enrolment.js';
 import { FakeCore } from './support/fake-core.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 const AGENT_ID = '3b241101-e2bb-4255-8caf-4136c566a962';
 const fastBackoff = { baseMs: 5, capMs: 40 };
@@ -145,7 +145,7 @@ test('lease errors are LeaseLostError; a lost claim race is undefined', async (t
 
 test('derived upload: parts streamed as multipart, retried, 412 re-reads the ETag, bytes intact', async (t) => {
   const { core, client } = await setup(t);
-  const dir = await mkdtemp(join(tmpdir(), 'up-'));
+  const dir = makeTempDir('up-');
   const file = join(dir, 'preview.mp4');
   const data = randomBytes(core.maxPartSize * 3 + 1234);
   await writeFile(file, data);

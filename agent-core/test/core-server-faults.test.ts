@@ -3,8 +3,7 @@
 // process taking over; and derived outputs uploaded in several parts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobType } from '@retaia/protocol';
 import { ControlClient } from '../src/runtime/control-client.js';
@@ -24,6 +23,7 @@ import {
   video,
 } from './support/real-core-agent.js';
 import { spawnDaemon, stopChild } from './support/spawn-daemon.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 test(
   'real Core: 429 SLOW_DOWN is retried after Retry-After; the typed error without retry',
@@ -31,7 +31,7 @@ test(
   async (t) => {
     const { startCoreServer } = await import('@retaia/core-server');
     // a Core with a 1 s device-flow interval, to provoke SLOW_DOWN for real
-    const root = await mkdtemp(join(tmpdir(), 'rai-slow-'));
+    const root = makeTempDir('rai-slow-');
     const pino = (await import('pino')).default;
     const slowCore = await startCoreServer({
       storageRoot: join(root, 'nas'),

@@ -2,13 +2,11 @@
 // ffprobe_path), read again at each detection so a config change applies without a restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CAPABILITIES } from '@retaia/protocol';
 import { validateAgentConfig } from '../src/config/config-schema.js';
 import { createDefaultProcessing } from '../src/runtime/default-processing.js';
 import { resolveFfmpegBinaries } from '../src/processing/tools/ffmpeg.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 test('config: ffmpeg_path/ffprobe_path are optional absolute paths', () => {
   assert.equal(validateAgentConfig({ ffmpeg_path: '/opt/ff/ffmpeg' }).ok, true);
@@ -24,7 +22,7 @@ test('default processing detects with the configured ffmpeg, and follows a confi
     ffmpegPath: '/nonexistent/ffmpeg',
     ffprobePath: system.ffprobe,
   };
-  const processing = await createDefaultProcessing(await mkdtemp(join(tmpdir(), 'rdp-')), {
+  const processing = await createDefaultProcessing(makeTempDir('rdp-'), {
     toolPaths: () => paths,
   });
   try {

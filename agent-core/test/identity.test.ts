@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, stat, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IdentityStore, IdentityError } from '../src/identity/agent-identity.js';
 import { openSecretStore, FileSecretStore } from '../src/identity/secret-store.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 test('identity is created once (UUIDv4 + OpenPGP key) and reused, never regenerated silently', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'id-'));
+  const dir = makeTempDir('id-');
   const secrets = new FileSecretStore(join(dir, 'secrets.json'));
   const store = new IdentityStore(dir, secrets);
   const first = await store.loadOrCreate();
@@ -30,7 +30,7 @@ test('identity is created once (UUIDv4 + OpenPGP key) and reused, never regenera
 });
 
 test('rotate-key keeps agent_id, changes the key; credentials round-trip through the secret store', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'id-'));
+  const dir = makeTempDir('id-');
   const store = new IdentityStore(dir, new FileSecretStore(join(dir, 'secrets.json')));
   const first = await store.loadOrCreate();
   await store.saveCredentials({ clientId: 'c1', secretKey: 'sk-1', coreUrl: 'https://x/api/v1' });
@@ -48,7 +48,7 @@ test('rotate-key keeps agent_id, changes the key; credentials round-trip through
 });
 
 test('secret store: falls back to a 0600 file where no OS keychain answers, and says so', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'ss-'));
+  const dir = makeTempDir('ss-');
   const store = await openSecretStore(dir, 'auto');
   assert.ok(['file', 'os-keychain'].includes(store.info.kind));
   if (store.info.kind === 'file') assert.match(store.info.detail, /secrets\.json \(mode 0600\)/);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobHistory } from '../src/runtime/job-history.js';
 import { DaemonEvents } from '../src/runtime/daemon-events.js';
@@ -9,6 +8,7 @@ import { isWithinQuietHours } from '../src/runtime/quiet-hours.js';
 import { createAgentLogger } from '../src/runtime/agent-logger.js';
 import { redactSecrets } from '../src/runtime/diagnostics.js';
 import type { DaemonEvent, JobHistoryEntry } from '../src/runtime/control-protocol.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 const entry = (i: number): JobHistoryEntry => ({
   jobId: `j${i}`,
@@ -22,7 +22,7 @@ const entry = (i: number): JobHistoryEntry => ({
 });
 
 test('job history is persisted as JSON lines, bounded, most recent first, survives a torn line', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'hist-'));
+  const dir = makeTempDir('hist-');
   const file = join(dir, 'h.jsonl');
   const h = new JobHistory(file, 5);
   for (let i = 0; i < 23; i++) await h.add(entry(i));

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, symlink, utimes, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startTestCore } from './support/signed-test-client.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 test('discovery: stability rule, sidecars, unknown files, symlinks skipped with a reason, unsafe names', async () => {
   const core = await startTestCore({ stabilityWindowMs: 60_000 });
@@ -23,7 +23,7 @@ test('discovery: stability rule, sidecars, unknown files, symlinks skipped with 
     await put('rec.wav', 'audio');
     await put('notes.txt', 'unknown');
     await put('fresh.mov', 'still copying', new Date());
-    const outside = await mkdtemp(path.join(os.tmpdir(), 'outside-'));
+    const outside = makeTempDir('outside-');
     await writeFile(path.join(outside, 'secret.mp4'), 'x');
     await symlink(path.join(outside, 'secret.mp4'), path.join(inbox, 'escape.mp4'));
     await symlink(path.join(inbox, 'rec.wav'), path.join(inbox, 'inside-link.wav'));

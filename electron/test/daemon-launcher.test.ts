@@ -4,8 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -16,6 +15,7 @@ import {
 import { appDaemonArgs, DAEMON_ARG, spawnDaemonProcess } from '../src/main/daemon-process.js';
 import { FakeDaemonControl } from './support/fake-daemon-control.js';
 import { waitFor } from './support/wait-for.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 const entry = fileURLToPath(new URL('../src/daemon-entry.ts', import.meta.url));
 
@@ -60,7 +60,7 @@ function isAlive(pid: number): boolean {
 }
 
 test('starts the real daemon once, then attaches to it; never a second runtime', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'retaia-desktop-daemon-'));
+  const dir = makeTempDir('retaia-desktop-daemon-');
   const configPath = join(dir, 'config.json');
   await writeFile(configPath, JSON.stringify({ max_parallel_jobs: 1 }));
   const socket = join(dir, 'agent.sock');
@@ -126,7 +126,7 @@ test('the daemon is started as the app executable in daemon mode, never as ELECT
     '--ozone-platform=headless',
   ]);
   // A real child: even an inherited ELECTRON_RUN_AS_NODE is not passed on.
-  const dir = await mkdtemp(join(tmpdir(), 'daemon-env-'));
+  const dir = makeTempDir('daemon-env-');
   const seen = join(dir, 'seen.txt');
   await spawnDaemonProcess({
     execPath: process.execPath,

@@ -4,8 +4,7 @@
 // real media job progress to done. Screenshots of each screen go to test-artifacts/screenshots.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import pino from 'pino';
@@ -22,6 +21,7 @@ import {
 import { chromiumSkipReason, launchChromium } from './support/chromium.js';
 import { screenshot } from './support/screenshots.js';
 import { waitFor } from './support/wait-for.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 const sample = sharedMedia('video/sample-h264.mp4');
 const skip = chromiumSkipReason() ?? sample.skipReason;
@@ -37,7 +37,7 @@ describe('desktop UI ↔ real daemon ↔ real core-server', { skip }, () => {
   let storageRoot: string;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'retaia-ui-stack-'));
+    root = makeTempDir('retaia-ui-stack-');
     storageRoot = join(root, 'nas');
     const silent = pino({ level: 'silent' });
     core = await startCoreServer({

@@ -5,8 +5,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startDesktopApp, type DesktopApp } from '../src/main/desktop-app.js';
@@ -15,6 +14,7 @@ import { invokeChannel } from '../src/shared/bridge-channels.js';
 import { createFakeElectron } from './support/fake-electron.js';
 import { FakeDaemonControl } from './support/fake-daemon-control.js';
 import { waitFor } from './support/wait-for.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 const running: DesktopApp[] = [];
 afterEach(async () => {
@@ -74,7 +74,7 @@ test('attack: IPC from a foreign frame, another window or a navigated page is re
 });
 
 async function scratch(mode = 0o700): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'exec-path-'));
+  const dir = makeTempDir('exec-path-');
   await chmod(dir, mode);
   return dir;
 }

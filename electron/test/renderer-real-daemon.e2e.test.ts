@@ -3,8 +3,7 @@
 // .retaia markers, pause/resume, config refused and saved, diagnostics.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ControlClient } from '@retaia/agent-core/runtime/control-client.js';
@@ -19,6 +18,7 @@ import {
 } from './support/test-bridge-server.js';
 import { chromiumSkipReason, launchChromium } from './support/chromium.js';
 import { screenshot } from './support/screenshots.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 describe('renderer against the real daemon', { skip: chromiumSkipReason() }, () => {
   let root: string;
@@ -30,7 +30,7 @@ describe('renderer against the real daemon', { skip: chromiumSkipReason() }, () 
   let badMount: string;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'retaia-ui-daemon-'));
+    root = makeTempDir('retaia-ui-daemon-');
     goodMount = join(root, 'nas');
     badMount = join(root, 'usb-disk');
     await mkdir(join(goodMount, 'INBOX'), { recursive: true });

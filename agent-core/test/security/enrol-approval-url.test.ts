@@ -5,15 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { approvalUrlProblem } from '../../src/core-api/approval-url.js';
 import { browserLauncher } from '../../src/cli/open-browser.js';
+import { makeTempDir } from '@retaia/protocol/testing/temp-dir.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/retaia-agent.js', import.meta.url));
@@ -50,7 +50,7 @@ async function hostileCore(approvalUrl: (origin: string) => string): Promise<{
 
 async function enrolAgainst(approvalUrl: (origin: string) => string) {
   const core = await hostileCore(approvalUrl);
-  const dir = await mkdtemp(join(tmpdir(), 'enrol-url-'));
+  const dir = makeTempDir('enrol-url-');
   const bin = join(dir, 'bin');
   const record = join(dir, 'launched.json');
   await run('mkdir', [bin]);
