@@ -82,13 +82,13 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
   for (let i = 0; i < 100; i++)
     await agents[i % AGENTS]!.get(i % 2 ? '/app/policy' : '/jobs?limit=5');
   const baseline: number[] = [];
-  process.send!({ kind: 'baseline-started' });
+  process.send!({ kind: 'phase', phase: 'baseline', edge: 'start' });
   for (let i = 0; i < BASELINE_GETS; i++) {
     const t = performance.now();
     await agents[i % AGENTS]!.get('/app/policy');
     baseline.push(performance.now() - t);
   }
-  process.send!({ kind: 'baseline-done' });
+  process.send!({ kind: 'phase', phase: 'baseline', edge: 'end' });
   // The bare server is asked as the load asks Core: AGENTS clients at once (batched wake-ups make
   // a request cheaper than one asked alone).
   const bareRound = (perClient: number) =>
@@ -98,9 +98,9 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
       }),
     );
   await bareRound(2);
-  process.send!({ kind: 'bare-started' });
+  process.send!({ kind: 'phase', phase: 'bare', edge: 'start' });
   await bareRound(BARE_PER_CLIENT);
-  process.send!({ kind: 'bare-done' });
+  process.send!({ kind: 'phase', phase: 'bare', edge: 'end' });
   // What one poll costs the server with the full backlog pending and nobody else talking.
   const listIdle: number[] = [];
   for (let i = 0; i < 50; i++) {
@@ -119,7 +119,7 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
     (j) => j.job_id,
   );
   const queue = [...jobs];
-  process.send!({ kind: 'load-started' });
+  process.send!({ kind: 'phase', phase: 'load', edge: 'start' });
   const started = performance.now();
   await Promise.all(
     agents.map(async (a) => {
@@ -179,11 +179,8 @@ function ed25519VerifyMs(): number {
 }
 
 type ChildMessage =
-  | { kind: 'baseline-started' }
-  | { kind: 'baseline-done' }
-  | { kind: 'bare-started' }
-  | { kind: 'bare-done' }
-  | { kind: 'load-started' }
+  /** Start or end of a timed phase: the server's CPU is read at each edge. */
+  | { kind: 'phase'; phase: 'baseline' | 'bare' | 'load'; edge: 'start' | 'end' }
   | { kind: 'done'; result: LoadResult }
   | { kind: 'error'; error: string };
 
@@ -206,30 +203,16 @@ function agentsInChild(plan: LoadPlan): Promise<
       reject(new Error(`agents did not finish within ${DEADLINE_MS + 60_000} ms`));
     }, DEADLINE_MS + 60_000);
     let cpuAtStart = process.cpuUsage();
-    let baselineCpuMs = NaN;
-    let bareCpuMs = NaN;
+    const cpuMsSince = (start: NodeJS.CpuUsage) => {
+      const cpu = process.cpuUsage(start);
+      return (cpu.user + cpu.system) / 1000;
+    };
+    const phaseCpuMs = { baseline: NaN, bare: NaN };
     child.on('message', (m) => {
       const msg = m as ChildMessage;
-      if (msg.kind === 'baseline-started') {
-        cpuAtStart = process.cpuUsage();
-        return;
-      }
-      if (msg.kind === 'baseline-done') {
-        const cpu = process.cpuUsage(cpuAtStart);
-        baselineCpuMs = (cpu.user + cpu.system) / 1000;
-        return;
-      }
-      if (msg.kind === 'bare-started') {
-        cpuAtStart = process.cpuUsage();
-        return;
-      }
-      if (msg.kind === 'bare-done') {
-        const cpu = process.cpuUsage(cpuAtStart);
-        bareCpuMs = (cpu.user + cpu.system) / 1000;
-        return;
-      }
-      if (msg.kind === 'load-started') {
-        cpuAtStart = process.cpuUsage();
+      if (msg.kind === 'phase') {
+        if (msg.edge === 'start') cpuAtStart = process.cpuUsage();
+        else if (msg.phase !== 'load') phaseCpuMs[msg.phase] = cpuMsSince(cpuAtStart);
         return;
       }
       clearTimeout(timer);
@@ -239,8 +222,8 @@ function agentsInChild(plan: LoadPlan): Promise<
           ...msg.result,
           serverCpuMs: (cpu.user + cpu.system) / 1000,
           serverSystemMs: cpu.system / 1000,
-          baselineCpuMs,
-          bareCpuMs,
+          baselineCpuMs: phaseCpuMs.baseline,
+          bareCpuMs: phaseCpuMs.bare,
         });
       else reject(new Error(`agent process: ${msg.error}`));
     });
