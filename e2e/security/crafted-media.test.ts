@@ -101,9 +101,9 @@ test('a playlist disguised as a video never makes the agent read or upload a fil
     const kinds = await publishedKinds(sys, real.uuid);
     assert.ok(kinds.preview_video === 1 && (kinds.thumb ?? 0) > 0, JSON.stringify(kinds));
     const derivedRoot = join(sys.storageRoot, '.derived');
-    // Core publishes an upload (staged under .derived/.uploads/<upload id>/) just after the
-    // submit's transaction: let the real clip's last ones land, so every file left is named by
-    // the asset it belongs to. A staged file that never lands fails here too.
+    // A submit's files are in place before its commit, but their staging folders
+    // (.derived/.uploads/<upload id>/) are removed just after it: let the real clip's last ones
+    // go, so every file left is named by the asset it belongs to. Staging that never goes fails here too.
     await waitFor(
       async () =>
         (await filesUnder(derivedRoot)).every(
