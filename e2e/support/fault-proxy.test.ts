@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { FaultProxy } from './fault-proxy.js';
+import net from 'node:net';
+import { FaultProxy, resetConnection } from './fault-proxy.js';
 
 // One fresh TCP connection per request (no keep-alive pool), so connection faults apply.
 function request(port: number, body = ''): Promise<string> {
@@ -54,4 +55,27 @@ test('fault proxy forwards, delays, resets and cuts as planned', async () => {
       await proxy.stop();
     }
   });
+});
+
+test('a connection reset right after end() still closes (the proxy never leaves a socket open)', async () => {
+  // Node 20's resetAndDestroy() on a socket whose end() is still in flight fails with EINVAL,
+  // never emits 'close', and the process then spins at 100 % CPU in its exit clean-up: the
+  // proxy did that when a peer's end and close arrived back to back, and a test file hung.
+  const closed = new Promise<boolean>((resolve) => {
+    const server = net.createServer((s) => {
+      s.on('error', () => undefined);
+      const timer = setTimeout(() => resolve(false), 3000);
+      s.on('close', () => (clearTimeout(timer), resolve(true)));
+      s.write(Buffer.alloc(64 * 1024));
+      s.end();
+      resetConnection(s);
+      server.close();
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const c = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+      c.on('error', () => undefined);
+      c.resume();
+    });
+  });
+  assert.equal(await closed, true, "the reset socket emitted 'close'");
 });
