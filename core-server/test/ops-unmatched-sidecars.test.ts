@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { missingInboxAssets, unmatchedSidecars } from '../src/discovery/unmatched-sidecars.js';
+import { ScanIndex } from '../src/discovery/scan-index.js';
 import type { ScanIndexEntry } from '../src/store/core-store.js';
 
 test('a proxy sidecar is disabled by policy only next to a video of its stem (any case), and only while proxies are off', () => {
@@ -38,23 +39,27 @@ test('a proxy sidecar is disabled by policy only next to a video of its stem (an
 });
 
 test('missing counts INBOX assets the scan did not see; moved and purged ones are not missing', () => {
-  const entry = (relative_path: string, state: ScanIndexEntry['state']): ScanIndexEntry => ({
+  const entry = (relative_path: string, phase: ScanIndexEntry['phase']): ScanIndexEntry => ({
     uuid: relative_path,
     relative_path,
     size_bytes: 1,
     mtime_ms: 1,
     stable_scans: 1,
-    state,
+    phase,
     sidecars: '[]',
   });
-  const index = new Map(
-    [
-      entry('INBOX/seen.jpg', 'READY'),
-      entry('INBOX/gone.jpg', 'DECISION_PENDING'),
-      entry('INBOX/purged.jpg', 'PURGED'),
-      entry('ARCHIVE/kept.jpg', 'ARCHIVED'),
-    ].map((e) => [e.relative_path, e]),
-  );
-  assert.equal(missingInboxAssets(index, ['INBOX/seen.jpg', 'INBOX/new.jpg']), 1);
+  const index = new ScanIndex([
+    entry('INBOX/seen.jpg', 'settled'),
+    entry('INBOX/gone.jpg', 'settled'),
+    entry('INBOX/purged.jpg', 'purged'),
+    entry('ARCHIVE/kept.jpg', 'settled'),
+  ]);
+  assert.equal(index.expectedInInbox, 2);
+  // as the walk reports them: each file seen with its index entry, if any
+  const seen = (...paths: string[]) => paths.map((p) => ({ known: index.byPath.get(p) }));
+  assert.equal(missingInboxAssets(index, seen('INBOX/seen.jpg', 'INBOX/new.jpg')), 1);
+  assert.equal(missingInboxAssets(index, seen('INBOX/seen.jpg', 'INBOX/purged.jpg')), 1);
   assert.equal(missingInboxAssets(index, []), 2);
+  assert.equal(index.inFolder('INBOX')?.get('gone.jpg')?.uuid, 'INBOX/gone.jpg');
+  assert.equal(index.inFolder('ARCHIVE'), undefined, 'only INBOX folders are walked');
 });

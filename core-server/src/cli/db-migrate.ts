@@ -46,11 +46,15 @@ const TABLE_ORDER = [
   'move_journal',
   'asset_audit',
 ];
-/** SQLite bookkeeping with no PostgreSQL counterpart (rebuilt or not needed there). */
+/**
+ * SQLite bookkeeping with no PostgreSQL counterpart (rebuilt or not needed there), or whose
+ * PostgreSQL twin is kept by triggers (scan_index_version: the copy itself moves it).
+ */
 const NOT_COPIED = new Set([
   'asset_search',
   'asset_notes_search',
   'job_queue_changes',
+  'scan_index_version',
   'sqlite_sequence',
 ]);
 /** Identity columns whose sequence must continue after the copied ids. */

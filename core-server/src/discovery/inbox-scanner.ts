@@ -29,6 +29,7 @@ import {
   type SidecarCandidates,
 } from './sidecar-ownership.js';
 import { missingInboxAssets, unmatchedSidecars } from './unmatched-sidecars.js';
+import { ScanIndex, ScanIndexCache } from './scan-index.js';
 
 export interface ScanReport {
   files_seen: number;
@@ -55,20 +56,39 @@ function suspiciousName(name: string): boolean {
 const SYMLINK_REASON =
   'symbolic link: not an asset (Retaia manages real files only and never follows links; copy the file itself into INBOX)';
 
-interface SeenFile {
-  relative: string;
+/** A media file the walk saw, with the sidecar files of its folder that match its stem. */
+interface SeenFile extends SidecarCandidates {
   name: string;
   size: number;
   mtimeMs: number;
+  /** Its index entry, if it is a known asset (looked up once, during the walk). */
+  known: ScanIndexEntry | undefined;
 }
 
+/** Shared by every media file without sidecars (most of them); never mutated. */
+const NONE: readonly string[] = Object.freeze([]);
+
 const STAT_BATCH = 64;
+/** Subfolders listed ahead of the one being walked. */
+const LIST_AHEAD = 4;
+
+/** What one scan's walk accumulates, shared by every folder it visits. */
+interface Walk {
+  report: ScanReport;
+  media: SeenFile[];
+  sidecarFiles: string[];
+  videoProxySidecars: boolean;
+  index: ScanIndex;
+}
 
 export class InboxScanner {
   private running: Promise<ScanReport> | undefined;
   private lastProblems = JSON.stringify([[], []]);
+  private readonly index: ScanIndexCache;
 
-  constructor(private readonly ctx: CoreContext) {}
+  constructor(private readonly ctx: CoreContext) {
+    this.index = new ScanIndexCache(ctx.store);
+  }
 
   /** Runs one scan; concurrent callers share the scan in progress, then a fresh one runs. */
   async scan(): Promise<ScanReport> {
@@ -102,18 +122,19 @@ export class InboxScanner {
       report.phases_ms[name] = Math.round(now - mark);
       mark = now;
     };
-    const seen: { file: SeenFile; candidates: string[] }[] = [];
+    const seen: SeenFile[] = [];
     const sidecarFiles: string[] = [];
-    // Loaded before the walk: a file whose asset is past discovery needs no lstat (only its
+    // Known before the walk: a file whose asset is past discovery needs no lstat (only its
     // sidecars are still followed), which is most of a settled library's rescan.
-    const index = new Map((await this.ctx.store.loadScanIndex()).map((e) => [e.relative_path, e]));
+    const index = await this.index.current();
     phase('index');
-    await this.walkDir(STORAGE_DIRS.inbox, report, seen, sidecarFiles, videoProxySidecars, index);
+    const walk: Walk = { report, media: seen, sidecarFiles, videoProxySidecars, index };
+    await this.walkDir(STORAGE_DIRS.inbox, this.list(STORAGE_DIRS.inbox), walk);
     phase('walk');
     const owners = await assignSidecars(
-      seen.map((m): SidecarCandidates => ({ relative: m.file.relative, candidates: m.candidates })),
+      seen,
       (relative) => {
-        const known = index.get(relative);
+        const known = index.byPath.get(relative);
         return known ? (JSON.parse(known.sidecars) as string[]) : undefined;
       },
       async (sidecars) =>
@@ -126,11 +147,11 @@ export class InboxScanner {
     );
     report.ambiguous_sidecars = owners.ambiguous;
     phase('sidecars');
-    const media = seen.map(({ file }) => ({ file, sidecars: owners.sidecars.get(file.relative)! }));
     const now = this.ctx.clock();
     const changes: ScanChanges = { inserts: [], updates: [], ready: [] };
-    for (const { file, sidecars } of media) {
-      const known = index.get(file.relative);
+    for (const file of seen) {
+      const { known } = file;
+      const sidecars = file.candidates.length ? owners.sidecars.get(file.relative)! : NONE;
       if (!known) {
         const mediaType = mediaTypeOf(file.name)!;
         const asset: NewAsset = {
@@ -141,7 +162,7 @@ export class InboxScanner {
           name: file.name,
           size_bytes: file.size,
           mtime_ms: Math.trunc(file.mtimeMs),
-          sidecars,
+          sidecars: [...sidecars],
         };
         changes.inserts.push(asset);
         report.new_assets++;
@@ -149,7 +170,7 @@ export class InboxScanner {
       }
       const sidecarsJson = sidecars.length ? JSON.stringify(sidecars) : '[]';
       const mtime = Math.trunc(file.mtimeMs);
-      if (known.state !== 'DISCOVERED') {
+      if (known.phase !== 'discovered') {
         // Past discovery only the sidecar list is kept up to date.
         if (known.sidecars !== sidecarsJson) {
           changes.updates.push({
@@ -157,7 +178,7 @@ export class InboxScanner {
             size_bytes: known.size_bytes,
             mtime_ms: known.mtime_ms,
             stable_scans: known.stable_scans,
-            sidecars,
+            sidecars: [...sidecars],
           });
         }
         continue;
@@ -170,7 +191,7 @@ export class InboxScanner {
           size_bytes: file.size,
           mtime_ms: mtime,
           stable_scans: stableScans,
-          sidecars,
+          sidecars: [...sidecars],
         });
       }
       if (stableScans >= 1 && now - mtime >= stabilityWindowMs) {
@@ -179,19 +200,14 @@ export class InboxScanner {
       }
     }
     phase('compare');
-    await this.ctx.store.applyScan(changes, this.ctx.flags, now);
+    if (changes.inserts.length || changes.updates.length || changes.ready.length) {
+      this.index.drop(); // this scan's own writes move the version: reload next time
+      await this.ctx.store.applyScan(changes, this.ctx.flags, now);
+    }
     // What did not become an asset, for the operator (GET /ops/ingest/*).
     await this.ctx.store.ops.recordIngestScan({
-      unmatched: unmatchedSidecars(
-        sidecarFiles,
-        seen.map((m) => ({ relative: m.file.relative, candidates: m.candidates })),
-        owners.ambiguous,
-        videoProxySidecars,
-      ),
-      missing: missingInboxAssets(
-        index,
-        seen.map((m) => m.file.relative),
-      ),
+      unmatched: unmatchedSidecars(sidecarFiles, seen, owners.ambiguous, videoProxySidecars),
+      missing: missingInboxAssets(index, seen),
       finishedAtMs: this.ctx.clock(),
     });
     phase('write');
@@ -216,24 +232,32 @@ export class InboxScanner {
     if (report.skipped.length < MAX_SKIPPED_LISTED) report.skipped.push({ path: relative, reason });
   }
 
-  private async walkDir(
-    relDir: string,
-    report: ScanReport,
-    media: { file: SeenFile; candidates: string[] }[],
-    sidecarFiles: string[],
-    videoProxySidecars: boolean,
-    index: ReadonlyMap<string, ScanIndexEntry>,
-  ): Promise<void> {
-    const absDir = path.join(this.ctx.options.storageRoot, relDir);
-    let entries: Dirent[];
+  /** One folder's entries; undefined (logged) when it cannot be read. */
+  private async list(relDir: string): Promise<Dirent[] | undefined> {
     try {
-      entries = await readdir(absDir, { withFileTypes: true });
+      return await readdir(path.join(this.ctx.options.storageRoot, relDir), {
+        withFileTypes: true,
+      });
     } catch (err) {
       this.ctx.logger.warn({ dir: relDir, err: (err as Error).message }, 'cannot read directory');
-      return;
+      return undefined;
     }
-    const files: { name: string; relative: string }[] = [];
+  }
+
+  private async walkDir(
+    relDir: string,
+    listing: Promise<Dirent[] | undefined>,
+    walk: Walk,
+  ): Promise<void> {
+    const { report, media, sidecarFiles, videoProxySidecars, index } = walk;
+    const entries = await listing;
+    if (!entries) return;
+    const absDir = path.join(this.ctx.options.storageRoot, relDir);
     const subdirs: string[] = [];
+    const mediaFiles: { name: string; relative: string; mediaType: MediaType }[] = [];
+    // This folder's sidecar files by lower-case name: usually none. Media and sidecar extensions
+    // never overlap, so only these can be a media file's candidates.
+    let sidecarsByLower: Map<string, string> | undefined;
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const relative = `${relDir}/${e.name}`;
@@ -250,48 +274,67 @@ export class InboxScanner {
         continue;
       }
       if (e.isDirectory()) subdirs.push(relative);
-      else if (e.isFile()) files.push({ name: e.name, relative });
-      else this.skip(report, relative, 'not a regular file or folder (FIFO, socket or device)');
+      else if (e.isFile()) {
+        const mediaType = mediaTypeOf(e.name);
+        if (mediaType) mediaFiles.push({ name: e.name, relative, mediaType });
+        else if (ALL_SIDECAR_EXTENSIONS.has(extensionOf(e.name))) {
+          sidecarFiles.push(relative);
+          (sidecarsByLower ??= new Map()).set(e.name.toLowerCase(), relative);
+        } else report.unknown_files++;
+      } else this.skip(report, relative, 'not a regular file or folder (FIFO, socket or device)');
     }
 
-    const namesByLower = new Map(files.map((f) => [f.name.toLowerCase(), f.relative]));
-    const mediaFiles: { name: string; relative: string; mediaType: MediaType }[] = [];
-    for (const f of files) {
-      const mediaType = mediaTypeOf(f.name);
-      if (mediaType) mediaFiles.push({ ...f, mediaType });
-      else if (ALL_SIDECAR_EXTENSIONS.has(extensionOf(f.name))) sidecarFiles.push(f.relative);
-      else report.unknown_files++;
-    }
-    const seenFile = (f: (typeof mediaFiles)[number], size: number, mtimeMs: number) => {
+    const seenFile = (
+      f: (typeof mediaFiles)[number],
+      known: ScanIndexEntry | undefined,
+      size: number,
+      mtimeMs: number,
+    ) => {
       report.files_seen++;
-      const base = baseNameOf(f.name).toLowerCase();
-      const candidates: string[] = [];
-      for (const ext of sidecarExtensions(f.mediaType, videoProxySidecars)) {
-        const sidecar = namesByLower.get(`${base}.${ext}`);
-        if (sidecar !== undefined) candidates.push(sidecar);
+      let candidates: string[] | undefined;
+      if (sidecarsByLower) {
+        const base = baseNameOf(f.name).toLowerCase();
+        for (const ext of sidecarExtensions(f.mediaType, videoProxySidecars)) {
+          const sidecar = sidecarsByLower.get(`${base}.${ext}`);
+          if (sidecar !== undefined) (candidates ??= []).push(sidecar);
+        }
       }
-      media.push({ file: { relative: f.relative, name: f.name, size, mtimeMs }, candidates });
+      media.push({
+        relative: f.relative,
+        name: f.name,
+        size,
+        mtimeMs,
+        candidates: candidates ?? NONE,
+        known,
+      });
     };
     // Past discovery, size and mtime are not compared any more: readdir said it is a regular
     // file, the index has the rest. Only new and DISCOVERED files are lstat'ed.
-    const toStat: typeof mediaFiles = [];
+    const toStat: { f: (typeof mediaFiles)[number]; known: ScanIndexEntry | undefined }[] = [];
+    const knownHere = index.inFolder(relDir);
     for (const f of mediaFiles) {
-      const known = index.get(f.relative);
-      if (known && known.state !== 'DISCOVERED') seenFile(f, known.size_bytes, known.mtime_ms);
-      else toStat.push(f);
+      const known = knownHere?.get(f.name);
+      if (known && known.phase !== 'discovered')
+        seenFile(f, known, known.size_bytes, known.mtime_ms);
+      else toStat.push({ f, known });
     }
     for (let i = 0; i < toStat.length; i += STAT_BATCH) {
       const batch = toStat.slice(i, i + STAT_BATCH);
       const stats = await Promise.all(
-        batch.map((f) => lstat(path.join(absDir, f.name)).catch(() => undefined)),
+        batch.map(({ f }) => lstat(path.join(absDir, f.name)).catch(() => undefined)),
       );
-      batch.forEach((f, j) => {
+      batch.forEach(({ f, known }, j) => {
         const st = stats[j];
         if (!st?.isFile()) return; // gone, or swapped for a link since readdir
-        seenFile(f, st.size, st.mtimeMs);
+        seenFile(f, known, st.size, st.mtimeMs);
       });
     }
-    for (const d of subdirs)
-      await this.walkDir(d, report, media, sidecarFiles, videoProxySidecars, index);
+    // Subfolders are listed a few ahead (readdir runs on libuv's threads while this one sorts
+    // the folder before), and walked in order, so a scan's findings keep their order.
+    const listings = subdirs.slice(0, LIST_AHEAD).map((d) => this.list(d));
+    for (let i = 0; i < subdirs.length; i++) {
+      if (i + LIST_AHEAD < subdirs.length) listings.push(this.list(subdirs[i + LIST_AHEAD]!));
+      await this.walkDir(subdirs[i]!, listings[i]!, walk);
+    }
   }
 }

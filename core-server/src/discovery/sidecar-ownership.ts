@@ -15,7 +15,7 @@ import { baseNameOf, extensionOf, sidecarExtensions } from './media-classificati
 /** A media file seen in INBOX with the sidecar files of its folder that match its stem. */
 export interface SidecarCandidates {
   relative: string;
-  candidates: string[];
+  candidates: readonly string[];
 }
 
 export interface AmbiguousSidecar {
@@ -60,15 +60,17 @@ export function historicalClaims(
 }
 
 /**
- * Sidecars per media file, ambiguous ones removed. `history` is asked once, and only for the
+ * Sidecars per media file that has candidates, ambiguous ones removed; a media file without
+ * candidates owns none and is left out of the map. `history` is asked once, and only for the
  * sidecars about to be given to a media file that does not hold them yet (a rescan of settled
  * files never queries it).
  */
 export async function assignSidecars(
-  media: SidecarCandidates[],
+  allMedia: readonly SidecarCandidates[],
   heldNow: (relative: string) => readonly string[] | undefined,
   history: (sidecars: string[]) => Promise<Map<string, string[]>>,
 ): Promise<{ sidecars: Map<string, string[]>; ambiguous: AmbiguousSidecar[] }> {
+  const media = allMedia.filter((m) => m.candidates.length > 0);
   const claimants = new Map<string, string[]>();
   for (const m of media) {
     for (const c of m.candidates) claimants.set(c, [...(claimants.get(c) ?? []), m.relative]);

@@ -4,9 +4,9 @@
 import path from 'node:path';
 import type { ScanIndexEntry } from '../store/core-store.js';
 import type { UnmatchedSidecar } from '../store/ops-store.js';
-import { STORAGE_DIRS } from '../storage/storage-marker.js';
 import { baseNameOf, extensionOf, mediaTypeOf, sidecarExtensions } from './media-classification.js';
 import type { AmbiguousSidecar, SidecarCandidates } from './sidecar-ownership.js';
+import { expectedInInbox, type ScanIndex } from './scan-index.js';
 
 /** `INBOX/d/Clip.srt` → `inbox/d/clip`: media and sidecar of one folder and stem share it. */
 const stemKey = (relative: string) =>
@@ -57,18 +57,13 @@ export function unmatchedSidecars(
 
 /**
  * Assets recorded under INBOX whose file this scan did not see (deleted, renamed, or unreadable):
- * those recorded there minus those seen, counted with map lookups only.
+ * those expected there minus those seen, from the entries the walk already looked up.
  */
 export function missingInboxAssets(
-  index: ReadonlyMap<string, ScanIndexEntry>,
-  seenRelative: readonly string[],
+  index: Pick<ScanIndex, 'expectedInInbox'>,
+  seen: readonly { known: ScanIndexEntry | undefined }[],
 ): number {
-  const inbox = `${STORAGE_DIRS.inbox}/`;
-  const counts = (e: ScanIndexEntry | undefined) =>
-    e !== undefined && e.state !== 'PURGED' && e.relative_path.startsWith(inbox);
-  let recorded = 0;
-  for (const e of index.values()) if (counts(e)) recorded++;
-  let seen = 0;
-  for (const p of seenRelative) if (counts(index.get(p))) seen++;
-  return recorded - seen;
+  let seenExpected = 0;
+  for (const { known } of seen) if (expectedInInbox(known)) seenExpected++;
+  return index.expectedInInbox - seenExpected;
 }

@@ -54,13 +54,19 @@ export interface MovedAssetOrigin {
   sidecars: string[];
 }
 
+/**
+ * What discovery needs to know of an asset's state: still being discovered, purged, or anything
+ * after discovery. Only a change between these three moves the scan index version.
+ */
+export type ScanPhase = 'discovered' | 'purged' | 'settled';
+
 export interface ScanIndexEntry {
   uuid: string;
   relative_path: string;
   size_bytes: number;
   mtime_ms: number;
   stable_scans: number;
-  state: AssetState;
+  phase: ScanPhase;
   sidecars: string;
 }
 
@@ -161,6 +167,13 @@ export interface CoreStore {
   listSecurityEvents(): Promise<{ kind: string; detail: Record<string, unknown> }[]>;
 
   loadScanIndex(): Promise<ScanIndexEntry[]>;
+  /**
+   * A number that changes whenever any writer (any process, any replica) commits a change to what
+   * loadScanIndex returns: an asset inserted or deleted, or its path, size, mtime, stable count,
+   * sidecars or scan phase changed. Kept by triggers in the database itself, so no writer can
+   * forget it; job commits that only move an asset between settled states leave it alone.
+   */
+  scanIndexVersion(): Promise<number>;
   /**
    * Assets that have moved away from where they were discovered, whose discovery path starts
    * with one of `prefixes` (`inbox/dir/stem.`, compared after ASCII lower-casing). Sidecar

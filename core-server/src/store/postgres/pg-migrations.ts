@@ -11,6 +11,7 @@
 // - no job_queue_changes: the PostgreSQL poll asks the database every time (pg-jobs.ts).
 import type pg from 'pg';
 import { CORE_LOCK_NAMESPACE, CORE_LOCKS } from './pg-advisory-locks.js';
+import { SCAN_INDEX_CHANGED_SQL } from '../scan-index-sql.js';
 
 const T = 'TEXT COLLATE "C"';
 
@@ -306,6 +307,35 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX assets_list_state_created ON assets(state, created_at DESC, uuid);
       CREATE INDEX assets_list_name ON assets(lower(name), uuid);
       CREATE INDEX assets_list_name_desc ON assets(lower(name) DESC, uuid);
+    `,
+  },
+  {
+    version: 5,
+    name: 'scan index version kept by triggers on assets, so the INBOX scanner reloads its in-memory index only after a change by any replica (SQLite schema v11)',
+    sql: `
+      CREATE TABLE scan_index_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version BIGINT NOT NULL
+      );
+      INSERT INTO scan_index_version (id, version) VALUES (1, 0);
+      -- Runs at commit (deferred), once per transaction: the version row is the last lock a
+      -- writer takes, when it will wait for nothing else, so two writers can never deadlock on
+      -- it, and a first scan inserting 100,000 assets updates it once.
+      CREATE FUNCTION bump_scan_index_version() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF current_setting('retaia.scan_index_bumped', true) IS DISTINCT FROM 'yes' THEN
+          PERFORM set_config('retaia.scan_index_bumped', 'yes', true);
+          UPDATE scan_index_version SET version = version + 1 WHERE id = 1;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE CONSTRAINT TRIGGER assets_scan_index_inserted_or_deleted AFTER INSERT OR DELETE ON assets
+        DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION bump_scan_index_version();
+      CREATE CONSTRAINT TRIGGER assets_scan_index_changed AFTER UPDATE ON assets
+        DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW WHEN (${SCAN_INDEX_CHANGED_SQL})
+        EXECUTE FUNCTION bump_scan_index_version();
     `,
   },
 ];

@@ -71,6 +71,7 @@ import {
   listClaimableJobs,
 } from './pg-jobs.js';
 import { runPgMigrations } from './pg-migrations.js';
+import { SCAN_PHASE_SQL } from '../scan-index-sql.js';
 import { PgOpsStore } from './pg-ops-store.js';
 import {
   acceptNonce,
@@ -451,8 +452,16 @@ export class PostgresCoreStore implements CoreStore {
   loadScanIndex() {
     return all<ScanIndexEntry>(
       this.pool,
-      'SELECT uuid, relative_path, size_bytes, mtime_ms, stable_scans, state, sidecars FROM assets',
+      `SELECT uuid, relative_path, size_bytes, mtime_ms, stable_scans, ${SCAN_PHASE_SQL} AS phase,
+         sidecars FROM assets`,
     );
+  }
+  async scanIndexVersion() {
+    const [row] = await all<{ version: string }>(
+      this.pool,
+      'SELECT version FROM scan_index_version WHERE id = 1',
+    );
+    return Number(row!.version);
   }
   async applyScan(changes: ScanChanges, flags: FeatureFlags, nowMs: number) {
     if (!changes.inserts.length && !changes.updates.length && !changes.ready.length) return;

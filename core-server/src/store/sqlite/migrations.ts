@@ -1,6 +1,7 @@
 // Versioned schema migrations, applied in order at start inside one transaction each. Never edit
 // a shipped migration: append a new one. `user_version` records the last applied version.
 import type { Database } from 'better-sqlite3';
+import { SCAN_INDEX_CHANGED_SQL } from '../scan-index-sql.js';
 
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
@@ -354,6 +355,30 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       BEGIN
         DELETE FROM asset_search WHERE rowid = OLD.rowid;
         DELETE FROM asset_notes_search WHERE rowid = OLD.rowid;
+      END;
+    `,
+  },
+  {
+    version: 11,
+    name: 'scan index version kept by triggers on assets, so the INBOX scanner reloads its in-memory index only after a change (scan-index-sql.ts, docs/core-performance.md)',
+    sql: `
+      CREATE TABLE scan_index_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+      );
+      INSERT INTO scan_index_version (id, version) VALUES (1, 0);
+      CREATE TRIGGER assets_scan_index_inserted AFTER INSERT ON assets
+      BEGIN
+        UPDATE scan_index_version SET version = version + 1 WHERE id = 1;
+      END;
+      CREATE TRIGGER assets_scan_index_deleted AFTER DELETE ON assets
+      BEGIN
+        UPDATE scan_index_version SET version = version + 1 WHERE id = 1;
+      END;
+      CREATE TRIGGER assets_scan_index_changed AFTER UPDATE ON assets
+      WHEN ${SCAN_INDEX_CHANGED_SQL}
+      BEGIN
+        UPDATE scan_index_version SET version = version + 1 WHERE id = 1;
       END;
     `,
   },

@@ -29,6 +29,7 @@ import { failJob } from './jobs/fail-job.js';
 import { claimJobOnce, completeJobOnce, lookupIdempotent } from './jobs/signed-once.js';
 import { listClaimableJobs } from './jobs/list-claimable-jobs.js';
 import { openDatabase } from './open-database.js';
+import { SCAN_PHASE_SQL } from '../scan-index-sql.js';
 import { indexAssetName, searchTerms } from './asset-search-rows.js';
 import { groupDerived } from '../records.js';
 import { SqliteAccountsStore } from './sqlite-accounts-store.js';
@@ -112,9 +113,17 @@ export class SqliteCoreStore extends SqliteAccountsStore implements CoreStore {
   async loadScanIndex() {
     return this.db
       .prepare(
-        'SELECT uuid, relative_path, size_bytes, mtime_ms, stable_scans, state, sidecars FROM assets',
+        `SELECT uuid, relative_path, size_bytes, mtime_ms, stable_scans, ${SCAN_PHASE_SQL} AS phase,
+           sidecars FROM assets`,
       )
       .all() as ScanIndexEntry[];
+  }
+  async scanIndexVersion() {
+    return (
+      this.db.prepare('SELECT version FROM scan_index_version WHERE id = 1').get() as {
+        version: number;
+      }
+    ).version;
   }
   async applyScan(changes: ScanChanges, flags: FeatureFlags, nowMs: number) {
     if (!changes.inserts.length && !changes.updates.length && !changes.ready.length) return;
