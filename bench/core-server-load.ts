@@ -31,7 +31,10 @@ import { startBenchCore } from './support/bench-core.js';
 
 const AGENTS = 50;
 const BASELINE_GETS = 500;
-const BARE_PER_CLIENT = 40;
+// 10,000 bare requests after 2,500 of warm-up: with 2 warm-up requests per client and 2,000
+// timed ones the figure was 2–3× too high (a cold JIT, fixed costs over a short phase).
+const BARE_WARMUP_PER_CLIENT = 50;
+const BARE_PER_CLIENT = 200;
 const DEADLINE_MS = 5 * 60_000;
 
 interface AgentCredentials {
@@ -97,7 +100,7 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
         for (let i = 0; i < perClient; i++) await fetch(plan.bareUrl).then((r) => r.text());
       }),
     );
-  await bareRound(2);
+  await bareRound(BARE_WARMUP_PER_CLIENT);
   process.send!({ kind: 'phase', phase: 'bare', edge: 'start' });
   await bareRound(BARE_PER_CLIENT);
   process.send!({ kind: 'phase', phase: 'bare', edge: 'end' });
