@@ -3,6 +3,9 @@
 // version moved (docs/core-performance.md, "Rescans"). The version is kept by triggers, so every
 // writer, in this process, another one or another replica, moves it in the same transaction as
 // its change; the scanner never has to trust a writer to remember.
+//
+// Both constants are part of shipped migrations (SQLite 11, PostgreSQL 5): never edit them. A
+// change needs a new migration that drops and recreates the triggers with new text.
 
 /** An asset's state (the column named) as discovery sees it: a ScanPhase. */
 const scanPhaseOf = (column: string) =>
