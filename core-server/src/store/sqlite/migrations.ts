@@ -1,5 +1,6 @@
 // Versioned schema migrations, applied in order at start inside one transaction each. Never edit
-// a shipped migration: append a new one. `user_version` records the last applied version.
+// a shipped migration: append a new one. `user_version` records the last applied version. One
+// append-only list, read top to bottom as the schema's history, so it is longer than 400 lines.
 import type { Database } from 'better-sqlite3';
 import { SCAN_INDEX_CHANGED_SQL } from '../scan-index-sql.js';
 
