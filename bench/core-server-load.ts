@@ -13,7 +13,10 @@
 // figures depend on what else runs; CPU per claim+submit is the steadier one.
 //
 // Bounded by job count (plus a hard deadline).
-// Run: npx tsx bench/core-server-load.ts [jobs] [--log-info] [--separate-commits]
+// Agents pick a random job of their poll by default; --claim-in-order makes them claim in list
+// order and move on after a lost race, as the real agent does (the case Core's offer spreading
+// is for: without it 50 such agents lose ~48 claims per job).
+// Run: npx tsx bench/core-server-load.ts [jobs] [--log-info] [--separate-commits] [--claim-in-order]
 import { fork } from 'node:child_process';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -47,6 +50,8 @@ interface LoadPlan {
   bareUrl: string;
   privateKeyArmored: string;
   agents: AgentCredentials[];
+  /** Each agent polls and claims in list order, moving on after a lost race, as the agent does. */
+  claimInOrder: boolean;
 }
 interface LoadResult {
   seconds: number;
@@ -121,14 +126,23 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
   const jobs = ((await agents[0]!.get(`/jobs?limit=500`)).body as { job_id: string }[]).map(
     (j) => j.job_id,
   );
-  const queue = [...jobs];
+  const queue = plan.claimInOrder ? [] : [...jobs];
   process.send!({ kind: 'phase', phase: 'load', edge: 'start' });
   const started = performance.now();
   await Promise.all(
     agents.map(async (a) => {
+      /** The rest of the agent's last poll, when it claims in list order. */
+      let inOrder: string[] = [];
       while (performance.now() - started < DEADLINE_MS) {
-        let id = queue.shift();
-        if (!id) {
+        let id = plan.claimInOrder ? inOrder.shift() : queue.shift();
+        if (!id && plan.claimInOrder) {
+          const t = performance.now();
+          const list = (await a.get('/jobs?limit=200')).body as { job_id: string }[];
+          listLoaded.push(performance.now() - t);
+          if (list.length === 0) return;
+          inOrder = list.map((j) => j.job_id);
+          id = inOrder.shift()!;
+        } else if (!id) {
           const t = performance.now();
           const more = (await a.get('/jobs?limit=200')).body as { job_id: string }[];
           listLoaded.push(performance.now() - t);
@@ -142,6 +156,7 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
           lost++;
           continue;
         }
+        inOrder = []; // claimed: the next claim starts from a fresh poll
         if (claimed.has(id)) doubleClaims++;
         claimed.add(id);
         t = performance.now();
@@ -266,6 +281,7 @@ async function main(jobCount: number) {
       bareUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`,
       privateKeyArmored: (await testKey()).privateKeyArmored,
       agents: agents.map((a) => ({ agentId: a.agentId, token: a.token })),
+      claimInOrder: process.argv.includes('--claim-in-order'),
     }).finally(() => bare.close());
     const n = r.submit.length;
     const cpuPerCycle = r.serverCpuMs / n;

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NONCE_REPLAYED, rejectSignedRequest } from '../../auth/signed-request.js';
 import { CoreError } from '../../errors/core-error.js';
 import { submitInOneCommit, submitJobResult } from '../../jobs/submit-job-result.js';
+import { OfferSpreader } from '../../jobs/offer-spread.js';
 import type { CoreContext } from '../../server/core-context.js';
 import type { AgentRecord, AssetRecord, JobRecord } from '../../store/records.js';
 import {
@@ -67,6 +68,14 @@ async function pollingAgent(
   return ctx.store.latestAgentOfClient(clientId);
 }
 
+const spreaders = new WeakMap<CoreContext, OfferSpreader>();
+/** One per running Core (tests run several in one process). */
+function offerSpreader(ctx: CoreContext): OfferSpreader {
+  let spreader = spreaders.get(ctx);
+  if (!spreader) spreaders.set(ctx, (spreader = new OfferSpreader()));
+  return spreader;
+}
+
 export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void {
   // The claimable index hands out the same frozen job records until a job or its asset changes,
   // so each poll entry is serialized once, not once per poll (polls return up to 500 jobs).
@@ -86,15 +95,22 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
     if (!agent) return [];
     await touchAgent(ctx, agent.agent_id);
     const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 500);
+    const nowMs = ctx.clock();
     const claimable = await ctx.store.listClaimableJobs({
       effectiveCapabilities: agent.effective_capabilities,
       flags: ctx.flags,
       limit,
-      nowMs: ctx.clock(),
+      nowMs,
     });
+    const spread = offerSpreader(ctx).order(
+      claimable,
+      (c) => c.job.asset_uuid,
+      agent.agent_id,
+      nowMs,
+    );
     return reply
       .type('application/json; charset=utf-8')
-      .send(`[${claimable.map(wireJson).join(',')}]`);
+      .send(`[${spread.map(wireJson).join(',')}]`);
   });
 
   api.post<JobParams>('/jobs/:job_id/claim', async (request) => {
