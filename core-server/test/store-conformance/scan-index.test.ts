@@ -33,19 +33,27 @@ for (const b of backends) {
         await moves(() => store.applyScan({ inserts: [a, b2], updates: [], ready: [] }, {}, 1000)),
         'new assets',
       );
-      const same = { size_bytes: a.size_bytes, mtime_ms: a.mtime_ms, stable_scans: 0 };
+      /** A scan's update of asset a (size and mtime unchanged), written by `by` at `nowMs`. */
+      const updateA = (by: typeof store, nowMs: number, sidecars: string[] = []) =>
+        by.applyScan(
+          {
+            inserts: [],
+            updates: [
+              {
+                uuid: a.uuid,
+                size_bytes: a.size_bytes,
+                mtime_ms: a.mtime_ms,
+                stable_scans: 1,
+                sidecars,
+              },
+            ],
+            ready: [],
+          },
+          {},
+          nowMs,
+        );
       assert.ok(
-        await moves(() =>
-          replica.applyScan(
-            {
-              inserts: [],
-              updates: [{ uuid: a.uuid, ...same, stable_scans: 1, sidecars: [] }],
-              ready: [],
-            },
-            {},
-            1100,
-          ),
-        ),
+        await moves(() => updateA(replica, 1100)),
         'stable count, written by another store',
       );
       assert.ok(
@@ -53,36 +61,11 @@ for (const b of backends) {
         'discovered → READY',
       );
       assert.equal(
-        await moves(() =>
-          store.applyScan(
-            {
-              inserts: [],
-              updates: [{ uuid: a.uuid, ...same, stable_scans: 1, sidecars: [] }],
-              ready: [],
-            },
-            {},
-            1300,
-          ),
-        ),
+        await moves(() => updateA(store, 1300)),
         false,
         'an update that changes nothing',
       );
-      assert.ok(
-        await moves(() =>
-          store.applyScan(
-            {
-              inserts: [],
-              updates: [
-                { uuid: a.uuid, ...same, stable_scans: 1, sidecars: [`${a.relative_path}.xmp`] },
-              ],
-              ready: [],
-            },
-            {},
-            1400,
-          ),
-        ),
-        'sidecars',
-      );
+      assert.ok(await moves(() => updateA(store, 1400, [`${a.relative_path}.xmp`])), 'sidecars');
 
       // A job commit: READY → PROCESSING_REVIEW and so on, settled all along.
       const job = (await store.listAssetJobs(a.uuid)).find((j) => j.job_type === 'extract_facts')!;
