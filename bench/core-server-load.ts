@@ -135,19 +135,15 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
       let inOrder: string[] = [];
       while (performance.now() - started < DEADLINE_MS) {
         let id = plan.claimInOrder ? inOrder.shift() : queue.shift();
-        if (!id && plan.claimInOrder) {
+        if (!id) {
           const t = performance.now();
           const list = (await a.get('/jobs?limit=200')).body as { job_id: string }[];
           listLoaded.push(performance.now() - t);
           if (list.length === 0) return;
-          inOrder = list.map((j) => j.job_id);
-          id = inOrder.shift()!;
-        } else if (!id) {
-          const t = performance.now();
-          const more = (await a.get('/jobs?limit=200')).body as { job_id: string }[];
-          listLoaded.push(performance.now() - t);
-          if (more.length === 0) return;
-          id = more[Math.floor(Math.random() * more.length)]!.job_id;
+          if (plan.claimInOrder) {
+            inOrder = list.map((j) => j.job_id);
+            id = inOrder.shift()!;
+          } else id = list[Math.floor(Math.random() * list.length)]!.job_id;
         }
         let t = performance.now();
         const c = await a.claim(id);
