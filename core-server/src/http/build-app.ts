@@ -85,7 +85,9 @@ export function buildApp(ctx: CoreContext, https?: { cert: string; key: string }
     reply.header('x-correlation-id', request.id);
     // API JSON and derived bytes alike: browsers must not guess another type (e.g. HTML).
     reply.header('x-content-type-options', 'nosniff');
-    return typeof payload === 'string' ? scrub(payload) : payload;
+    return typeof payload === 'string'
+      ? scrub(payload, { anywhere: reply.statusCode >= 400 })
+      : payload;
   });
 
   app.setErrorHandler((error, request, reply) => {
