@@ -155,6 +155,10 @@ test('the index follows writes made by another connection, claims, asset moves a
 
   // Claimed through the store: gone from the next poll.
   const first = listClaimableJobs(store.db, all)[0]!;
+  const entriesOf = (uuid: string) =>
+    listClaimableJobs(store.db, all).filter((g) => g.asset.uuid === uuid);
+  const siblings = entriesOf(first.asset.uuid).filter((g) => g !== first);
+  assert.ok(siblings.length > 0, 'a photo has more than one review job');
   await store.claimJob({
     jobId: first.job.job_id,
     agentId: 'agent-1',
@@ -165,6 +169,29 @@ test('the index follows writes made by another connection, claims, asset moves a
   });
   assert.deepEqual(got(), await expected());
   assert.equal(got().length, before - 1);
+  // The asset's other jobs did not change: their entries are kept as they were (the same objects,
+  // so their place and their serialized answers are kept too), not rebuilt.
+  const after = entriesOf(first.asset.uuid);
+  assert.equal(after.length, siblings.length);
+  for (const [i, entry] of after.entries()) assert.equal(entry, siblings[i], 'kept as it was');
+
+  // Another connection changes an asset's sidecars, and one job's required capabilities.
+  const [c, d] = listClaimableJobs(store.db, all).filter((g) => g.asset.uuid !== first.asset.uuid);
+  other.prepare(`UPDATE assets SET sidecars = '["INBOX/c.xmp"]' WHERE uuid = ?`).run(c!.asset.uuid);
+  other
+    .prepare(`UPDATE jobs SET required_capabilities = '["media.unknown@9"]' WHERE job_id = ?`)
+    .run(d!.job.job_id);
+  for (const entry of entriesOf(c!.asset.uuid))
+    assert.deepEqual(entry.asset.sidecars, ['INBOX/c.xmp'], 'sidecar changes are seen');
+  assert.deepEqual(
+    got(),
+    (await expected()).filter((id) => id !== d!.job.job_id),
+    'a job needing a capability nobody offers is no longer listed',
+  );
+  other
+    .prepare(`UPDATE jobs SET required_capabilities = ? WHERE job_id = ?`)
+    .run(JSON.stringify(d!.job.required_capabilities), d!.job.job_id);
+  assert.deepEqual(got(), await expected(), 'and is listed again once it needs them no more');
 
   // Another connection claims one, re-queues another with an older date, and moves an asset.
   const [a, b] = listClaimableJobs(store.db, all);

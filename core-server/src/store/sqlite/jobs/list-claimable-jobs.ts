@@ -14,13 +14,27 @@
 // Matching rules (unchanged): capabilities as hasAllCapabilities, the feature flag (if any) must
 // be on, no live move/purge lock on the asset (docs/asset-states.md locks), oldest (created_at, job_id) first.
 import type { Database } from 'better-sqlite3';
-import type { JobRecord } from '../../records.js';
+import type { AssetRecord, JobRecord } from '../../records.js';
 import { mapAsset, mapJob } from '../row-mappers.js';
 import type { ClaimableJob, ListClaimableJobsInput } from '../../store-types.js';
 
 type Row = Record<string, unknown>;
 /** Applied log entries are deleted once this many have piled up. */
 const PRUNE_AFTER = 2000;
+
+/**
+ * The row says what the record says (a differently formatted capability list counts as a change:
+ * the entry is rebuilt, which is only slower).
+ */
+function sameJobRow(job: JobRecord, row: Row): boolean {
+  for (const key in row) {
+    const value = row[key];
+    const known = (job as unknown as Row)[key];
+    if (key === 'required_capabilities' ? value !== JSON.stringify(known) : value !== known)
+      return false;
+  }
+  return true;
+}
 
 const before = (a: JobRecord, b: JobRecord) =>
   a.created_at < b.created_at || (a.created_at === b.created_at && a.job_id < b.job_id);
@@ -72,6 +86,7 @@ export class ClaimableIndex {
     // hasAllCapabilities' rule, with the agent's set built once per poll.
     const offered = new Set(input.effectiveCapabilities);
     const candidates: ClaimableJob[] = [];
+    let groupsTaken = 0;
     for (const group of this.groups.values()) {
       if (group.flag && input.flags[group.flag] !== true) continue;
       if (!group.capabilities.every((c) => offered.has(c))) continue;
@@ -82,7 +97,10 @@ export class ClaimableIndex {
         candidates.push(entry);
         taken++;
       }
+      if (taken > 0) groupsTaken++;
     }
+    // One group's jobs are in order already (the usual poll: an agent matching one kind of job).
+    if (groupsTaken < 2) return candidates;
     return candidates.sort((a, b) => (before(a.job, b.job) ? -1 : 1)).slice(0, input.limit);
   }
 
@@ -137,30 +155,69 @@ export class ClaimableIndex {
     this.prunedUpTo = this.appliedSeq;
   }
 
-  /** Replaces the asset's entries by its pending jobs as the database has them now. */
+  /**
+   * Brings the asset's entries in line with its pending jobs as the database has them now. An
+   * entry whose job row and whose asset's path and sidecars are unchanged is kept as it is (the
+   * same objects, so it keeps its place in its group and its serialized answer): a claim or a
+   * submit changes one job of an asset, and taking the asset's other jobs out of their groups
+   * (arrays of thousands), re-reading the asset and putting them back cost a poll more than the
+   * rest of it under load.
+   */
   private refreshAsset(uuid: string): void {
-    for (const old of this.byAsset.get(uuid) ?? []) {
-      const group = this.groupOf(old.job);
-      const at = insertionPoint(group.jobs, old.job);
-      if (group.jobs[at] !== old) throw new Error('claimable index out of order');
+    const old = new Map((this.byAsset.get(uuid) ?? []).map((e) => [e.job.job_id, e]));
+    // `+status`: with a plain `status = ?` SQLite picks the status index and walks every
+    // pending job instead of the asset's few.
+    const rows = this.db
+      .prepare(`SELECT * FROM jobs WHERE asset_uuid = ? AND +status = 'pending'`)
+      .all(uuid) as Row[];
+    const asset = rows.length ? this.currentAsset(uuid, old.values().next().value) : undefined;
+    const entries: ClaimableJob[] = [];
+    const added: ClaimableJob[] = [];
+    if (asset) {
+      for (const row of rows) {
+        const kept = old.get(row.job_id as string);
+        if (kept && kept.asset === asset && sameJobRow(kept.job, row)) {
+          old.delete(kept.job.job_id);
+          entries.push(kept);
+        } else added.push({ job: Object.freeze(mapJob(row)), asset });
+      }
+    }
+    for (const gone of old.values()) {
+      const group = this.groupOf(gone.job);
+      const at = insertionPoint(group.jobs, gone.job);
+      if (group.jobs[at] !== gone) throw new Error('claimable index out of order');
       group.jobs.splice(at, 1);
     }
-    this.byAsset.delete(uuid);
-    // By asset only: with `AND status = 'pending'` SQLite picks the status index and walks
-    // every pending job instead of the asset's few.
-    const jobs = (
-      this.db.prepare('SELECT * FROM jobs WHERE asset_uuid = ?').all(uuid) as Row[]
-    ).filter((r) => r.status === 'pending');
-    if (jobs.length === 0) return;
-    const row = this.db.prepare('SELECT * FROM assets WHERE uuid = ?').get(uuid) as Row | undefined;
-    if (!row) return;
-    const asset = Object.freeze(mapAsset(row));
-    for (const jobRow of jobs) {
-      const entry = { job: Object.freeze(mapJob(jobRow)), asset };
+    for (const entry of added) {
       const group = this.groupOf(entry.job);
       group.jobs.splice(insertionPoint(group.jobs, entry.job), 0, entry);
-      this.entriesOf(uuid).push(entry);
+      entries.push(entry);
     }
+    if (entries.length) this.byAsset.set(uuid, entries);
+    else this.byAsset.delete(uuid);
+  }
+
+  /**
+   * The asset record for the asset's entries: the one they already share while its path and
+   * sidecars (all a poll answer takes from it) are unchanged, else read afresh. Undefined when
+   * the asset is gone.
+   */
+  private currentAsset(uuid: string, entry: ClaimableJob | undefined): AssetRecord | undefined {
+    if (entry) {
+      const light = this.db
+        .prepare('SELECT relative_path, sidecars FROM assets WHERE uuid = ?')
+        .get(uuid) as { relative_path: string; sidecars: string } | undefined;
+      if (!light) return undefined;
+      const known = entry.asset;
+      if (
+        light.relative_path === known.relative_path &&
+        light.sidecars === JSON.stringify(known.sidecars)
+      ) {
+        return known;
+      }
+    }
+    const row = this.db.prepare('SELECT * FROM assets WHERE uuid = ?').get(uuid) as Row | undefined;
+    return row ? Object.freeze(mapAsset(row)) : undefined;
   }
 
   private groupOf(job: JobRecord): Group {
