@@ -23,6 +23,7 @@ import type { HeldJob, HeldJobs } from './held-jobs.js';
 import type { JobHistory } from './job-history.js';
 import { runClaimedJob, ShutdownSignal, type JobRunResult } from './job-runner.js';
 import { AssetBatch, passSiblings, sharedPass } from './asset-batch.js';
+import { claimOrder } from './claim-order.js';
 
 export interface SchedulerDeps {
   connection: CoreConnection;
@@ -38,6 +39,8 @@ export interface SchedulerDeps {
   heldJobs: HeldJobs;
   workRoot?: string;
   changed(): void;
+  /** Draws where in the head of a poll's list claiming starts (claim-order.ts); tests pin it. */
+  random?: () => number;
 }
 
 interface RunningJob {
@@ -207,7 +210,7 @@ export class JobScheduler {
     const signal = this.deps.connection.signal;
     try {
       if (this.leftovers?.length) await this.handBackLeftovers(client);
-      const jobs = await client.listJobs(signal);
+      const jobs = claimOrder(await client.listJobs(signal), this.deps.random);
       const validMounts = new Set<string>();
       const checked = new Set<string>();
       for (const job of jobs) {
