@@ -14,9 +14,11 @@
 // Bounded by job count (plus a hard deadline).
 // Agents pick a random job of their poll by default; --claim-in-order makes them claim in list
 // order and move on after a lost race, as the real agent does (the case Core's offer spreading
-// is for: without it 50 such agents lose ~48 claims per job).
+// is for: without it 50 such agents lose ~48 claims per job). --agent-order also skips ahead a
+// random few jobs after a lost race, as our agent does (agent-core's claim-order.ts); the minimal
+// Core, which does not spread its pollers, shows what that does against such a Core.
 // Run: npx tsx bench/core-server-load.ts [jobs] [--log-info] [--separate-commits] [--claim-in-order]
-//      [--no-minimal]
+//      [--agent-order] [--no-minimal]
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -169,6 +171,7 @@ async function main(jobCount: number) {
     for (let i = 0; i < AGENTS; i++)
       enrolled.push(await TestAgent.enrol(server, { capabilities: [CAPABILITIES.facts] }));
     const key = await testKey();
+    const agentOrder = process.argv.includes('--agent-order');
     const agents: AgentCredentials[] = enrolled.map((a) => ({
       agentId: a.agentId,
       token: a.token,
@@ -176,7 +179,8 @@ async function main(jobCount: number) {
     const plan = {
       privateKeyArmored: key.privateKeyArmored,
       agents,
-      claimInOrder: process.argv.includes('--claim-in-order'),
+      claimInOrder: process.argv.includes('--claim-in-order') || agentOrder,
+      agentOrder,
     };
 
     const ours = await measure({ ...plan, apiUrl: server.apiUrl });

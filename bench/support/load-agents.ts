@@ -4,6 +4,7 @@
 // each phase edge the child announces.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nextAfterLostRace } from '../../agent-core/src/runtime/claim-order.js';
 import { BenchAgent } from './bench-agent.js';
 import { RawHttpConnection } from './raw-http-client.js';
 
@@ -27,6 +28,8 @@ export interface LoadPlan {
   agents: AgentCredentials[];
   /** Each agent polls and claims in list order, moving on after a lost race, as the agent does. */
   claimInOrder: boolean;
+  /** With claimInOrder: after a lost race, skip ahead as the agent does (claim-order.ts). */
+  agentOrder: boolean;
 }
 export interface LoadResult {
   seconds: number;
@@ -42,7 +45,8 @@ export interface LoadResult {
   agentsCpuMs: number;
 }
 
-const jobIds = (json: string) => (JSON.parse(json) as { job_id: string }[]).map((j) => j.job_id);
+type Listed = { job_id: string; asset_uuid: string };
+const jobIds = (json: string) => (JSON.parse(json) as Listed[]).map((j) => j.job_id);
 
 /** Child process: the 50 agents. Talks to the server only over HTTP on loopback. */
 async function runAgents(plan: LoadPlan): Promise<LoadResult> {
@@ -104,7 +108,8 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
         let id = plan.claimInOrder ? inOrder.shift() : queue.shift();
         if (!id) {
           const t = performance.now();
-          const list = jobIds((await a.get('/jobs?limit=200')).body);
+          const listed = JSON.parse((await a.get('/jobs?limit=200')).body) as Listed[];
+          const list = listed.map((j) => j.job_id);
           listLoaded.push(performance.now() - t);
           if (list.length === 0) return;
           if (plan.claimInOrder) {
@@ -117,6 +122,8 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
         claim.push(performance.now() - t);
         if (c.status !== 200) {
           lost++;
+          // The agent's own move after a lost race (agent-core's claim-order.ts).
+          if (plan.agentOrder) inOrder = inOrder.slice(nextAfterLostRace(0) - 1);
           continue;
         }
         inOrder = []; // claimed: the next claim starts from a fresh poll

@@ -1,26 +1,19 @@
-// The order this agent tries one poll's jobs in. Core lists the oldest first, so agents that
-// poll at the same moment (a card dump wakes every idle agent) all reach for the same job: one
-// wins, and each of the others spends a signed claim on a 409 and moves on to the next job,
-// which is the same next job for all of them. core-server spreads its pollers itself; another
-// Retaia Core may not. So the agent starts at a random one of the first HEAD_ASSETS assets of
-// the list (an asset's jobs stay together: the agent claims them for one shared decode) and
-// goes on from there, the skipped head assets last: still oldest first, give or take a few.
+// Where the agent tries next after losing a claim race. Core lists the oldest job first, so
+// agents that poll at the same moment (a card dump wakes every idle agent) all claim the same
+// job: one wins, and each of the others gets a 409. Moving on to the next job of the list sends
+// all the losers to the same next job, and again after that: 50 agents lost ~48 races per job
+// against a Core that lists every poller the same head. core-server spreads its pollers itself
+// (they rarely lose a race there, so this rarely comes into play); another Retaia Core may not.
+// So a loser skips ahead by a random few jobs, and the herd thins out at each round.
 
-export const HEAD_ASSETS = 4;
+/** A loser's next try is one of the next SPREAD_AFTER_LOSS jobs of the list. */
+export const SPREAD_AFTER_LOSS = 8;
 
-export function claimOrder<J extends { asset_uuid: string }>(
-  jobs: readonly J[],
+/** The position to try after losing the race for the job at `at`. */
+export function nextAfterLostRace(
+  at: number,
   random: () => number = Math.random,
-  headAssets = HEAD_ASSETS,
-): J[] {
-  const head: string[] = [];
-  for (const job of jobs) {
-    if (head.length === headAssets) break;
-    if (!head.includes(job.asset_uuid)) head.push(job.asset_uuid);
-  }
-  const start = Math.min(Math.floor(random() * head.length), head.length - 1);
-  if (start <= 0) return [...jobs];
-  const rank = new Map([...head.slice(start), ...head.slice(0, start)].map((a, i) => [a, i]));
-  const first = [...rank.keys()].flatMap((asset) => jobs.filter((j) => j.asset_uuid === asset));
-  return first.concat(jobs.filter((j) => !rank.has(j.asset_uuid)));
+  spread = SPREAD_AFTER_LOSS,
+): number {
+  return at + 1 + Math.min(Math.floor(random() * spread), spread - 1);
 }

@@ -23,7 +23,7 @@ import type { HeldJob, HeldJobs } from './held-jobs.js';
 import type { JobHistory } from './job-history.js';
 import { runClaimedJob, ShutdownSignal, type JobRunResult } from './job-runner.js';
 import { AssetBatch, passSiblings, sharedPass } from './asset-batch.js';
-import { claimOrder } from './claim-order.js';
+import { nextAfterLostRace } from './claim-order.js';
 
 export interface SchedulerDeps {
   connection: CoreConnection;
@@ -39,7 +39,7 @@ export interface SchedulerDeps {
   heldJobs: HeldJobs;
   workRoot?: string;
   changed(): void;
-  /** Draws where in the head of a poll's list claiming starts (claim-order.ts); tests pin it. */
+  /** Draws how far a lost claim race skips ahead in the poll's list (claim-order.ts). */
   random?: () => number;
 }
 
@@ -210,10 +210,11 @@ export class JobScheduler {
     const signal = this.deps.connection.signal;
     try {
       if (this.leftovers?.length) await this.handBackLeftovers(client);
-      const jobs = claimOrder(await client.listJobs(signal), this.deps.random);
+      const jobs = await client.listJobs(signal);
       const validMounts = new Set<string>();
       const checked = new Set<string>();
-      for (const job of jobs) {
+      for (let at = 0; at < jobs.length; at++) {
+        const job = jobs[at]!;
         if (!this.canClaim()) break;
         const storageId = job.source?.storage_id;
         if (storageId && !checked.has(storageId)) {
@@ -227,7 +228,11 @@ export class JobScheduler {
           continue;
         }
         const claimed = await client.claimJob(job.job_id, signal);
-        if (!claimed) continue;
+        if (!claimed) {
+          // Lost the race: skip ahead a random few jobs, or every loser tries the same next one.
+          at = nextAfterLostRace(at, this.deps.random) - 1;
+          continue;
+        }
         await this.recordHeld(claimed);
         // The other review jobs of the same asset join it in one shared pass (one decode).
         const batch = [claimed];
