@@ -26,7 +26,7 @@ export interface LoadPlan {
   bareUrl: string;
   privateKeyArmored: string;
   agents: AgentCredentials[];
-  /** Each agent polls and claims in list order, moving on after a lost race, as the agent does. */
+  /** Each agent polls and claims in list order, moving on to the next job after a lost race. */
   claimInOrder: boolean;
   /** With claimInOrder: after a lost race, skip ahead as the agent does (claim-order.ts). */
   agentOrder: boolean;
@@ -45,8 +45,7 @@ export interface LoadResult {
   agentsCpuMs: number;
 }
 
-type Listed = { job_id: string; asset_uuid: string };
-const jobIds = (json: string) => (JSON.parse(json) as Listed[]).map((j) => j.job_id);
+const jobIds = (json: string) => (JSON.parse(json) as { job_id: string }[]).map((j) => j.job_id);
 
 /** Child process: the 50 agents. Talks to the server only over HTTP on loopback. */
 async function runAgents(plan: LoadPlan): Promise<LoadResult> {
@@ -108,8 +107,7 @@ async function runAgents(plan: LoadPlan): Promise<LoadResult> {
         let id = plan.claimInOrder ? inOrder.shift() : queue.shift();
         if (!id) {
           const t = performance.now();
-          const listed = JSON.parse((await a.get('/jobs?limit=200')).body) as Listed[];
-          const list = listed.map((j) => j.job_id);
+          const list = jobIds((await a.get('/jobs?limit=200')).body);
           listLoaded.push(performance.now() - t);
           if (list.length === 0) return;
           if (plan.claimInOrder) {

@@ -103,13 +103,15 @@ export async function startMinimalCore(dataDir: string, agents: MinimalAgent[], 
   };
 
   // Group commit: writes queued in one turn run in one transaction, answered after it commits.
+  const batches: number[] = [];
   let queue: { run: () => [number, string]; res: ServerResponse }[] = [];
   const commit = () => {
     const batch = queue;
     queue = [];
     const answers = batch.map(() => [500, '{}'] as [number, string]);
     // No savepoint per write: each one's first statement is its nonce, and a refused nonce (a
-    // replay) throws before anything is written.
+    // replay) throws before anything is written. Nothing else throws here: the bench's agents
+    // never reuse an Idempotency-Key.
     db.transaction(() =>
       batch.forEach((op, i) => {
         try {
@@ -122,7 +124,6 @@ export async function startMinimalCore(dataDir: string, agents: MinimalAgent[], 
     batches.push(batch.length);
     batch.forEach((op, i) => send(op.res, ...answers[i]!));
   };
-  const batches: number[] = [];
   const write = (res: ServerResponse, run: () => [number, string]) => {
     if (queue.push({ run, res }) === 1) setImmediate(commit);
   };
