@@ -338,6 +338,11 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         EXECUTE FUNCTION bump_scan_index_version();
     `,
   },
+  {
+    version: 6,
+    name: "agents by client, newest registration first: a poll finds its client's agent without scanning every agent row (SQLite schema v12)",
+    sql: `CREATE INDEX agents_by_client ON agents(client_id, last_register_at DESC);`,
+  },
 ];
 
 export const LATEST_PG_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -86,6 +86,9 @@ import { PgAttemptBudgets } from './pg-attempt-budgets.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const UNIQUE_VIOLATION = '23505';
+/** Read on every unnamed poll: served by the agents_by_client index (schema v6). */
+export const PG_LATEST_AGENT_OF_CLIENT_SQL =
+  'SELECT * FROM agents WHERE client_id = $1 ORDER BY last_register_at DESC LIMIT 1';
 
 export class PostgresCoreStore implements CoreStore {
   readonly moveJournal: PgMoveJournal;
@@ -377,11 +380,7 @@ export class PostgresCoreStore implements CoreStore {
     return (await all(this.pool, 'SELECT * FROM agents ORDER BY last_seen_at DESC')).map(mapAgent);
   }
   async latestAgentOfClient(clientId: string) {
-    const row = await one(
-      this.pool,
-      'SELECT * FROM agents WHERE client_id = $1 ORDER BY last_register_at DESC LIMIT 1',
-      [clientId],
-    );
+    const row = await one(this.pool, PG_LATEST_AGENT_OF_CLIENT_SQL, [clientId]);
     return row ? mapAgent(row) : undefined;
   }
   async agentJobDigest(agentId: string): Promise<AgentJobDigest> {

@@ -383,6 +383,11 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       END;
     `,
   },
+  {
+    version: 12,
+    name: "agents by client, newest registration first: a poll finds its client's agent without scanning every agent row (re-enrolments add rows)",
+    sql: `CREATE INDEX agents_by_client ON agents(client_id, last_register_at DESC);`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

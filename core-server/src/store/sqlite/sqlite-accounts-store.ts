@@ -11,6 +11,10 @@ import { acceptNonce } from './jobs/signed-once.js';
 import { mapAgent, mapJob } from './row-mappers.js';
 
 type Row = Record<string, unknown>;
+
+/** Read on every unnamed poll: served by the agents_by_client index (schema v12). */
+export const LATEST_AGENT_OF_CLIENT_SQL =
+  'SELECT * FROM agents WHERE client_id = ? ORDER BY last_register_at DESC LIMIT 1';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class SqliteAccountsStore {
@@ -254,9 +258,7 @@ export class SqliteAccountsStore {
     );
   }
   async latestAgentOfClient(clientId: string) {
-    const row = this.db
-      .prepare('SELECT * FROM agents WHERE client_id = ? ORDER BY last_register_at DESC LIMIT 1')
-      .get(clientId) as Row | undefined;
+    const row = this.db.prepare(LATEST_AGENT_OF_CLIENT_SQL).get(clientId) as Row | undefined;
     return row ? mapAgent(row) : undefined;
   }
   async agentJobDigest(agentId: string): Promise<AgentJobDigest> {
