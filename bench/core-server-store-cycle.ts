@@ -24,6 +24,26 @@ const ROUNDS = 6;
 const CONCURRENT = 10;
 const WINDOW_MS = 15 * 60_000;
 
+/** How many statements `cycle` runs through the connection's prepared statements. */
+async function countStatements(db: Database, cycle: () => Promise<void>): Promise<number> {
+  const proto = Object.getPrototypeOf(db.prepare('SELECT 1')) as Record<string, unknown>;
+  const methods = ['run', 'get', 'all', 'iterate'] as const;
+  const originals = methods.map((m) => proto[m] as (...args: unknown[]) => unknown);
+  let count = 0;
+  methods.forEach((m, i) => {
+    proto[m] = function (this: unknown, ...args: unknown[]) {
+      count++;
+      return originals[i]!.apply(this, args);
+    };
+  });
+  try {
+    await cycle();
+  } finally {
+    methods.forEach((m, i) => (proto[m] = originals[i]));
+  }
+  return count;
+}
+
 const { base, server } = await startBenchCore('bench-store-cycle-', JOBS);
 try {
   await server.scanNow();
@@ -91,10 +111,11 @@ try {
       if (r.kind !== 'completed') throw new Error(r.kind);
     },
   };
+  const db = (store as unknown as { db: Database }).db;
+  const statements = await countStatements(db, () => ways.once(jobs.pop()!));
   const cpu = { separate: 0, once: 0, grouped: 0 };
   const per = Math.floor(jobs.length / (3 * ROUNDS) / CONCURRENT) * CONCURRENT;
   let next = 0;
-  const db = (store as unknown as { db: Database }).db;
   for (let round = 0; round < ROUNDS; round++) {
     for (const way of ['separate', 'once', 'grouped'] as const) {
       const t = process.cpuUsage();
@@ -115,6 +136,9 @@ try {
   }
   const us = (way: keyof typeof cpu) => cpu[way] / (per * ROUNDS);
   console.log(`${per * ROUNDS} claim+submit cycles each way, ${ROUNDS} interleaved rounds`);
+  console.log(
+    `SQL statements per claim+submit (one commit per request): ${statements} run from JavaScript (triggers, BEGIN/COMMIT and savepoints not counted)`,
+  );
   console.log(
     `separate commits (6 per cycle):     ${us('separate').toFixed(0)} µs store CPU per claim+submit`,
   );

@@ -111,10 +111,15 @@ async function setSystemTag(q: Queryable, asset: AssetRecord, tag: string, on: b
 /** Once no job of the asset is pending or claimed, it leaves review processing. */
 export async function advanceAfterCompletion(q: Queryable, asset: AssetRecord, now: string) {
   if (asset.state !== 'PROCESSING_REVIEW') return;
-  const jobs = await loadAssetJobs(q, asset.uuid);
-  if (jobs.length === 0) return;
-  if (jobs.some((j) => j.status === 'pending' || j.status === 'claimed')) return;
-  const failed = jobs.some((j) => j.status === 'failed');
+  // Statuses only: the full rows (with each job's last claim message) are for views.
+  const statuses = (
+    await all<{ status: JobRecord['status'] }>(q, 'SELECT status FROM jobs WHERE asset_uuid = $1', [
+      asset.uuid,
+    ])
+  ).map((j) => j.status);
+  if (statuses.length === 0) return;
+  if (statuses.some((s) => s === 'pending' || s === 'claimed')) return;
+  const failed = statuses.includes('failed');
   const factsMissing = missingMinimalFacts(asset.media_type, asset.facts).length > 0;
   if (factsMissing && !failed) return;
   if (failed) await setSystemTag(q, asset, PROCESSING_FAILED_TAG, true);

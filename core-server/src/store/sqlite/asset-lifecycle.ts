@@ -119,10 +119,15 @@ function setSystemTag(db: Database, asset: AssetRecord, tag: string, on: boolean
  */
 export function advanceAfterCompletion(db: Database, asset: AssetRecord, now: string): void {
   if (asset.state !== 'PROCESSING_REVIEW') return;
-  const jobs = loadAssetJobs(db, asset.uuid);
-  if (jobs.length === 0) return;
-  if (jobs.some((j) => j.status === 'pending' || j.status === 'claimed')) return;
-  const failed = jobs.some((j) => j.status === 'failed');
+  // Statuses only: the full rows (with each job's last claim message) are for views.
+  const statuses = (
+    db.prepare('SELECT status FROM jobs WHERE asset_uuid = ?').all(asset.uuid) as {
+      status: JobRecord['status'];
+    }[]
+  ).map((j) => j.status);
+  if (statuses.length === 0) return;
+  if (statuses.some((s) => s === 'pending' || s === 'claimed')) return;
+  const failed = statuses.includes('failed');
   const factsMissing = missingMinimalFacts(asset.media_type, asset.facts).length > 0;
   if (factsMissing && !failed) return;
   if (failed) setSystemTag(db, asset, PROCESSING_FAILED_TAG, true);

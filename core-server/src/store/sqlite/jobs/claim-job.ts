@@ -10,62 +10,72 @@ import { mapJob } from '../row-mappers.js';
 import { assertClaimAllowed } from '../../job-rules.js';
 import { isAssetLocked } from '../sqlite-move-journal.js';
 import type { ClaimJobInput } from '../../store-types.js';
+import { transactionPerConnection } from './transaction-per-connection.js';
 
-export function claimJob(
-  db: Database,
-  input: ClaimJobInput,
-): { job: JobRecord; asset: AssetRecord } {
-  return db
-    .transaction(() => {
-      const row = db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(input.jobId) as
-        Record<string, unknown> | undefined;
-      if (!row) throw notFound('job', input.jobId);
-      const before = mapJob(row);
-      assertClaimAllowed(before, input);
-      if (isAssetLocked(db, before.asset_uuid, input.nowMs)) {
-        throw new CoreError(
-          'STATE_CONFLICT',
-          409,
-          `asset ${before.asset_uuid} is being moved or purged; job ${input.jobId} is not claimable now`,
-          true,
-        );
-      }
-      const now = new Date(input.nowMs).toISOString();
-      const lockToken = randomBytes(24).toString('base64url');
-      const updated = db
-        .prepare(
-          `UPDATE jobs SET status = 'claimed', claimed_by = ?, lock_token = ?,
+type Claimed = { job: JobRecord; asset: AssetRecord };
+
+/** Claims in a transaction of its own. */
+export function claimJob(db: Database, input: ClaimJobInput): Claimed {
+  return claimTransaction(db).immediate(input);
+}
+
+const claimTransaction = transactionPerConnection(claimInTransaction);
+
+/**
+ * The claim's statements, for a caller that already holds a transaction and rolls it (or its
+ * savepoint) back when this throws.
+ */
+export function claimInTransaction(db: Database, input: ClaimJobInput): Claimed {
+  const row = db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(input.jobId) as
+    Record<string, unknown> | undefined;
+  if (!row) throw notFound('job', input.jobId);
+  const before = mapJob(row);
+  assertClaimAllowed(before, input);
+  if (isAssetLocked(db, before.asset_uuid, input.nowMs)) {
+    throw new CoreError(
+      'STATE_CONFLICT',
+      409,
+      `asset ${before.asset_uuid} is being moved or purged; job ${input.jobId} is not claimable now`,
+      true,
+    );
+  }
+  const now = new Date(input.nowMs).toISOString();
+  const lockToken = randomBytes(24).toString('base64url');
+  const updated = db
+    .prepare(
+      `UPDATE jobs SET status = 'claimed', claimed_by = ?, lock_token = ?,
              fencing_token = fencing_token + 1, locked_until_ms = ?, claimed_at = ?,
              attempts = attempts + 1
            WHERE job_id = ? AND (status = 'pending' OR (status = 'claimed' AND locked_until_ms < ?))
            RETURNING *`,
-        )
-        .get(
-          input.agentId,
-          lockToken,
-          input.nowMs + input.leaseTtlMs,
-          now,
-          input.jobId,
-          input.nowMs,
-        ) as Record<string, unknown> | undefined;
-      if (!updated) {
-        throw new CoreError(
-          'STATE_CONFLICT',
-          409,
-          `job ${input.jobId} is not claimable (status ${before.status})`,
-        );
-      }
-      const job = mapJob(updated);
-      db.prepare(
-        `UPDATE job_claims SET ended_at = ?, outcome = 'expired' WHERE job_id = ? AND ended_at IS NULL`,
-      ).run(now, job.job_id);
-      db.prepare(
-        'INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at) VALUES (?, ?, ?, ?, ?)',
-      ).run(job.job_id, job.fencing_token, lockToken, input.agentId, now);
-      const asset = loadAsset(db, job.asset_uuid)!;
-      if (asset.state === 'READY')
-        setAssetState(db, asset, 'PROCESSING_REVIEW', 'job_claimed', now);
-      return { job, asset };
-    })
-    .immediate();
+    )
+    .get(
+      input.agentId,
+      lockToken,
+      input.nowMs + input.leaseTtlMs,
+      now,
+      input.jobId,
+      input.nowMs,
+    ) as Record<string, unknown> | undefined;
+  if (!updated) {
+    throw new CoreError(
+      'STATE_CONFLICT',
+      409,
+      `job ${input.jobId} is not claimable (status ${before.status})`,
+    );
+  }
+  const job = mapJob(updated);
+  // Taken over from a lease that ran out: its claim ends here (a pending job has no open
+  // claim: the sweeper, a failure and reprocess all close or drop it).
+  if (before.status === 'claimed') {
+    db.prepare(
+      `UPDATE job_claims SET ended_at = ?, outcome = 'expired' WHERE job_id = ? AND ended_at IS NULL`,
+    ).run(now, job.job_id);
+  }
+  db.prepare(
+    'INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at) VALUES (?, ?, ?, ?, ?)',
+  ).run(job.job_id, job.fencing_token, lockToken, input.agentId, now);
+  const asset = loadAsset(db, job.asset_uuid)!;
+  if (asset.state === 'READY') setAssetState(db, asset, 'PROCESSING_REVIEW', 'job_claimed', now);
+  return { job, asset };
 }

@@ -5,106 +5,109 @@ import type { DerivedKind } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
 import { validationFailed } from '../../../errors/core-error.js';
 import { missingMinimalFacts } from '../../../domain/minimal-facts.js';
-import {
-  advanceAfterCompletion,
-  bumpRevision,
-  ensurePlannedJobs,
-  loadAsset,
-} from '../asset-lifecycle.js';
+import { advanceAfterCompletion, ensurePlannedJobs, loadAsset } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
 import { indexAssetTranscript } from '../asset-search-rows.js';
 import { checkLease } from './check-lease.js';
 import type { CompleteJobInput, CompleteJobResult } from '../../store-types.js';
+import { transactionPerConnection } from './transaction-per-connection.js';
 
+/** Completes in a transaction of its own. */
 export function completeJob(db: Database, input: CompleteJobInput): CompleteJobResult {
-  return db
-    .transaction(() => {
-      const job = checkLease(db, input);
-      if (job.job_type !== input.jobType) {
-        throw validationFailed(
-          `job ${job.job_id} is ${job.job_type}, the submit says ${input.jobType}`,
-        );
-      }
-      const now = new Date(input.nowMs).toISOString();
-      const asset = loadAsset(db, job.asset_uuid)!;
-      const replacedFiles: string[] = [];
+  return completeTransaction(db).immediate(input);
+}
 
-      if (input.facts) {
-        const merged = { ...asset.facts, ...input.facts };
-        const missing = missingMinimalFacts(asset.media_type, merged);
-        if (missing.length > 0) {
-          throw validationFailed(
-            `facts_patch lacks the minimal ${asset.media_type} facts: ${missing.join(', ')}`,
-            { missing },
-          );
-        }
-        db.prepare('UPDATE assets SET facts = ? WHERE uuid = ?').run(
-          JSON.stringify(merged),
-          asset.uuid,
-        );
-        asset.facts = merged;
-      }
+const completeTransaction = transactionPerConnection(completeInTransaction);
 
-      if (input.derived && input.derived.length > 0) {
-        const kinds = new Set(input.derived.map((d) => d.kind));
-        const oldRows = db
-          .prepare('SELECT kind, relative_path FROM derived_files WHERE asset_uuid = ?')
-          .all(asset.uuid) as { kind: DerivedKind; relative_path: string }[];
-        for (const r of oldRows) if (kinds.has(r.kind)) replacedFiles.push(r.relative_path);
-        const del = db.prepare('DELETE FROM derived_files WHERE asset_uuid = ? AND kind = ?');
-        for (const k of kinds) del.run(asset.uuid, k);
-        const insert = db.prepare(
-          `INSERT INTO derived_files (asset_uuid, kind, idx, upload_id, content_type, size_bytes, sha256, relative_path, created_at)
+/**
+ * The completion's statements, for a caller that already holds a transaction and rolls it (or
+ * its savepoint) back when this throws.
+ */
+export function completeInTransaction(db: Database, input: CompleteJobInput): CompleteJobResult {
+  const job = checkLease(db, input);
+  if (job.job_type !== input.jobType) {
+    throw validationFailed(
+      `job ${job.job_id} is ${job.job_type}, the submit says ${input.jobType}`,
+    );
+  }
+  const now = new Date(input.nowMs).toISOString();
+  const asset = loadAsset(db, job.asset_uuid)!;
+  const replacedFiles: string[] = [];
+
+  if (input.facts) {
+    const merged = { ...asset.facts, ...input.facts };
+    const missing = missingMinimalFacts(asset.media_type, merged);
+    if (missing.length > 0) {
+      throw validationFailed(
+        `facts_patch lacks the minimal ${asset.media_type} facts: ${missing.join(', ')}`,
+        { missing },
+      );
+    }
+    asset.facts = merged; // written with the revision bump below
+  }
+
+  if (input.derived && input.derived.length > 0) {
+    const kinds = new Set(input.derived.map((d) => d.kind));
+    const oldRows = db
+      .prepare('SELECT kind, relative_path FROM derived_files WHERE asset_uuid = ?')
+      .all(asset.uuid) as { kind: DerivedKind; relative_path: string }[];
+    for (const r of oldRows) if (kinds.has(r.kind)) replacedFiles.push(r.relative_path);
+    const del = db.prepare('DELETE FROM derived_files WHERE asset_uuid = ? AND kind = ?');
+    for (const k of kinds) del.run(asset.uuid, k);
+    const insert = db.prepare(
+      `INSERT INTO derived_files (asset_uuid, kind, idx, upload_id, content_type, size_bytes, sha256, relative_path, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        );
-        const publish = db.prepare(
-          `UPDATE uploads SET status = 'PUBLISHED' WHERE upload_id = ? AND status = 'COMPLETED'`,
-        );
-        const nextIndex = new Map<DerivedKind, number>();
-        for (const d of input.derived) {
-          const idx = nextIndex.get(d.kind) ?? 0;
-          nextIndex.set(d.kind, idx + 1);
-          insert.run(
-            asset.uuid,
-            d.kind,
-            idx,
-            d.upload_id,
-            d.content_type,
-            d.size_bytes,
-            d.sha256,
-            d.relative_path,
-            now,
-          );
-          if (publish.run(d.upload_id).changes !== 1) {
-            throw validationFailed(`upload ${d.upload_id} is not a completed, unpublished upload`);
-          }
-        }
+    );
+    const publish = db.prepare(
+      `UPDATE uploads SET status = 'PUBLISHED' WHERE upload_id = ? AND status = 'COMPLETED'`,
+    );
+    const nextIndex = new Map<DerivedKind, number>();
+    for (const d of input.derived) {
+      const idx = nextIndex.get(d.kind) ?? 0;
+      nextIndex.set(d.kind, idx + 1);
+      insert.run(
+        asset.uuid,
+        d.kind,
+        idx,
+        d.upload_id,
+        d.content_type,
+        d.size_bytes,
+        d.sha256,
+        d.relative_path,
+        now,
+      );
+      if (publish.run(d.upload_id).changes !== 1) {
+        throw validationFailed(`upload ${d.upload_id} is not a completed, unpublished upload`);
       }
+    }
+  }
 
-      if (input.transcript) {
-        const merged = { ...(asset.transcript ?? {}), ...input.transcript };
-        db.prepare('UPDATE assets SET transcript = ? WHERE uuid = ?').run(
-          JSON.stringify(merged),
-          asset.uuid,
-        );
-        indexAssetTranscript(db, asset.uuid, merged.text ?? '');
-        asset.transcript = merged;
-      }
+  if (input.transcript) {
+    const merged = { ...(asset.transcript ?? {}), ...input.transcript };
+    db.prepare('UPDATE assets SET transcript = ? WHERE uuid = ?').run(
+      JSON.stringify(merged),
+      asset.uuid,
+    );
+    indexAssetTranscript(db, asset.uuid, merged.text ?? '');
+    asset.transcript = merged;
+  }
 
-      bumpRevision(db, asset.uuid, now);
-      asset.revision += 1;
-      const done = db
-        .prepare(
-          `UPDATE jobs SET status = 'completed', completed_at = ?, locked_until_ms = NULL
+  // The merged facts ride on the revision bump: one write of the asset row, not two.
+  db.prepare(
+    'UPDATE assets SET facts = coalesce(?, facts), revision = revision + 1, updated_at = ? WHERE uuid = ?',
+  ).run(input.facts ? JSON.stringify(asset.facts) : null, now, asset.uuid);
+  asset.revision += 1;
+  const done = db
+    .prepare(
+      `UPDATE jobs SET status = 'completed', completed_at = ?, locked_until_ms = NULL
            WHERE job_id = ? RETURNING *`,
-        )
-        .get(now, job.job_id) as Record<string, unknown>;
-      db.prepare(
-        `UPDATE job_claims SET ended_at = ?, outcome = 'completed' WHERE job_id = ? AND fencing_token = ?`,
-      ).run(now, job.job_id, job.fencing_token);
-      ensurePlannedJobs(db, asset, input.flags, now);
-      advanceAfterCompletion(db, asset, now);
-      return { job: mapJob(done), replacedFiles, assetState: asset.state };
-    })
-    .immediate();
+    )
+    .get(now, job.job_id) as Record<string, unknown>;
+  db.prepare(
+    `UPDATE job_claims SET ended_at = ?, outcome = 'completed' WHERE job_id = ? AND fencing_token = ?`,
+  ).run(now, job.job_id, job.fencing_token);
+  // A follow-up job just planned is pending, so the asset stays in review processing.
+  const planned = ensurePlannedJobs(db, asset, input.flags, now);
+  if (planned.length === 0) advanceAfterCompletion(db, asset, now);
+  return { job: mapJob(done), replacedFiles, assetState: asset.state };
 }

@@ -11,6 +11,7 @@
 // signed write still spends its nonce. If the shared COMMIT itself fails, every operation of
 // the batch fails with that error, as each would have on its own.
 import type { Database } from 'better-sqlite3';
+import { transactionPerConnection } from './transaction-per-connection.js';
 
 interface Queued {
   run: () => unknown;
@@ -43,18 +44,22 @@ export function inGroupCommit<T>(db: Database, op: () => T): Promise<T> {
   });
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+const runBatch = transactionPerConnection((_db, batch: Queued[], outcomes: Outcome[]) => {
+  for (const op of batch) {
+    try {
+      outcomes.push({ ok: true, value: op.run() });
+    } catch (error) {
+      outcomes.push({ ok: false, error });
+    }
+  }
+});
+
 function commit(db: Database, batch: Queued[]): void {
-  const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+  const outcomes: Outcome[] = [];
   try {
-    db.transaction(() => {
-      for (const op of batch) {
-        try {
-          outcomes.push({ ok: true, value: op.run() });
-        } catch (error) {
-          outcomes.push({ ok: false, error });
-        }
-      }
-    }).immediate();
+    runBatch(db).immediate(batch, outcomes);
   } catch (err) {
     for (const op of batch) op.reject(err);
     return;

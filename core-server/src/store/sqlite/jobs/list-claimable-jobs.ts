@@ -15,6 +15,7 @@
 // be on, no live move/purge lock on the asset (docs/asset-states.md locks), oldest (created_at, job_id) first.
 import type { Database } from 'better-sqlite3';
 import type { AssetRecord, JobRecord } from '../../records.js';
+import { loadAsset } from '../asset-lifecycle.js';
 import { mapAsset, mapJob } from '../row-mappers.js';
 import type { ClaimableJob, ListClaimableJobsInput } from '../../store-types.js';
 
@@ -216,8 +217,8 @@ export class ClaimableIndex {
         return known;
       }
     }
-    const row = this.db.prepare('SELECT * FROM assets WHERE uuid = ?').get(uuid) as Row | undefined;
-    return row ? Object.freeze(mapAsset(row)) : undefined;
+    const asset = loadAsset(this.db, uuid);
+    return asset ? Object.freeze(asset) : undefined;
   }
 
   private groupOf(job: JobRecord): Group {

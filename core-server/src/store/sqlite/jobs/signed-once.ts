@@ -19,9 +19,10 @@ import type {
   IdempotentWrite,
   NonceUse,
 } from '../../store-types.js';
-import { claimJob } from './claim-job.js';
-import { completeJob } from './complete-job.js';
+import { claimInTransaction } from './claim-job.js';
+import { completeInTransaction } from './complete-job.js';
 import { inGroupCommit } from './group-commit.js';
+import { transactionPerConnection } from './transaction-per-connection.js';
 
 /** One atomic statement: new, or last seen before the window → accepted (and recorded). */
 export function acceptNonce(db: Database, n: NonceUse): boolean {
@@ -63,6 +64,8 @@ export function lookupIdempotent(
  * Runs `op` in one transaction (shared with the other signed writes of this turn of the event
  * loop: ./group-commit.ts) after accepting the nonce. When `op` throws, the rollback took the
  * nonce with it: it is recorded on its own (still inside the batch) before the error goes on.
+ * `op` runs inside this savepoint and nothing else, so the claim and the completion run their
+ * statements without one of their own.
  */
 function withNonce<T>(
   db: Database,
@@ -71,9 +74,7 @@ function withNonce<T>(
 ): Promise<T | { kind: 'nonce_replayed' }> {
   return inGroupCommit(db, () => {
     try {
-      return db.transaction(() =>
-        acceptNonce(db, nonce) ? op() : { kind: 'nonce_replayed' as const },
-      )();
+      return nonceThenOp(db)(nonce, op) as T | { kind: 'nonce_replayed' };
     } catch (err) {
       acceptNonce(db, nonce);
       throw err;
@@ -81,12 +82,19 @@ function withNonce<T>(
   });
 }
 
+const nonceThenOp = transactionPerConnection((db, nonce: NonceUse, op: () => unknown): unknown =>
+  acceptNonce(db, nonce) ? op() : { kind: 'nonce_replayed' as const },
+);
+
 export function claimJobOnce(
   db: Database,
   input: ClaimJobInput,
   nonce: NonceUse,
 ): Promise<ClaimOnceResult> {
-  return withNonce(db, nonce, () => ({ kind: 'claimed' as const, ...claimJob(db, input) }));
+  return withNonce(db, nonce, () => ({
+    kind: 'claimed' as const,
+    ...claimInTransaction(db, input),
+  }));
 }
 
 export function completeJobOnce(
@@ -99,7 +107,7 @@ export function completeJobOnce(
   return withNonce(db, nonce, (): CompleteOnceResult => {
     const used = lookupIdempotent(db, idem.scope, idem.requestSha256);
     if (used) return used;
-    const result = completeJob(db, input);
+    const result = completeInTransaction(db, input);
     const body = respond(result);
     db.prepare(
       `INSERT INTO idempotency_keys
