@@ -137,7 +137,7 @@ try {
   const us = (way: keyof typeof cpu) => cpu[way] / (per * ROUNDS);
   console.log(`${per * ROUNDS} claim+submit cycles each way, ${ROUNDS} interleaved rounds`);
   console.log(
-    `SQL statements per claim+submit (one commit per request): ${statements} run from JavaScript (triggers, BEGIN/COMMIT and savepoints not counted)`,
+    `SQL statements per claim+submit (one commit per request): ${statements} (BEGIN, COMMIT and savepoints included; statements run by triggers not)`,
   );
   console.log(
     `separate commits (6 per cycle):     ${us('separate').toFixed(0)} µs store CPU per claim+submit`,
