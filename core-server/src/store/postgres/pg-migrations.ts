@@ -8,7 +8,8 @@
 // - asset_audit and move_journal get a `seq` column for insertion order (SQLite's rowid);
 // - asset_search holds tsvectors (name, transcript, notes) with GIN indexes instead of SQLite's
 //   FTS5 tables (pg-search.ts);
-// - no job_queue_changes: the PostgreSQL poll asks the database every time (pg-jobs.ts).
+// - no job_queue_changes: the PostgreSQL poll asks the database every time (pg-jobs.ts);
+// - no auth_version: the PostgreSQL store looks bearers and agents up in the database each time.
 import type pg from 'pg';
 import { CORE_LOCK_NAMESPACE, CORE_LOCKS } from './pg-advisory-locks.js';
 import { SCAN_INDEX_CHANGED_SQL } from '../scan-index-sql.js';

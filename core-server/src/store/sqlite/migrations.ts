@@ -3,6 +3,7 @@
 // append-only list, read top to bottom as the schema's history, so it is longer than 400 lines.
 import type { Database } from 'better-sqlite3';
 import { SCAN_INDEX_CHANGED_SQL } from '../scan-index-sql.js';
+import { AUTH_VERSION_SQL } from './auth-lookup-sql.js';
 
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
@@ -387,6 +388,11 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     version: 12,
     name: "agents by client, newest registration first: a poll finds its client's agent without scanning every agent row (re-enrolments add rows)",
     sql: `CREATE INDEX agents_by_client ON agents(client_id, last_register_at DESC);`,
+  },
+  {
+    version: 13,
+    name: 'auth_version, bumped by triggers on every change to clients, client tokens and agent identities, so the bearer and agent lookups of each request are answered from memory while it holds (auth-lookup-cache.ts)',
+    sql: AUTH_VERSION_SQL,
   },
 ];
 

@@ -7,6 +7,7 @@ import type { Database } from 'better-sqlite3';
 import { CoreError, notFound } from '../../errors/core-error.js';
 import type { AgentJobDigest, DeviceFlowWithRequester } from '../core-store.js';
 import type { AgentRecord, ClientRecord, DeviceFlowRecord, UserRecord } from '../records.js';
+import { AuthLookupCache } from './auth-lookup-cache.js';
 import { acceptNonce } from './jobs/signed-once.js';
 import { mapAgent, mapJob } from './row-mappers.js';
 
@@ -18,7 +19,10 @@ export const LATEST_AGENT_OF_CLIENT_SQL =
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class SqliteAccountsStore {
-  constructor(readonly db: Database) {}
+  private readonly authLookups: AuthLookupCache;
+  constructor(readonly db: Database) {
+    this.authLookups = new AuthLookupCache(db);
+  }
 
   // ---- users -------------------------------------------------------------------------------
   async addUser(email: string, passwordHash: string): Promise<UserRecord> {
@@ -204,19 +208,28 @@ export class SqliteAccountsStore {
     return this.db.prepare('DELETE FROM client_tokens WHERE client_id = ?').run(clientId).changes;
   }
   async findClientByToken(tokenHash: string, nowMs: number) {
-    return this.db
-      .prepare(
-        `SELECT c.* FROM client_tokens t JOIN clients c ON c.client_id = t.client_id
-         WHERE t.token_hash = ? AND t.expires_at_ms > ?`,
-      )
-      .get(tokenHash, nowMs) as ClientRecord | undefined;
+    return this.authLookups.clientByToken(tokenHash, nowMs, () => {
+      const row = this.db
+        .prepare(
+          `SELECT c.*, t.expires_at_ms AS token_expires_at_ms
+             FROM client_tokens t JOIN clients c ON c.client_id = t.client_id
+            WHERE t.token_hash = ?`,
+        )
+        .get(tokenHash) as (ClientRecord & { token_expires_at_ms: number }) | undefined;
+      if (!row) return undefined;
+      const { token_expires_at_ms: expiresAtMs, ...client } = row;
+      return { client, expiresAtMs };
+    });
   }
 
   // ---- agents and request-signing state ----------------------------------------------------
+  /** Through the auth lookup cache: last_seen_at and last_heartbeat_at may lag (listAgents doesn't). */
   async getAgent(agentId: string) {
-    const row = this.db.prepare('SELECT * FROM agents WHERE agent_id = ?').get(agentId) as
-      Row | undefined;
-    return row ? mapAgent(row) : undefined;
+    return this.authLookups.agent(agentId, () => {
+      const row = this.db.prepare('SELECT * FROM agents WHERE agent_id = ?').get(agentId) as
+        Row | undefined;
+      return row ? mapAgent(row) : undefined;
+    });
   }
   async saveAgent(a: AgentRecord) {
     this.db
@@ -258,8 +271,10 @@ export class SqliteAccountsStore {
     );
   }
   async latestAgentOfClient(clientId: string) {
-    const row = this.db.prepare(LATEST_AGENT_OF_CLIENT_SQL).get(clientId) as Row | undefined;
-    return row ? mapAgent(row) : undefined;
+    return this.authLookups.latestAgentOfClient(clientId, () => {
+      const row = this.db.prepare(LATEST_AGENT_OF_CLIENT_SQL).get(clientId) as Row | undefined;
+      return row ? mapAgent(row) : undefined;
+    });
   }
   async agentJobDigest(agentId: string): Promise<AgentJobDigest> {
     const one = (sql: string) => {
