@@ -17,17 +17,21 @@
 // is for: without it 50 such agents lose ~48 claims per job). --agent-order also skips ahead a
 // random few jobs after a lost race, as our agent does (agent-core's claim-order.ts); the minimal
 // Core, which does not spread its pollers, shows what that does against such a Core.
+// --postgres runs core-server on a throwaway PostgreSQL cluster (fsync off, as for tests) instead
+// of SQLite, and adds the database processes' CPU to the server's; it implies --no-minimal.
 // Run: npx tsx bench/core-server-load.ts [jobs] [--log-info] [--separate-commits] [--claim-in-order]
-//      [--agent-order] [--no-minimal]
+//      [--agent-order] [--no-minimal] [--postgres]
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import pino from 'pino';
 import { CAPABILITIES } from '@retaia/protocol';
 import { TestAgent, testKey } from '../core-server/test/support/signed-test-client.js';
+import { startPostgresCluster } from '../scripts/test-support/postgres-cluster.js';
 import { startBenchCore } from './support/bench-core.js';
 import {
   AGENTS,
@@ -37,6 +41,7 @@ import {
   type LoadPlan,
 } from './support/load-agents.js';
 import { startMinimalCore } from './support/minimal-core.js';
+import { cpuMsOfProcessesNamed } from './support/process-cpu.js';
 
 type Measured = Awaited<ReturnType<typeof agentsInChild>>;
 
@@ -50,17 +55,23 @@ const fmt = (label: string, xs: number[], note: string) =>
 const cpuPerCycle = (r: Measured) => r.serverCpuMs / r.submit.length;
 const perSecond = (r: Measured) => r.submit.length / r.seconds;
 
-/** Completed claims per job, read from core-server's database itself. */
-function completedTwice(base: string): number {
+const COMPLETED_TWICE_SQL = `SELECT COUNT(*) AS n FROM (SELECT job_id FROM job_claims
+  WHERE outcome = 'completed' GROUP BY job_id HAVING COUNT(*) > 1) AS twice`;
+
+/** Jobs with more than one completed claim, read from core-server's database itself. */
+async function completedTwice(base: string, databaseUrl: string | undefined): Promise<number> {
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      return Number((await client.query<{ n: string }>(COMPLETED_TWICE_SQL)).rows[0]!.n);
+    } finally {
+      await client.end();
+    }
+  }
   const db = new Database(path.join(base, 'data', 'core.sqlite'), { readonly: true });
   try {
-    const row = db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM (SELECT job_id FROM job_claims WHERE outcome = 'completed'
-           GROUP BY job_id HAVING COUNT(*) > 1)`,
-      )
-      .get() as { n: number };
-    return row.n;
+    return (db.prepare(COMPLETED_TWICE_SQL).get() as { n: number }).n;
   } finally {
     db.close();
   }
@@ -149,7 +160,11 @@ function report(label: string, r: Measured, jobCount: number, completedTwiceCoun
 }
 
 async function main(jobCount: number) {
+  const postgres = process.argv.includes('--postgres') ? await startPostgresCluster() : undefined;
+  if (postgres?.skipReason) throw new Error(`--postgres: ${postgres.skipReason}`);
+  const databaseUrl = await postgres?.createDatabase();
   const { base, server } = await startBenchCore('bench-load-', jobCount, {
+    ...(databaseUrl ? { databaseUrl } : {}),
     rateLimits: { deviceStartsPerWindow: 1000 },
     // --log-info: the production default (pino at info, request logging on) writing to /dev/null.
     logger: process.argv.includes('--log-info')
@@ -183,9 +198,23 @@ async function main(jobCount: number) {
       agentOrder,
     };
 
+    const pgCpuAtStart = cpuMsOfProcessesNamed('postgres');
     const ours = await measure({ ...plan, apiUrl: server.apiUrl });
-    report('core-server', ours, jobCount, String(completedTwice(base)));
-    if (process.argv.includes('--no-minimal')) return;
+    const pgCpuMs = cpuMsOfProcessesNamed('postgres') - pgCpuAtStart;
+    report(
+      databaseUrl ? 'core-server on PostgreSQL' : 'core-server',
+      ours,
+      jobCount,
+      String(await completedTwice(base, databaseUrl)),
+    );
+    if (databaseUrl) {
+      // Warm-up and baseline phases included (the agents' run as a whole): an upper bound.
+      console.log(
+        `PostgreSQL processes' CPU during the agents' run: ${(pgCpuMs / ours.submit.length).toFixed(2)} ms per claim+submit; ` +
+          `core-server + PostgreSQL: ${(cpuPerCycle(ours) + pgCpuMs / ours.submit.length).toFixed(2)} ms`,
+      );
+    }
+    if (databaseUrl || process.argv.includes('--no-minimal')) return;
 
     // The same agents (tokens, keys) against the minimal Core, with core-server closed so this
     // process's CPU is the minimal Core's alone.
@@ -219,6 +248,7 @@ async function main(jobCount: number) {
   } finally {
     if (serverOpen) await server.close();
     await rm(base, { recursive: true, force: true });
+    await postgres?.stop();
   }
 }
 
