@@ -14,7 +14,7 @@ import { missingMinimalFacts } from '../../domain/minimal-facts.js';
 import type { AssetRecord, JobRecord } from '../records.js';
 import { PROCESSING_FAILED_TAG } from '../sqlite/asset-lifecycle.js';
 import { mapAsset, mapJob } from '../sqlite/row-mappers.js';
-import { all, one, type Queryable, type Row } from './pg-db.js';
+import { all, one, run, type Queryable, type Row } from './pg-db.js';
 
 export async function loadAsset(
   q: Queryable,
@@ -47,11 +47,13 @@ export async function setAssetState(
   cause: string,
   now: string,
 ): Promise<void> {
-  await q.query(
+  await run(
+    q,
     'UPDATE assets SET state = $1, revision = revision + 1, updated_at = $2 WHERE uuid = $3',
     [to, now, asset.uuid],
   );
-  await q.query(
+  await run(
+    q,
     'INSERT INTO asset_transitions (asset_uuid, from_state, to_state, cause, at) VALUES ($1, $2, $3, $4, $5)',
     [asset.uuid, asset.state, to, cause, now],
   );
@@ -60,7 +62,7 @@ export async function setAssetState(
 }
 
 export async function bumpRevision(q: Queryable, uuid: string, now: string): Promise<void> {
-  await q.query('UPDATE assets SET revision = revision + 1, updated_at = $1 WHERE uuid = $2', [
+  await run(q, 'UPDATE assets SET revision = revision + 1, updated_at = $1 WHERE uuid = $2', [
     now,
     uuid,
   ]);
@@ -84,7 +86,8 @@ export async function ensurePlannedJobs(
   for (const type of plannedJobTypes(asset.media_type, asset.profile, asset.facts, flags)) {
     if (existing.has(type)) continue;
     const id = randomUUID();
-    await q.query(
+    await run(
+      q,
       `INSERT INTO jobs (job_id, asset_uuid, job_type, status, required_capabilities, feature_flag, created_at)
        VALUES ($1, $2, $3, 'pending', $4, $5, $6)`,
       [
@@ -104,7 +107,7 @@ export async function ensurePlannedJobs(
 async function setSystemTag(q: Queryable, asset: AssetRecord, tag: string, on: boolean) {
   const tags = asset.tags.filter((t) => t !== tag);
   if (on) tags.push(tag);
-  await q.query('UPDATE assets SET tags = $1 WHERE uuid = $2', [JSON.stringify(tags), asset.uuid]);
+  await run(q, 'UPDATE assets SET tags = $1 WHERE uuid = $2', [JSON.stringify(tags), asset.uuid]);
   asset.tags = tags;
 }
 

@@ -31,7 +31,7 @@ import {
   loadAssetJobs,
   setAssetState,
 } from './pg-asset-lifecycle.js';
-import { all, inTransaction, type Queryable } from './pg-db.js';
+import { all, inTransaction, run, type Queryable } from './pg-db.js';
 import { isAssetLocked } from './pg-move-journal.js';
 import { indexNotes, indexTranscript } from './pg-search.js';
 
@@ -54,7 +54,8 @@ async function recordDecision(
   c: Queryable,
   e: { asset_uuid: string; action: DecisionAction; at: string; by: string; from: AssetState },
 ) {
-  await c.query(
+  await run(
+    c,
     `INSERT INTO asset_audit (operation_id, action, asset_uuid, at, details) VALUES ($1, $2, $3, $4, $5)`,
     [
       randomUUID(),
@@ -96,14 +97,14 @@ export function patchAsset(
     if (patch.tags !== undefined) {
       const human = patch.tags.filter((t) => !t.startsWith(SYSTEM_TAG_PREFIX));
       const system = asset.tags.filter((t) => t.startsWith(SYSTEM_TAG_PREFIX));
-      await c.query('UPDATE assets SET tags = $1 WHERE uuid = $2', [
+      await run(c, 'UPDATE assets SET tags = $1 WHERE uuid = $2', [
         JSON.stringify([...new Set([...human, ...system])]),
         asset.uuid,
       ]);
       changedMeta = true;
     }
     if (patch.notes !== undefined) {
-      await c.query('UPDATE assets SET notes = $1 WHERE uuid = $2', [patch.notes, asset.uuid]);
+      await run(c, 'UPDATE assets SET notes = $1 WHERE uuid = $2', [patch.notes, asset.uuid]);
       await indexNotes(c, asset.uuid, patch.notes);
       changedMeta = true;
     }
@@ -151,7 +152,7 @@ async function chooseProfile(
       'processing_profile must be audio_music or audio_voice for an audio_undefined asset',
     );
   }
-  await c.query('UPDATE assets SET profile = $1 WHERE uuid = $2', [profile, asset.uuid]);
+  await run(c, 'UPDATE assets SET profile = $1 WHERE uuid = $2', [profile, asset.uuid]);
   asset.profile = profile;
   const added = await ensurePlannedJobs(c, asset, flags, now);
   if (added.length > 0) {
@@ -225,13 +226,15 @@ export function reprocessAsset(
         [asset.uuid],
       )
     ).map((r) => r.relative_path);
-    await c.query('DELETE FROM derived_files WHERE asset_uuid = $1', [asset.uuid]);
-    await c.query(
+    await run(c, 'DELETE FROM derived_files WHERE asset_uuid = $1', [asset.uuid]);
+    await run(
+      c,
       'DELETE FROM job_claims WHERE job_id IN (SELECT job_id FROM jobs WHERE asset_uuid = $1)',
       [asset.uuid],
     );
-    await c.query('DELETE FROM jobs WHERE asset_uuid = $1', [asset.uuid]);
-    await c.query(
+    await run(c, 'DELETE FROM jobs WHERE asset_uuid = $1', [asset.uuid]);
+    await run(
+      c,
       `UPDATE assets SET facts = '{}', transcript = NULL,
          review_processing_version = review_processing_version + 1 WHERE uuid = $1`,
       [asset.uuid],

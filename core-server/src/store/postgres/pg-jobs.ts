@@ -28,7 +28,6 @@ import type {
 } from '../store-types.js';
 import {
   advanceAfterCompletion,
-  bumpRevision,
   ensurePlannedJobs,
   loadAsset,
   returnToReadyIfIdle,
@@ -42,16 +41,11 @@ import { indexTranscript } from './pg-search.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export async function listClaimableJobs(
-  q: Queryable,
-  input: ListClaimableJobsInput,
-): Promise<ClaimableJob[]> {
-  const flagsOn = Object.entries(input.flags)
-    .filter(([, on]) => on === true)
-    .map(([name]) => name);
-  const jobs = await all(
-    q,
-    `SELECT j.* FROM jobs j
+/**
+ * The poll: walks the queue index (status, created_at, job_id) in order and stops at the limit,
+ * once the planner has statistics (see applyScan). $1 flags on, $2 capabilities, $3 now, $4 limit.
+ */
+export const PG_CLAIMABLE_JOBS_SQL = `SELECT j.* FROM jobs j
       WHERE j.status = 'pending'
         AND (j.feature_flag IS NULL OR j.feature_flag = ANY($1::text[]))
         AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(j.required_capabilities::jsonb) AS c(cap)
@@ -60,9 +54,21 @@ export async function listClaimableJobs(
                          WHERE l.asset_uuid = j.asset_uuid AND l.expires_at_ms > $3)
         AND EXISTS (SELECT 1 FROM assets a WHERE a.uuid = j.asset_uuid)
       ORDER BY j.created_at, j.job_id
-      LIMIT $4`,
-    [flagsOn, input.effectiveCapabilities, input.nowMs, input.limit],
-  );
+      LIMIT $4`;
+
+export async function listClaimableJobs(
+  q: Queryable,
+  input: ListClaimableJobsInput,
+): Promise<ClaimableJob[]> {
+  const flagsOn = Object.entries(input.flags)
+    .filter(([, on]) => on === true)
+    .map(([name]) => name);
+  const jobs = await all(q, PG_CLAIMABLE_JOBS_SQL, [
+    flagsOn,
+    input.effectiveCapabilities,
+    input.nowMs,
+    input.limit,
+  ]);
   if (jobs.length === 0) return [];
   const assets = new Map(
     (
@@ -132,11 +138,16 @@ export async function claimJobIn(
     );
   }
   const job = mapJob(updated);
-  await c.query(
-    `UPDATE job_claims SET ended_at = $1, outcome = 'expired' WHERE job_id = $2 AND ended_at IS NULL`,
-    [now, job.job_id],
-  );
-  await c.query(
+  // Taken over from a lease that ran out: its claim ends here (a pending job has no open claim).
+  if (before.status === 'claimed') {
+    await run(
+      c,
+      `UPDATE job_claims SET ended_at = $1, outcome = 'expired' WHERE job_id = $2 AND ended_at IS NULL`,
+      [now, job.job_id],
+    );
+  }
+  await run(
+    c,
     'INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at) VALUES ($1, $2, $3, $4, $5)',
     [job.job_id, job.fencing_token, lockToken, input.agentId, now],
   );
@@ -164,11 +175,12 @@ export function extendLease(pool: pg.Pool, proof: LeaseProof, leaseTtlMs: number
   return inTransaction(pool, async (c): Promise<JobRecord> => {
     const job = await checkLease(c, proof);
     const lockedUntil = proof.nowMs + leaseTtlMs;
-    await c.query('UPDATE jobs SET locked_until_ms = $1 WHERE job_id = $2', [
+    await run(c, 'UPDATE jobs SET locked_until_ms = $1 WHERE job_id = $2', [
       lockedUntil,
       job.job_id,
     ]);
-    await c.query(
+    await run(
+      c,
       'UPDATE agents SET last_heartbeat_at = $1, last_seen_at = $1 WHERE agent_id = $2',
       [iso(proof.nowMs), proof.agentId],
     );
@@ -203,11 +215,7 @@ export async function completeJobIn(
         { missing },
       );
     }
-    await c.query('UPDATE assets SET facts = $1 WHERE uuid = $2', [
-      JSON.stringify(merged),
-      asset.uuid,
-    ]);
-    asset.facts = merged;
+    asset.facts = merged; // written with the revision bump below
   }
   if (input.derived && input.derived.length > 0) {
     const kinds = new Set(input.derived.map((d) => d.kind));
@@ -217,7 +225,7 @@ export async function completeJobIn(
       [asset.uuid],
     );
     for (const r of oldRows) if (kinds.has(r.kind)) replacedFiles.push(r.relative_path);
-    await c.query('DELETE FROM derived_files WHERE asset_uuid = $1 AND kind = ANY($2::text[])', [
+    await run(c, 'DELETE FROM derived_files WHERE asset_uuid = $1 AND kind = ANY($2::text[])', [
       asset.uuid,
       [...kinds],
     ]);
@@ -225,7 +233,8 @@ export async function completeJobIn(
     for (const d of input.derived) {
       const idx = nextIndex.get(d.kind) ?? 0;
       nextIndex.set(d.kind, idx + 1);
-      await c.query(
+      await run(
+        c,
         `INSERT INTO derived_files (asset_uuid, kind, idx, upload_id, content_type, size_bytes, sha256, relative_path, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
@@ -252,14 +261,19 @@ export async function completeJobIn(
   }
   if (input.transcript) {
     const merged = { ...(asset.transcript ?? {}), ...input.transcript };
-    await c.query('UPDATE assets SET transcript = $1 WHERE uuid = $2', [
+    await run(c, 'UPDATE assets SET transcript = $1 WHERE uuid = $2', [
       JSON.stringify(merged),
       asset.uuid,
     ]);
     await indexTranscript(c, asset.uuid, merged.text ?? '');
     asset.transcript = merged;
   }
-  await bumpRevision(c, asset.uuid, now);
+  // The merged facts ride on the revision bump: one write of the asset row, not two.
+  await run(
+    c,
+    'UPDATE assets SET facts = coalesce($1, facts), revision = revision + 1, updated_at = $2 WHERE uuid = $3',
+    [input.facts ? JSON.stringify(asset.facts) : null, now, asset.uuid],
+  );
   asset.revision += 1;
   const done = (await one(
     c,
@@ -267,12 +281,14 @@ export async function completeJobIn(
        WHERE job_id = $2 RETURNING *`,
     [now, job.job_id],
   ))!;
-  await c.query(
+  await run(
+    c,
     `UPDATE job_claims SET ended_at = $1, outcome = 'completed' WHERE job_id = $2 AND fencing_token = $3`,
     [now, job.job_id, job.fencing_token],
   );
-  await ensurePlannedJobs(c, asset, input.flags, now);
-  await advanceAfterCompletion(c, asset, now);
+  // A follow-up job just planned is pending, so the asset stays in review processing.
+  const planned = await ensurePlannedJobs(c, asset, input.flags, now);
+  if (planned.length === 0) await advanceAfterCompletion(c, asset, now);
   return { job: mapJob(done), replacedFiles, assetState: asset.state };
 }
 
@@ -294,7 +310,8 @@ export function failJob(pool: pg.Pool, input: FailJobInput) {
              last_error_code = $2 WHERE job_id = $3 RETURNING *`,
           [now, input.errorCode, job.job_id],
         );
-    await c.query(
+    await run(
+      c,
       `UPDATE job_claims SET ended_at = $1, outcome = $2, error_code = $3, message = $4, retryable = $5
        WHERE job_id = $6 AND fencing_token = $7`,
       [
@@ -323,7 +340,8 @@ export function expireLeases(pool: pg.Pool, nowMs: number): Promise<string[]> {
       [nowMs],
     );
     for (const e of expired) {
-      await c.query(
+      await run(
+        c,
         `UPDATE job_claims SET ended_at = $1, outcome = 'expired' WHERE job_id = $2 AND ended_at IS NULL`,
         [now, e.job_id],
       );

@@ -17,7 +17,7 @@ import {
 } from '../../moves/index.js';
 import { ASSET_LOCK_NAMESPACE } from './pg-advisory-locks.js';
 import { loadAsset, setAssetState } from './pg-asset-lifecycle.js';
-import { all, inTransaction, one, type Queryable } from './pg-db.js';
+import { all, inTransaction, one, run, type Queryable } from './pg-db.js';
 
 export class PgMoveJournal implements MoveJournal {
   constructor(private readonly pool: pg.Pool) {}
@@ -25,7 +25,7 @@ export class PgMoveJournal implements MoveJournal {
   async tryAcquireLock(req: AssetLockRequest): Promise<boolean> {
     const nowMs = req.now.getTime();
     return inTransaction(this.pool, async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+      await run(c, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [
         ASSET_LOCK_NAMESPACE,
         req.asset_uuid,
       ]);
@@ -35,7 +35,8 @@ export class PgMoveJournal implements MoveJournal {
         [req.asset_uuid, req.owner, nowMs],
       );
       if (foreign) return false;
-      await c.query(
+      await run(
+        c,
         `INSERT INTO asset_locks (asset_uuid, kind, owner, expires_at_ms) VALUES ($1, $2, $3, $4)
          ON CONFLICT (asset_uuid, kind) DO UPDATE SET owner = excluded.owner,
            expires_at_ms = excluded.expires_at_ms`,
@@ -46,14 +47,16 @@ export class PgMoveJournal implements MoveJournal {
   }
 
   async releaseLock(assetUuid: string, kind: AssetLockKind, owner: string): Promise<void> {
-    await this.pool.query(
+    await run(
+      this.pool,
       'DELETE FROM asset_locks WHERE asset_uuid = $1 AND kind = $2 AND owner = $3',
       [assetUuid, kind, owner],
     );
   }
 
   async saveEntry(entry: MoveJournalEntry): Promise<void> {
-    await this.pool.query(
+    await run(
+      this.pool,
       `INSERT INTO move_journal (operation_id, asset_uuid, kind, step, entry, created_at)
        VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (operation_id) DO UPDATE SET step = excluded.step, entry = excluded.entry`,
@@ -77,7 +80,8 @@ export class PgMoveJournal implements MoveJournal {
   }
 
   async appendAudit(e: AssetAuditEvent): Promise<void> {
-    await this.pool.query(
+    await run(
+      this.pool,
       `INSERT INTO asset_audit (operation_id, action, asset_uuid, at, details)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
       [e.operation_id, e.action, e.asset_uuid, e.at, JSON.stringify(e.details)],
@@ -103,7 +107,8 @@ export class PgAssetRecords implements AssetRecords {
     await inTransaction(this.pool, async (c) => {
       const asset = await loadAsset(c, uuid, true);
       if (!asset || asset.relative_path === paths.original_relative) return;
-      await c.query(
+      await run(
+        c,
         `UPDATE assets SET relative_path = $1, sidecars = $2, path_history = $3,
            revision = revision + 1, updated_at = $4 WHERE uuid = $5`,
         [

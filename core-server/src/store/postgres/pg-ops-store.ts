@@ -51,7 +51,7 @@ export class PgOpsStore implements OpsStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await run(this.pool, 'SELECT 1');
   }
 
   jobQueueByType(): Promise<JobQueueTypeCounts[]> {
@@ -75,7 +75,7 @@ export class PgOpsStore implements OpsStore {
     const from = `FROM (${OPERATION_LOCKS}) locks ${where}`;
     // One snapshot for the count and the page.
     return inTransaction(this.pool, async (c) => {
-      await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      await run(c, 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       const { total } = (await one<{ total: number }>(
         c,
         `SELECT COUNT(*) AS total ${from}`,
@@ -122,7 +122,8 @@ export class PgOpsStore implements OpsStore {
     const at = iso(s.finishedAtMs);
     await inTransaction(this.pool, async (c) => {
       // Serialises two replicas recording scans at once (the singleton status row).
-      await c.query(
+      await run(
+        c,
         `INSERT INTO ingest_scan_status (id, finished_at, missing) VALUES (1, $1, $2)
          ON CONFLICT (id) DO UPDATE SET finished_at = excluded.finished_at, missing = excluded.missing`,
         [at, s.missing],
@@ -138,10 +139,11 @@ export class PgOpsStore implements OpsStore {
       const now = new Map(s.unmatched.map((u) => [u.path, u.reason]));
       const gone = [...before.keys()].filter((p) => !now.has(p));
       if (gone.length)
-        await c.query('DELETE FROM ingest_unmatched WHERE path = ANY($1::text[])', [gone]);
+        await run(c, 'DELETE FROM ingest_unmatched WHERE path = ANY($1::text[])', [gone]);
       for (const [p, reason] of now) {
         if (before.get(p) === reason) continue;
-        await c.query(
+        await run(
+          c,
           `INSERT INTO ingest_unmatched (path, reason, detected_at) VALUES ($1, $2, $3)
            ON CONFLICT (path) DO UPDATE SET reason = excluded.reason, detected_at = excluded.detected_at`,
           [p, reason, at],
@@ -180,7 +182,7 @@ export class PgOpsStore implements OpsStore {
     ]);
     const from = `FROM ingest_unmatched ${where}`;
     return inTransaction(this.pool, async (c) => {
-      await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      await run(c, 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       const { total } = (await one<{ total: number }>(
         c,
         `SELECT COUNT(*) AS total ${from}`,

@@ -7,7 +7,7 @@
 // - a query word is a phrase of its tokens with a prefix on the last ("foo-ba" → foo <-> ba:*),
 //   matching in one column (name, transcript or notes); every word must match, in any column.
 import { queryWords, searchTokens } from '../search-words.js';
-import type { Queryable } from './pg-db.js';
+import { run, type Queryable } from './pg-db.js';
 
 /** The text stored in a tsvector column (tokens separated by spaces). */
 export const searchDocument = (text: string) => searchTokens(text).join(' ');
@@ -37,7 +37,8 @@ export function searchCondition(q: string, params: unknown[]): string | undefine
 }
 
 export async function indexAssetName(q: Queryable, uuid: string, name: string): Promise<void> {
-  await q.query(
+  await run(
+    q,
     `INSERT INTO asset_search (uuid, name, transcript, notes)
      VALUES ($1, to_tsvector('simple', $2), ''::tsvector, ''::tsvector)
      ON CONFLICT (uuid) DO UPDATE SET name = excluded.name`,
@@ -46,14 +47,14 @@ export async function indexAssetName(q: Queryable, uuid: string, name: string): 
 }
 
 export async function indexNotes(q: Queryable, uuid: string, notes: string | null): Promise<void> {
-  await q.query(`UPDATE asset_search SET notes = to_tsvector('simple', $2) WHERE uuid = $1`, [
+  await run(q, `UPDATE asset_search SET notes = to_tsvector('simple', $2) WHERE uuid = $1`, [
     uuid,
     searchDocument(notes ?? ''),
   ]);
 }
 
 export async function indexTranscript(q: Queryable, uuid: string, text: string): Promise<void> {
-  await q.query(`UPDATE asset_search SET transcript = to_tsvector('simple', $2) WHERE uuid = $1`, [
+  await run(q, `UPDATE asset_search SET transcript = to_tsvector('simple', $2) WHERE uuid = $1`, [
     uuid,
     searchDocument(text),
   ]);

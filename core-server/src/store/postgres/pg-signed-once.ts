@@ -106,7 +106,8 @@ export function completeJobOnce(
     if (key.kind !== 'new') return key;
     const result = await completeJobIn(c, input);
     const body = respond(result);
-    await c.query(
+    await run(
+      c,
       `UPDATE idempotency_keys SET status_code = 200, response_body = $1
        WHERE actor = $2 AND endpoint = $3 AND idem_key = $4`,
       [JSON.stringify(body ?? null), idem.scope.actor, idem.scope.endpoint, idem.scope.key],

@@ -84,6 +84,8 @@ import { indexAssetName, searchCondition } from './pg-search.js';
 import { groupDerived } from '../records.js';
 import { PgAttemptBudgets } from './pg-attempt-budgets.js';
 
+/** A scan that adds or readies this many assets refreshes the planner's statistics. */
+const ANALYZE_AFTER_ROWS = 500;
 const iso = (ms: number) => new Date(ms).toISOString();
 const UNIQUE_VIOLATION = '23505';
 /** Read on every unnamed poll: served by the agents_by_client index (schema v6). */
@@ -152,7 +154,8 @@ export class PostgresCoreStore implements CoreStore {
       created_at: new Date().toISOString(),
     };
     try {
-      await this.pool.query(
+      await run(
+        this.pool,
         'INSERT INTO users (user_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)',
         [user.user_id, user.email, user.password_hash, user.created_at],
       );
@@ -170,7 +173,8 @@ export class PostgresCoreStore implements CoreStore {
     ]);
   }
   async saveUserToken(tokenHash: string, userId: string, expiresAtMs: number) {
-    await this.pool.query(
+    await run(
+      this.pool,
       'INSERT INTO user_tokens (token_hash, user_id, expires_at_ms) VALUES ($1, $2, $3)',
       [tokenHash, userId, expiresAtMs],
     );
@@ -189,7 +193,8 @@ export class PostgresCoreStore implements CoreStore {
 
   // ---- device flows and clients ------------------------------------------------------------
   async createDeviceFlow(f: DeviceFlowWithRequester) {
-    await this.pool.query(
+    await run(
+      this.pool,
       `INSERT INTO device_flows (device_code_hash, user_code, client_label, status, interval_s,
          created_at_ms, expires_at_ms, last_poll_at_ms, slow_downs, requester_ip)
        VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $8)`,
@@ -220,7 +225,8 @@ export class PostgresCoreStore implements CoreStore {
     );
   }
   async recordDevicePoll(hash: string, nowMs: number, slowDown: boolean) {
-    await this.pool.query(
+    await run(
+      this.pool,
       'UPDATE device_flows SET last_poll_at_ms = $1, slow_downs = slow_downs + $2 WHERE device_code_hash = $3',
       [nowMs, slowDown ? 1 : 0, hash],
     );
@@ -230,12 +236,14 @@ export class PostgresCoreStore implements CoreStore {
       const flow = await this.pendingFlowByUserCode(c, userCode, nowMs);
       const clientId = randomUUID();
       const now = iso(nowMs);
-      await c.query(
+      await run(
+        c,
         `INSERT INTO clients (client_id, client_kind, label, secret_hash, approved_at, approved_by_user_id, created_at)
          VALUES ($1, 'AGENT', $2, NULL, $3, $4, $5)`,
         [clientId, flow.client_label, now, userId, now],
       );
-      await c.query(
+      await run(
+        c,
         `UPDATE device_flows SET status = 'APPROVED', client_id = $1, approved_at = $2, approved_by_user_id = $3
          WHERE device_code_hash = $4`,
         [clientId, now, userId, flow.device_code_hash],
@@ -246,7 +254,7 @@ export class PostgresCoreStore implements CoreStore {
   denyDeviceFlow(userCode: string) {
     return inTransaction(this.pool, async (c) => {
       const flow = await this.pendingFlowByUserCode(c, userCode, Date.now());
-      await c.query(`UPDATE device_flows SET status = 'DENIED' WHERE device_code_hash = $1`, [
+      await run(c, `UPDATE device_flows SET status = 'DENIED' WHERE device_code_hash = $1`, [
         flow.device_code_hash,
       ]);
       return { ...flow, status: 'DENIED' as const };
@@ -269,7 +277,8 @@ export class PostgresCoreStore implements CoreStore {
     return flow;
   }
   async cancelDeviceFlow(hash: string) {
-    await this.pool.query(
+    await run(
+      this.pool,
       `UPDATE device_flows SET status = 'CANCELED' WHERE device_code_hash = $1`,
       [hash],
     );
@@ -302,13 +311,14 @@ export class PostgresCoreStore implements CoreStore {
         clientId,
       ]);
       if (changed === 0) throw notFound('client', clientId);
-      await c.query('DELETE FROM client_tokens WHERE client_id = $1', [clientId]);
+      await run(c, 'DELETE FROM client_tokens WHERE client_id = $1', [clientId]);
     });
   }
   async replaceClientToken(clientId: string, tokenHash: string, expiresAtMs: number) {
     await inTransaction(this.pool, async (c) => {
-      await c.query('DELETE FROM client_tokens WHERE client_id = $1', [clientId]);
-      await c.query(
+      await run(c, 'DELETE FROM client_tokens WHERE client_id = $1', [clientId]);
+      await run(
+        c,
         'INSERT INTO client_tokens (token_hash, client_id, expires_at_ms) VALUES ($1, $2, $3)',
         [tokenHash, clientId, expiresAtMs],
       );
@@ -333,7 +343,8 @@ export class PostgresCoreStore implements CoreStore {
     return row ? mapAgent(row) : undefined;
   }
   async saveAgent(a: AgentRecord) {
-    await this.pool.query(
+    await run(
+      this.pool,
       `INSERT INTO agents (agent_id, client_id, agent_name, agent_version, os_name, os_version, arch,
          capabilities, effective_capabilities, capability_warnings, max_parallel_jobs, public_key,
          fingerprint, identity_conflict, feature_flags_contract_version, last_seen_at, last_register_at,
@@ -371,7 +382,7 @@ export class PostgresCoreStore implements CoreStore {
     );
   }
   async touchAgent(agentId: string, nowMs: number) {
-    await this.pool.query('UPDATE agents SET last_seen_at = $1 WHERE agent_id = $2', [
+    await run(this.pool, 'UPDATE agents SET last_seen_at = $1 WHERE agent_id = $2', [
       iso(nowMs),
       agentId,
     ]);
@@ -407,7 +418,8 @@ export class PostgresCoreStore implements CoreStore {
     return acceptNonce(this.pool, { agentId, nonce, nowMs, windowMs });
   }
   async logSecurityEvent(kind: string, detail: Record<string, unknown>) {
-    await this.pool.query(
+    await run(
+      this.pool,
       'INSERT INTO security_events (at, kind, agent_id, client_id, detail) VALUES ($1, $2, $3, $4, $5)',
       [
         new Date().toISOString(),
@@ -467,7 +479,8 @@ export class PostgresCoreStore implements CoreStore {
     const now = iso(nowMs);
     await inTransaction(this.pool, async (c) => {
       for (const a of changes.inserts) {
-        await c.query(
+        await run(
+          c,
           `INSERT INTO assets (uuid, media_type, state, relative_path, name, size_bytes, mtime_ms,
              stable_scans, profile, sidecars, created_at, updated_at)
            VALUES ($1, $2, 'DISCOVERED', $3, $4, $5, $6, 0, $7, $8, $9, $9)`,
@@ -486,7 +499,8 @@ export class PostgresCoreStore implements CoreStore {
         await indexAssetName(c, a.uuid, a.name);
       }
       for (const u of changes.updates) {
-        await c.query(
+        await run(
+          c,
           'UPDATE assets SET size_bytes = $1, mtime_ms = $2, stable_scans = $3, sidecars = $4 WHERE uuid = $5',
           [u.size_bytes, u.mtime_ms, u.stable_scans, JSON.stringify(u.sidecars), u.uuid],
         );
@@ -498,6 +512,13 @@ export class PostgresCoreStore implements CoreStore {
         await ensurePlannedJobs(c, asset, flags, now);
       }
     });
+    if (changes.inserts.length + changes.ready.length >= ANALYZE_AFTER_ROWS) {
+      // A card dump just landed: without fresh statistics the planner takes the poll for a
+      // few rows and sorts every pending job on each GET /jobs (13 ms at 2,000 pending, growing
+      // with the queue) instead of walking the queue index and stopping at the limit (1.8 ms).
+      // Autovacuum would get there, up to a minute later. Failing (no owner rights) is harmless.
+      await this.pool.query('ANALYZE assets, jobs').catch(() => {});
+    }
   }
   getAsset(uuid: string) {
     return loadAsset(this.pool, uuid);
@@ -610,13 +631,15 @@ export class PostgresCoreStore implements CoreStore {
     return claimIdempotencyKey(this.pool, { scope, requestSha256, nowMs });
   }
   async finishIdempotent(s: IdempotencyScope, statusCode: number, body: unknown) {
-    await this.pool.query(
+    await run(
+      this.pool,
       'UPDATE idempotency_keys SET status_code = $1, response_body = $2 WHERE actor = $3 AND endpoint = $4 AND idem_key = $5',
       [statusCode, JSON.stringify(body ?? null), s.actor, s.endpoint, s.key],
     );
   }
   async abandonIdempotent(s: IdempotencyScope) {
-    await this.pool.query(
+    await run(
+      this.pool,
       'DELETE FROM idempotency_keys WHERE actor = $1 AND endpoint = $2 AND idem_key = $3',
       [s.actor, s.endpoint, s.key],
     );
@@ -624,7 +647,8 @@ export class PostgresCoreStore implements CoreStore {
 
   // ---- uploads -----------------------------------------------------------------------------
   async createUpload(u: UploadRecord) {
-    await this.pool.query(
+    await run(
+      this.pool,
       `INSERT INTO uploads (upload_id, asset_uuid, agent_id, kind, content_type, size_bytes, sha256, status, created_at, expires_at_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
@@ -646,7 +670,8 @@ export class PostgresCoreStore implements CoreStore {
     return row ? mapUpload(row) : undefined;
   }
   async saveUploadPart(p: UploadPartRecord) {
-    await this.pool.query(
+    await run(
+      this.pool,
       `INSERT INTO upload_parts (upload_id, part_number, size_bytes, part_etag) VALUES ($1, $2, $3, $4)
        ON CONFLICT (upload_id, part_number) DO UPDATE SET size_bytes = excluded.size_bytes, part_etag = excluded.part_etag`,
       [p.upload_id, p.part_number, p.size_bytes, p.part_etag],
@@ -660,7 +685,8 @@ export class PostgresCoreStore implements CoreStore {
     );
   }
   async markUploadCompleted(uploadId: string, sha256: string, expiresAtMs: number) {
-    await this.pool.query(
+    await run(
+      this.pool,
       `UPDATE uploads SET status = 'COMPLETED', sha256 = $1, expires_at_ms = $2 WHERE upload_id = $3 AND status = 'OPEN'`,
       [sha256, expiresAtMs, uploadId],
     );
@@ -676,8 +702,8 @@ export class PostgresCoreStore implements CoreStore {
   }
   async markUploadExpired(uploadId: string) {
     await inTransaction(this.pool, async (c) => {
-      await c.query(`UPDATE uploads SET status = 'EXPIRED' WHERE upload_id = $1`, [uploadId]);
-      await c.query('DELETE FROM upload_parts WHERE upload_id = $1', [uploadId]);
+      await run(c, `UPDATE uploads SET status = 'EXPIRED' WHERE upload_id = $1`, [uploadId]);
+      await run(c, 'DELETE FROM upload_parts WHERE upload_id = $1', [uploadId]);
     });
   }
   async agentUploadUsage(agentId: string, nowMs: number): Promise<AgentUploadUsage> {
@@ -692,12 +718,12 @@ export class PostgresCoreStore implements CoreStore {
 
   // ---- pruning -----------------------------------------------------------------------------
   async pruneExpired(nowMs: number, nonceWindowMs: number, idempotencyWindowMs: number) {
-    await this.pool.query('DELETE FROM nonces WHERE seen_at_ms < $1', [nowMs - nonceWindowMs]);
-    await this.pool.query('DELETE FROM idempotency_keys WHERE created_at_ms < $1', [
+    await run(this.pool, 'DELETE FROM nonces WHERE seen_at_ms < $1', [nowMs - nonceWindowMs]);
+    await run(this.pool, 'DELETE FROM idempotency_keys WHERE created_at_ms < $1', [
       nowMs - idempotencyWindowMs,
     ]);
-    await this.pool.query('DELETE FROM client_tokens WHERE expires_at_ms < $1', [nowMs]);
-    await this.pool.query('DELETE FROM user_tokens WHERE expires_at_ms < $1', [nowMs]);
+    await run(this.pool, 'DELETE FROM client_tokens WHERE expires_at_ms < $1', [nowMs]);
+    await run(this.pool, 'DELETE FROM user_tokens WHERE expires_at_ms < $1', [nowMs]);
   }
   /** Deletes by age, then keeps only the newest `max*` rows. Returns how many rows went. */
   pruneSecurityRecords(p: SecurityPruneInput): Promise<SecurityRowCounts> {

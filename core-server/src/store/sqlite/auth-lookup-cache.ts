@@ -1,5 +1,5 @@
 // Why: every agent request looks up its bearer token's client, and a signed one (or a poll) its
-// agent. Under agent load those lookups were ~7 % of core-server's CPU (a join and a JSON-decoded
+// agent. Under agent load those lookups were 3–7 % of core-server's CPU (a join and a JSON-decoded
 // agent row each time; docs/core-performance.md), for rows that change a few times a day.
 //
 // Answers are kept in memory while `auth_version` is unchanged. Triggers bump it in the same
