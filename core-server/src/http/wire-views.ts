@@ -18,7 +18,11 @@ import type { AssetRecord, DerivedFileRecord, JobRecord } from '../store/records
 
 export const FEATURE_FLAGS_CONTRACT_VERSION = '1.0.0';
 
-export function wireJob(job: JobRecord, asset: AssetRecord, storageId: string): Job {
+export function wireJob(
+  job: JobRecord,
+  asset: Pick<AssetRecord, 'relative_path' | 'sidecars'>,
+  storageId: string,
+): Job {
   const claimed = job.status === 'claimed';
   return {
     job_id: job.job_id,

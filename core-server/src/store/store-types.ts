@@ -40,9 +40,12 @@ export interface ListClaimableJobsInput {
 }
 
 /** A pending job and its asset. Shared between polls: callers must treat them as read-only. */
+/** What a poll answer takes from a job's asset (wireJob's `source`). */
+export type ClaimableAsset = Pick<AssetRecord, 'uuid' | 'relative_path' | 'sidecars'>;
+
 export interface ClaimableJob {
   job: JobRecord;
-  asset: AssetRecord;
+  asset: ClaimableAsset;
 }
 
 /** A derived file a submit publishes (its upload is moved into place after the commit). */

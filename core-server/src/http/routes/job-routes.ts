@@ -6,6 +6,7 @@ import { submitInOneCommit, submitJobResult } from '../../jobs/submit-job-result
 import { OfferSpreader } from '../../jobs/offer-spread.js';
 import type { CoreContext } from '../../server/core-context.js';
 import type { AgentRecord, AssetRecord, JobRecord } from '../../store/records.js';
+import type { ClaimableJob } from '../../store/store-types.js';
 import {
   failSchema,
   leaseSchema,
@@ -80,7 +81,7 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
   // The claimable index hands out the same frozen job records until a job or its asset changes,
   // so each poll entry is serialized once, not once per poll (polls return up to 500 jobs).
   const wireCache = new WeakMap<JobRecord, string>();
-  const wireJson = ({ job, asset }: { job: JobRecord; asset: AssetRecord }) => {
+  const wireJson = ({ job, asset }: ClaimableJob) => {
     let json = wireCache.get(job);
     if (json === undefined) {
       json = JSON.stringify(wireJob(job, asset, ctx.options.storageId));

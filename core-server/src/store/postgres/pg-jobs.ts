@@ -16,7 +16,7 @@ import type { DerivedKind } from '@retaia/protocol';
 import { CoreError, notFound, validationFailed } from '../../errors/core-error.js';
 import { missingMinimalFacts } from '../../domain/minimal-facts.js';
 import type { AssetRecord, JobRecord } from '../records.js';
-import { mapAsset, mapJob } from '../sqlite/row-mappers.js';
+import { mapJob } from '../sqlite/row-mappers.js';
 import type {
   ClaimableJob,
   ClaimJobInput,
@@ -42,19 +42,21 @@ import { indexTranscript } from './pg-search.js';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * The poll: walks the queue index (status, created_at, job_id) in order and stops at the limit,
+ * The poll, with the two asset columns its answer needs (one round trip, no asset rows to
+ * decode): walks the queue index (status, created_at, job_id) in order and stops at the limit,
  * once the planner has statistics (see applyScan). $1 flags on, $2 capabilities, $3 now, $4 limit.
  */
-export const PG_CLAIMABLE_JOBS_SQL = `SELECT j.* FROM jobs j
-      WHERE j.status = 'pending'
-        AND (j.feature_flag IS NULL OR j.feature_flag = ANY($1::text[]))
-        AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(j.required_capabilities::jsonb) AS c(cap)
-                         WHERE NOT (c.cap = ANY($2::text[])))
-        AND NOT EXISTS (SELECT 1 FROM asset_locks l
-                         WHERE l.asset_uuid = j.asset_uuid AND l.expires_at_ms > $3)
-        AND EXISTS (SELECT 1 FROM assets a WHERE a.uuid = j.asset_uuid)
-      ORDER BY j.created_at, j.job_id
-      LIMIT $4`;
+export const PG_CLAIMABLE_JOBS_SQL = `SELECT j.*, a.relative_path AS asset_relative_path,
+             a.sidecars AS asset_sidecars
+        FROM jobs j JOIN assets a ON a.uuid = j.asset_uuid
+       WHERE j.status = 'pending'
+         AND (j.feature_flag IS NULL OR j.feature_flag = ANY($1::text[]))
+         AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(j.required_capabilities::jsonb) AS c(cap)
+                          WHERE NOT (c.cap = ANY($2::text[])))
+         AND NOT EXISTS (SELECT 1 FROM asset_locks l
+                          WHERE l.asset_uuid = j.asset_uuid AND l.expires_at_ms > $3)
+       ORDER BY j.created_at, j.job_id
+       LIMIT $4`;
 
 export async function listClaimableJobs(
   q: Queryable,
@@ -63,23 +65,20 @@ export async function listClaimableJobs(
   const flagsOn = Object.entries(input.flags)
     .filter(([, on]) => on === true)
     .map(([name]) => name);
-  const jobs = await all(q, PG_CLAIMABLE_JOBS_SQL, [
+  const rows = await all(q, PG_CLAIMABLE_JOBS_SQL, [
     flagsOn,
     input.effectiveCapabilities,
     input.nowMs,
     input.limit,
   ]);
-  if (jobs.length === 0) return [];
-  const assets = new Map(
-    (
-      await all(q, 'SELECT * FROM assets WHERE uuid = ANY($1::text[])', [
-        [...new Set(jobs.map((j) => j.asset_uuid as string))],
-      ])
-    ).map((r) => [r.uuid as string, mapAsset(r)]),
-  );
-  return jobs.flatMap((row) => {
-    const asset = assets.get(row.asset_uuid as string);
-    return asset ? [{ job: mapJob(row), asset }] : [];
+  return rows.map(({ asset_relative_path, asset_sidecars, ...row }) => {
+    const job = mapJob(row);
+    const asset = {
+      uuid: job.asset_uuid,
+      relative_path: asset_relative_path as string,
+      sidecars: JSON.parse(asset_sidecars as string) as string[],
+    };
+    return { job, asset };
   });
 }
 

@@ -14,10 +14,9 @@
 // Matching rules (unchanged): capabilities as hasAllCapabilities, the feature flag (if any) must
 // be on, no live move/purge lock on the asset (docs/asset-states.md locks), oldest (created_at, job_id) first.
 import type { Database } from 'better-sqlite3';
-import type { AssetRecord, JobRecord } from '../../records.js';
-import { loadAsset } from '../asset-lifecycle.js';
-import { mapAsset, mapJob } from '../row-mappers.js';
-import type { ClaimableJob, ListClaimableJobsInput } from '../../store-types.js';
+import type { JobRecord } from '../../records.js';
+import { mapJob } from '../row-mappers.js';
+import type { ClaimableAsset, ClaimableJob, ListClaimableJobsInput } from '../../store-types.js';
 
 type Row = Record<string, unknown>;
 /** Applied log entries are deleted once this many have piled up. */
@@ -133,10 +132,11 @@ export class ClaimableIndex {
       (
         this.db
           .prepare(
-            `SELECT * FROM assets WHERE uuid IN (SELECT asset_uuid FROM jobs WHERE status = 'pending')`,
+            `SELECT uuid, relative_path, sidecars FROM assets
+               WHERE uuid IN (SELECT asset_uuid FROM jobs WHERE status = 'pending')`,
           )
           .all() as Row[]
-      ).map((r) => [r.uuid as string, Object.freeze(mapAsset(r))]),
+      ).map((r) => [r.uuid as string, claimableAsset(r)]),
     );
     const jobs = this.db
       .prepare(`SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_at, job_id`)
@@ -199,26 +199,24 @@ export class ClaimableIndex {
   }
 
   /**
-   * The asset record for the asset's entries: the one they already share while its path and
-   * sidecars (all a poll answer takes from it) are unchanged, else read afresh. Undefined when
+   * What the asset's entries take from it: the one they already share while its path and
+   * sidecars are unchanged (so kept entries stay as they are), else a new one. Undefined when
    * the asset is gone.
    */
-  private currentAsset(uuid: string, entry: ClaimableJob | undefined): AssetRecord | undefined {
-    if (entry) {
-      const light = this.db
-        .prepare('SELECT relative_path, sidecars FROM assets WHERE uuid = ?')
-        .get(uuid) as { relative_path: string; sidecars: string } | undefined;
-      if (!light) return undefined;
-      const known = entry.asset;
-      if (
-        light.relative_path === known.relative_path &&
-        light.sidecars === JSON.stringify(known.sidecars)
-      ) {
-        return known;
-      }
+  private currentAsset(uuid: string, entry: ClaimableJob | undefined): ClaimableAsset | undefined {
+    const row = this.db
+      .prepare('SELECT uuid, relative_path, sidecars FROM assets WHERE uuid = ?')
+      .get(uuid) as Row | undefined;
+    if (!row) return undefined;
+    const known = entry?.asset;
+    if (
+      known &&
+      row.relative_path === known.relative_path &&
+      row.sidecars === JSON.stringify(known.sidecars)
+    ) {
+      return known;
     }
-    const asset = loadAsset(this.db, uuid);
-    return asset ? Object.freeze(asset) : undefined;
+    return claimableAsset(row);
   }
 
   private groupOf(job: JobRecord): Group {
@@ -236,6 +234,15 @@ export class ClaimableIndex {
     if (!list) this.byAsset.set(uuid, (list = []));
     return list;
   }
+}
+
+/** A poll answer's part of an asset row (uuid, relative_path, sidecars), shared by its entries. */
+function claimableAsset(row: Row): ClaimableAsset {
+  return Object.freeze({
+    uuid: row.uuid as string,
+    relative_path: row.relative_path as string,
+    sidecars: Object.freeze(JSON.parse(row.sidecars as string)) as string[],
+  });
 }
 
 const indexes = new WeakMap<Database, ClaimableIndex>();
