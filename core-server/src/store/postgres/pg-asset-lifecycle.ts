@@ -74,14 +74,18 @@ export async function ensurePlannedJobs(
   asset: AssetRecord,
   flags: FeatureFlags,
   now: string,
+  /** The asset's job types, when the caller has just read them. */
+  known?: ReadonlySet<string>,
 ): Promise<string[]> {
-  const existing = new Set(
-    (
-      await all<{ job_type: string }>(q, 'SELECT job_type FROM jobs WHERE asset_uuid = $1', [
-        asset.uuid,
-      ])
-    ).map((r) => r.job_type),
-  );
+  const existing =
+    known ??
+    new Set(
+      (
+        await all<{ job_type: string }>(q, 'SELECT job_type FROM jobs WHERE asset_uuid = $1', [
+          asset.uuid,
+        ])
+      ).map((r) => r.job_type),
+    );
   const created: string[] = [];
   for (const type of plannedJobTypes(asset.media_type, asset.profile, asset.facts, flags)) {
     if (existing.has(type)) continue;
@@ -112,14 +116,24 @@ async function setSystemTag(q: Queryable, asset: AssetRecord, tag: string, on: b
 }
 
 /** Once no job of the asset is pending or claimed, it leaves review processing. */
-export async function advanceAfterCompletion(q: Queryable, asset: AssetRecord, now: string) {
+export async function advanceAfterCompletion(
+  q: Queryable,
+  asset: AssetRecord,
+  now: string,
+  /** The asset's job statuses, when the caller has just read them. */
+  known?: readonly JobRecord['status'][],
+) {
   if (asset.state !== 'PROCESSING_REVIEW') return;
   // Statuses only: the full rows (with each job's last claim message) are for views.
-  const statuses = (
-    await all<{ status: JobRecord['status'] }>(q, 'SELECT status FROM jobs WHERE asset_uuid = $1', [
-      asset.uuid,
-    ])
-  ).map((j) => j.status);
+  const statuses =
+    known ??
+    (
+      await all<{ status: JobRecord['status'] }>(
+        q,
+        'SELECT status FROM jobs WHERE asset_uuid = $1',
+        [asset.uuid],
+      )
+    ).map((j) => j.status);
   if (statuses.length === 0) return;
   if (statuses.some((s) => s === 'pending' || s === 'claimed')) return;
   const failed = statuses.includes('failed');

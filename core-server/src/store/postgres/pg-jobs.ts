@@ -35,7 +35,6 @@ import {
   settleAfterPermanentFailure,
 } from './pg-asset-lifecycle.js';
 import { all, inTransaction, one, run, type Queryable, type Row } from './pg-db.js';
-import { isAssetLocked } from './pg-move-journal.js';
 import { assertClaimAllowed, assertCurrentLease } from '../job-rules.js';
 import { indexTranscript } from './pg-search.js';
 
@@ -94,10 +93,15 @@ export async function claimJobIn(
   c: Queryable,
   input: ClaimJobInput,
 ): Promise<{ job: JobRecord; asset: AssetRecord }> {
-  const row = await one(c, 'SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE SKIP LOCKED', [
-    input.jobId,
-  ]);
-  if (!row) {
+  // The job row locked, and whether its asset is being moved or purged, in one round trip.
+  const locked = await one(
+    c,
+    `SELECT j.*, EXISTS (SELECT 1 FROM asset_locks l
+                          WHERE l.asset_uuid = j.asset_uuid AND l.expires_at_ms > $2) AS asset_locked
+       FROM jobs j WHERE j.job_id = $1 FOR UPDATE OF j SKIP LOCKED`,
+    [input.jobId, input.nowMs],
+  );
+  if (!locked) {
     if (!(await one(c, 'SELECT 1 FROM jobs WHERE job_id = $1', [input.jobId]))) {
       throw notFound('job', input.jobId);
     }
@@ -108,9 +112,10 @@ export async function claimJobIn(
       true,
     );
   }
+  const { asset_locked: assetLocked, ...row } = locked;
   const before = mapJob(row);
   assertClaimAllowed(before, input);
-  if (await isAssetLocked(c, before.asset_uuid, input.nowMs)) {
+  if (assetLocked) {
     throw new CoreError(
       'STATE_CONFLICT',
       409,
@@ -158,14 +163,21 @@ export async function claimJobIn(
 
 /** The lease check of heartbeat, submit and fail (errors as ../sqlite/jobs/check-lease.ts). */
 async function checkLease(c: Queryable, proof: LeaseProof): Promise<JobRecord> {
-  const row = await one(c, 'SELECT * FROM jobs WHERE job_id = $1 FOR UPDATE', [proof.jobId]);
-  if (!row) throw notFound('job', proof.jobId);
-  const job = mapJob(row);
-  const claim = await one<{ agent_id: string; fencing_token: number }>(
+  // The job row locked and the claim of the proof's lock token, in one round trip.
+  const found = await one(
     c,
-    'SELECT agent_id, fencing_token FROM job_claims WHERE job_id = $1 AND lock_token = $2',
+    `SELECT j.*, c.agent_id AS lease_agent_id, c.fencing_token AS lease_fencing_token
+       FROM jobs j LEFT JOIN job_claims c ON c.job_id = j.job_id AND c.lock_token = $2
+      WHERE j.job_id = $1 FOR UPDATE OF j`,
     [proof.jobId, proof.lockToken],
   );
+  if (!found) throw notFound('job', proof.jobId);
+  const { lease_agent_id: agentId, lease_fencing_token: fencingToken, ...row } = found;
+  const job = mapJob(row);
+  const claim =
+    agentId === null || agentId === undefined
+      ? undefined
+      : { agent_id: agentId as string, fencing_token: fencingToken as number };
   assertCurrentLease(job, claim, proof);
   return job;
 }
@@ -274,20 +286,36 @@ export async function completeJobIn(
     [input.facts ? JSON.stringify(asset.facts) : null, now, asset.uuid],
   );
   asset.revision += 1;
+  // The job and its claim end in one round trip; the asset's jobs as they are now in another.
   const done = (await one(
     c,
-    `UPDATE jobs SET status = 'completed', completed_at = $1, locked_until_ms = NULL
-       WHERE job_id = $2 RETURNING *`,
-    [now, job.job_id],
-  ))!;
-  await run(
-    c,
-    `UPDATE job_claims SET ended_at = $1, outcome = 'completed' WHERE job_id = $2 AND fencing_token = $3`,
+    `WITH ended AS (UPDATE job_claims SET ended_at = $1, outcome = 'completed'
+                     WHERE job_id = $2 AND fencing_token = $3)
+     UPDATE jobs SET status = 'completed', completed_at = $1, locked_until_ms = NULL
+      WHERE job_id = $2 RETURNING *`,
     [now, job.job_id, job.fencing_token],
+  ))!;
+  const jobs = await all<{ job_type: string; status: JobRecord['status'] }>(
+    c,
+    'SELECT job_type, status FROM jobs WHERE asset_uuid = $1',
+    [asset.uuid],
   );
   // A follow-up job just planned is pending, so the asset stays in review processing.
-  const planned = await ensurePlannedJobs(c, asset, input.flags, now);
-  if (planned.length === 0) await advanceAfterCompletion(c, asset, now);
+  const planned = await ensurePlannedJobs(
+    c,
+    asset,
+    input.flags,
+    now,
+    new Set(jobs.map((j) => j.job_type)),
+  );
+  if (planned.length === 0) {
+    await advanceAfterCompletion(
+      c,
+      asset,
+      now,
+      jobs.map((j) => j.status),
+    );
+  }
   return { job: mapJob(done), replacedFiles, assetState: asset.state };
 }
 
