@@ -158,11 +158,36 @@ test('inside a transaction nothing is cached (its writes may roll back)', async 
     return { client: { client_id: 'c' } as any, expiresAtMs: Infinity };
   };
   db.transaction(() => {
-    cache.clientByToken('h', 0, load);
-    cache.clientByToken('h', 0, load);
+    cache.clientByToken('h', 0, undefined, load);
+    cache.clientByToken('h', 0, undefined, load);
   })();
   assert.equal(loads, 2);
-  cache.clientByToken('h', 0, load);
-  cache.clientByToken('h', 0, load);
+  cache.clientByToken('h', 0, undefined, load);
+  cache.clientByToken('h', 0, undefined, load);
   assert.equal(loads, 3, 'outside, the second is a hit');
+});
+
+test('a request is served as of its first lookup; the next request sees a revocation', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'auth-cache-'));
+  const db = openDatabase(dir);
+  t.after(async () => {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  db.prepare(
+    `INSERT INTO clients (client_id, client_kind, approved_at, approved_by_user_id, created_at)
+     VALUES ('c1', 'AGENT', 'x', 'u', 'x')`,
+  ).run();
+  db.prepare(`INSERT INTO client_tokens VALUES ('h1', 'c1', 9e15)`).run();
+  const store = new SqliteAccountsStore(db);
+  const request = {};
+  assert.equal((await store.findClientByToken('h1', 0, request))?.client_id, 'c1');
+  fromAnotherConnection(dir, `DELETE FROM client_tokens WHERE token_hash = 'h1'`);
+  assert.equal(
+    (await store.findClientByToken('h1', 0, request))?.client_id,
+    'c1',
+    'the same request, checked at its first lookup',
+  );
+  assert.equal(await store.findClientByToken('h1', 0, {}), undefined, 'the next request');
+  assert.equal(await store.findClientByToken('h1', 0), undefined, 'a lookup for no request');
 });

@@ -109,7 +109,7 @@ export async function verifySignedRequest(
       return reject('openpgp_public_key is not a valid public key');
     }
   } else {
-    agent = await ctx.store.getAgent(agentId);
+    agent = await ctx.store.getAgent(agentId, request);
     if (!agent) return reject('agent is not registered');
     if (agent.client_id !== clientId) return reject('agent is registered to another client');
     key = await parseKey(agent.public_key);

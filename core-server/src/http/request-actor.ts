@@ -19,7 +19,7 @@ export async function resolveActor(ctx: CoreContext, request: FastifyRequest): P
     const user = await ctx.store.findUserByToken(hash, now);
     if (user) return { kind: 'user', user };
   } else {
-    const client = await ctx.store.findClientByToken(hash, now);
+    const client = await ctx.store.findClientByToken(hash, now, request);
     if (client) return { kind: 'client', client };
   }
   throw unauthorized('bearer token is invalid, expired or revoked');

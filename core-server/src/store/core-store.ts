@@ -152,14 +152,24 @@ export interface CoreStore {
   /** One active token per client: inserting a token deletes the others. */
   replaceClientToken(clientId: string, tokenHash: string, expiresAtMs: number): Promise<void>;
   revokeClientTokens(clientId: string): Promise<number>;
-  findClientByToken(tokenHash: string, nowMs: number): Promise<ClientRecord | undefined>;
+  /**
+   * `request` (on this and the two agent lookups below): the request the lookup is for. A store
+   * that keeps lookups in memory checks they are current once per request, at its first lookup;
+   * the request is then served as of that moment (a revocation committed after it takes effect
+   * from the next request on).
+   */
+  findClientByToken(
+    tokenHash: string,
+    nowMs: number,
+    request?: object,
+  ): Promise<ClientRecord | undefined>;
 
-  getAgent(agentId: string): Promise<AgentRecord | undefined>;
+  getAgent(agentId: string, request?: object): Promise<AgentRecord | undefined>;
   saveAgent(agent: AgentRecord): Promise<void>;
   touchAgent(agentId: string, nowMs: number): Promise<void>;
   listAgents(): Promise<AgentRecord[]>;
   /** The client's most recently registered agent (who an unnamed GET /jobs poll is for). */
-  latestAgentOfClient(clientId: string): Promise<AgentRecord | undefined>;
+  latestAgentOfClient(clientId: string, request?: object): Promise<AgentRecord | undefined>;
   agentJobDigest(agentId: string): Promise<AgentJobDigest>;
   /** False when the nonce was already seen for this agent inside the window (replay). */
   rememberNonce(agentId: string, nonce: string, nowMs: number, windowMs: number): Promise<boolean>;

@@ -60,13 +60,14 @@ function requireLockToken(body: unknown): void {
 async function pollingAgent(
   ctx: CoreContext,
   clientId: string,
-  headerAgent: string | string[] | undefined,
+  request: FastifyRequest,
 ): Promise<AgentRecord | undefined> {
+  const headerAgent = request.headers['x-retaia-agent-id'];
   if (typeof headerAgent === 'string') {
-    const named = await ctx.store.getAgent(headerAgent);
+    const named = await ctx.store.getAgent(headerAgent, request);
     if (named?.client_id === clientId) return named;
   }
-  return ctx.store.latestAgentOfClient(clientId);
+  return ctx.store.latestAgentOfClient(clientId, request);
 }
 
 const spreaders = new WeakMap<CoreContext, OfferSpreader>();
@@ -92,7 +93,7 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
 
   api.get<{ Querystring: { limit?: string } }>('/jobs', async (request, reply) => {
     const client = await requireClient(ctx, request);
-    const agent = await pollingAgent(ctx, client.client_id, request.headers['x-retaia-agent-id']);
+    const agent = await pollingAgent(ctx, client.client_id, request);
     if (!agent) return [];
     await touchAgent(ctx, agent.agent_id);
     const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 500);

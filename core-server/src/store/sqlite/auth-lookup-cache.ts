@@ -4,8 +4,9 @@
 //
 // Answers are kept in memory while `auth_version` is unchanged. Triggers bump it in the same
 // transaction as any change to clients, client tokens or agent identities, whoever writes
-// (./auth-lookup-sql.ts), and it is read before every cached answer: a revoked token or a
-// re-keyed agent is refused from the first request after the commit. Token expiry is checked
+// (./auth-lookup-sql.ts), and it is read at each request's first lookup (reading it was itself
+// ~4 % of the CPU when every lookup did): a revoked token or a re-keyed agent is refused from the
+// first request after the commit. Token expiry is checked
 // against the clock on every answer. Unknown tokens and agents are never cached, so callers
 // cannot grow the cache; inside a transaction (whose writes may roll back) nothing is cached.
 import type { Database } from 'better-sqlite3';
@@ -24,15 +25,18 @@ export class AuthLookupCache {
   private readonly clients = new Map<string, CachedClient>();
   private readonly agents = new Map<string, AgentRecord>();
   private readonly latestOfClient = new Map<string, AgentRecord>();
+  /** Requests whose first lookup read the version: their later lookups trust it. */
+  private readonly checked = new WeakSet<object>();
 
   constructor(private readonly db: Database) {}
 
   clientByToken(
     tokenHash: string,
     nowMs: number,
+    request: object | undefined,
     load: () => CachedClient | undefined,
   ): ClientRecord | undefined {
-    const usable = this.usable();
+    const usable = this.usable(request);
     let found = usable ? this.clients.get(tokenHash) : undefined;
     if (!found) {
       found = load();
@@ -41,20 +45,29 @@ export class AuthLookupCache {
     return found && found.expiresAtMs > nowMs ? found.client : undefined;
   }
 
-  agent(agentId: string, load: () => AgentRecord | undefined): AgentRecord | undefined {
-    return this.cached(this.agents, agentId, load);
+  agent(
+    agentId: string,
+    request: object | undefined,
+    load: () => AgentRecord | undefined,
+  ): AgentRecord | undefined {
+    return this.cached(this.agents, agentId, request, load);
   }
 
-  latestAgentOfClient(clientId: string, load: () => AgentRecord | undefined) {
-    return this.cached(this.latestOfClient, clientId, load);
+  latestAgentOfClient(
+    clientId: string,
+    request: object | undefined,
+    load: () => AgentRecord | undefined,
+  ) {
+    return this.cached(this.latestOfClient, clientId, request, load);
   }
 
   private cached(
     map: Map<string, AgentRecord>,
     key: string,
+    request: object | undefined,
     load: () => AgentRecord | undefined,
   ): AgentRecord | undefined {
-    if (!this.usable()) return load();
+    if (!this.usable(request)) return load();
     const hit = map.get(key);
     if (hit) return hit;
     const loaded = load();
@@ -62,9 +75,15 @@ export class AuthLookupCache {
     return loaded;
   }
 
-  /** Reads the version; a change empties the cache. False inside a transaction. */
-  private usable(): boolean {
+  /**
+   * Reads the version (once per request); a change empties the cache. False inside a
+   * transaction. A request checked earlier needs no read: the cache only ever moves forward
+   * (emptied, then filled from the database), so it holds nothing older than that check.
+   */
+  private usable(request: object | undefined): boolean {
     if (this.db.inTransaction) return false;
+    if (request && this.checked.has(request)) return true;
+    if (request) this.checked.add(request);
     const { version } = this.db.prepare('SELECT version FROM auth_version WHERE id = 1').get() as {
       version: number;
     };

@@ -207,8 +207,8 @@ export class SqliteAccountsStore {
     if (!(await this.getClient(clientId))) throw notFound('client', clientId);
     return this.db.prepare('DELETE FROM client_tokens WHERE client_id = ?').run(clientId).changes;
   }
-  async findClientByToken(tokenHash: string, nowMs: number) {
-    return this.authLookups.clientByToken(tokenHash, nowMs, () => {
+  async findClientByToken(tokenHash: string, nowMs: number, request?: object) {
+    return this.authLookups.clientByToken(tokenHash, nowMs, request, () => {
       const row = this.db
         .prepare(
           `SELECT c.*, t.expires_at_ms AS token_expires_at_ms
@@ -224,8 +224,8 @@ export class SqliteAccountsStore {
 
   // ---- agents and request-signing state ----------------------------------------------------
   /** Through the auth lookup cache: last_seen_at and last_heartbeat_at may lag (listAgents doesn't). */
-  async getAgent(agentId: string) {
-    return this.authLookups.agent(agentId, () => {
+  async getAgent(agentId: string, request?: object) {
+    return this.authLookups.agent(agentId, request, () => {
       const row = this.db.prepare('SELECT * FROM agents WHERE agent_id = ?').get(agentId) as
         Row | undefined;
       return row ? mapAgent(row) : undefined;
@@ -270,8 +270,8 @@ export class SqliteAccountsStore {
       mapAgent,
     );
   }
-  async latestAgentOfClient(clientId: string) {
-    return this.authLookups.latestAgentOfClient(clientId, () => {
+  async latestAgentOfClient(clientId: string, request?: object) {
+    return this.authLookups.latestAgentOfClient(clientId, request, () => {
       const row = this.db.prepare(LATEST_AGENT_OF_CLIENT_SQL).get(clientId) as Row | undefined;
       return row ? mapAgent(row) : undefined;
     });
