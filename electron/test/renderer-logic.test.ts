@@ -86,3 +86,31 @@ test('video encoder: the form writes the setting back, and reads the encoder in 
   assert.equal(videoEncoderInUse(report), 'libx264 (software) — no working hardware encoder');
   assert.equal(videoEncoderInUse('capabilities: x'), undefined);
 });
+
+test('a model change marks the catalogue at once: an installed model is not offered again', async () => {
+  const { withInstalled } = await import('../../renderer/src/state/catalogue-marks.js');
+  const item = (name: string, installed: boolean) => ({
+    name,
+    description: '',
+    sizeBytes: 1,
+    installed,
+  });
+  const catalogue = [item('tiny', false), item('base', true), item('small', false)];
+  // Only the fields the rule reads; the rest of a model view does not matter here.
+  const inventory = {
+    models: [
+      { name: 'tiny', available: true },
+      { name: 'small', available: false },
+    ],
+  } as unknown as Parameters<typeof withInstalled>[1];
+  const marked = withInstalled(catalogue, inventory);
+  assert.deepEqual(
+    marked.map((i) => [i.name, i.installed]),
+    [
+      ['tiny', true],
+      ['base', false],
+      ['small', false],
+    ],
+  );
+  assert.equal(marked[2], catalogue[2], 'unchanged rows are the same objects');
+});

@@ -11,6 +11,7 @@ import type {
 } from '../../../electron/src/shared/bridge-api.js';
 import { bridge } from '../bridge.js';
 import { errorMessage } from './error-message.js';
+import { withInstalled } from './catalogue-marks.js';
 import { useAppStore } from './app-store.js';
 
 export type ModelAction = 'add' | 'use' | 'remove';
@@ -36,8 +37,13 @@ export interface ModelManagerState {
 
 export const useModelManager = create<ModelManagerState>()((set, get) => {
   const applied = (change: ModelChange) => {
+    // The catalogue first: once a row shows the model active, none offers it for download.
+    set({
+      catalogue: withInstalled(get().catalogue, change.models),
+      daemonProblem: change.daemonProblem,
+      error: undefined,
+    });
     useAppStore.setState({ models: change.models, modelsError: undefined });
-    set({ daemonProblem: change.daemonProblem, error: undefined });
     void get().loadCatalogue();
   };
   /** The user asked to cancel the download in progress. */
