@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { generateAgentKey } from '@retaia/protocol';
 import Database from 'better-sqlite3';
 import { AuthLookupCache } from '../src/store/sqlite/auth-lookup-cache.js';
@@ -27,6 +27,26 @@ function fromAnotherConnection(dataDir: string, sql: string, ...params: unknown[
   } finally {
     other.close();
   }
+}
+
+/** A migrated database in a temp dir, closed and deleted after the test. */
+async function freshDatabase(t: TestContext) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'auth-cache-'));
+  const db = openDatabase(dir);
+  t.after(async () => {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { dir, db };
+}
+
+/** Client c1 with token hash h1, valid until `expiresAtMs`. */
+function addClientToken(db: Database.Database, expiresAtMs: number): void {
+  db.prepare(
+    `INSERT INTO clients (client_id, client_kind, approved_at, approved_by_user_id, created_at)
+     VALUES ('c1', 'AGENT', 'x', 'u', 'x')`,
+  ).run();
+  db.prepare(`INSERT INTO client_tokens VALUES ('h1', 'c1', ?)`).run(expiresAtMs);
 }
 
 test('a token revoked by another connection is refused from the next request', async (t) => {
@@ -72,17 +92,8 @@ test('an agent re-keyed by another connection cannot sign with its old key', asy
 });
 
 test('a cached token stops working when it expires, with no write to notice', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'auth-cache-'));
-  const db = openDatabase(dir);
-  t.after(async () => {
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  db.prepare(
-    `INSERT INTO clients (client_id, client_kind, approved_at, approved_by_user_id, created_at)
-     VALUES ('c1', 'AGENT', 'x', 'u', 'x')`,
-  ).run();
-  db.prepare(`INSERT INTO client_tokens VALUES ('h1', 'c1', 1000)`).run();
+  const { db } = await freshDatabase(t);
+  addClientToken(db, 1000);
   const store = new SqliteAccountsStore(db);
   assert.equal((await store.findClientByToken('h1', 999))?.client_id, 'c1');
   assert.equal(await store.findClientByToken('h1', 1000), undefined, 'expired while cached');
@@ -90,12 +101,7 @@ test('a cached token stops working when it expires, with no write to notice', as
 });
 
 test('only identity changes to an agent empty the cache; its last-seen times do not', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'auth-cache-'));
-  const db = openDatabase(dir);
-  t.after(async () => {
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { db } = await freshDatabase(t);
   const version = () =>
     (db.prepare('SELECT version FROM auth_version').get() as { version: number }).version;
   const store = new SqliteAccountsStore(db);
@@ -132,12 +138,7 @@ test('only identity changes to an agent empty the cache; its last-seen times do 
 });
 
 test('every agents column is either an identity column or one that may lag', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'auth-cache-'));
-  const db = openDatabase(dir);
-  t.after(async () => {
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { db } = await freshDatabase(t);
   const columns = (db.prepare('PRAGMA table_info(agents)').all() as { name: string }[])
     .map((c) => c.name)
     .sort();
@@ -145,12 +146,7 @@ test('every agents column is either an identity column or one that may lag', asy
 });
 
 test('inside a transaction nothing is cached (its writes may roll back)', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'auth-cache-'));
-  const db = openDatabase(dir);
-  t.after(async () => {
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { db } = await freshDatabase(t);
   const cache = new AuthLookupCache(db);
   let loads = 0;
   const load = () => {
@@ -168,17 +164,8 @@ test('inside a transaction nothing is cached (its writes may roll back)', async 
 });
 
 test('a request is served as of its first lookup; the next request sees a revocation', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'auth-cache-'));
-  const db = openDatabase(dir);
-  t.after(async () => {
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  db.prepare(
-    `INSERT INTO clients (client_id, client_kind, approved_at, approved_by_user_id, created_at)
-     VALUES ('c1', 'AGENT', 'x', 'u', 'x')`,
-  ).run();
-  db.prepare(`INSERT INTO client_tokens VALUES ('h1', 'c1', 9e15)`).run();
+  const { dir, db } = await freshDatabase(t);
+  addClientToken(db, 9e15);
   const store = new SqliteAccountsStore(db);
   const request = {};
   assert.equal((await store.findClientByToken('h1', 0, request))?.client_id, 'c1');
