@@ -74,7 +74,16 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
   }
   const logger = givenLogger ?? pino({ name: 'core-server' });
   await prepareStorageRoot(options.storageRoot, options.storageId, { init: initStorage });
-  const store = await openCoreStore(options);
+  const store = await openCoreStore({
+    ...options,
+    walCheckpointer: {
+      onError: (err) =>
+        logger.warn(
+          { err },
+          'the background WAL checkpointer stopped; SQLite checkpoints inside commits again',
+        ),
+    },
+  });
   const flags: FeatureFlags = { ...DEFAULT_FEATURE_FLAGS, ...options.featureFlags };
   const clock = () => Date.now();
   const owner = `core-${process.pid}-${randomUUID()}`;

@@ -14,6 +14,11 @@ export interface StoreLocation {
   /** SQLite's folder (also where a PostgreSQL Core keeps nothing: the database holds it all). */
   dataDir: string;
   databaseUrl?: string | undefined;
+  /**
+   * A long-running server: SQLite's WAL checkpoints run on a worker thread instead of inside a
+   * request's commit (sqlite/wal-checkpointer.ts). Operator commands leave it off.
+   */
+  walCheckpointer?: { onError: (err: Error) => void };
 }
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
@@ -44,5 +49,5 @@ export async function openCoreStore(location: StoreLocation): Promise<CoreStore>
       );
     }
   }
-  return new SqliteCoreStore(location.dataDir);
+  return new SqliteCoreStore(location.dataDir, { walCheckpointer: location.walCheckpointer });
 }

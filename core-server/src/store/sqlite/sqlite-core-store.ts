@@ -29,6 +29,7 @@ import { failJob } from './jobs/fail-job.js';
 import { claimJobOnce, completeJobOnce, lookupIdempotent } from './jobs/signed-once.js';
 import { listClaimableJobs } from './jobs/list-claimable-jobs.js';
 import { openDatabase } from './open-database.js';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import { SCAN_PHASE_SQL } from '../scan-index-sql.js';
 import { indexAssetName, searchTerms } from './asset-search-rows.js';
 import { groupDerived } from '../records.js';
@@ -59,11 +60,17 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class SqliteCoreStore extends SqliteAccountsStore implements CoreStore {
   readonly moveJournal: SqliteMoveJournal;
   readonly ops: SqliteOpsStore;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    options: { walCheckpointer?: { onError: (err: Error) => void } | undefined } = {},
+  ) {
     super(openDatabase(dataDir));
     this.moveJournal = new SqliteMoveJournal(this.db);
     this.ops = new SqliteOpsStore(this.db);
+    if (options.walCheckpointer)
+      this.checkpointer = startWalCheckpointer(this.db, options.walCheckpointer);
   }
 
   // ---- human mutations and the moves domain's ports ----------------------------------------
@@ -87,6 +94,7 @@ export class SqliteCoreStore extends SqliteAccountsStore implements CoreStore {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close(); // first: the last connection to close checkpoints the WAL
     if (this.db.open) this.db.close();
   }
 
