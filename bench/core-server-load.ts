@@ -159,10 +159,21 @@ function report(label: string, r: Measured, jobCount: number, completedTwiceCoun
   console.log(fmt('submit', r.submit, `${AGENTS} concurrent, target p99 < 50 ms`));
 }
 
+/** Every query core-server sends (a round trip each: node-postgres does not pipeline). */
+let queriesSent = 0;
+function countQueries(): void {
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    queriesSent++;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+}
+
 async function main(jobCount: number) {
   const postgres = process.argv.includes('--postgres') ? await startPostgresCluster() : undefined;
   if (postgres?.skipReason) throw new Error(`--postgres: ${postgres.skipReason}`);
   const databaseUrl = await postgres?.createDatabase();
+  if (databaseUrl) countQueries();
   const { base, server } = await startBenchCore('bench-load-', jobCount, {
     ...(databaseUrl ? { databaseUrl } : {}),
     rateLimits: { deviceStartsPerWindow: 1000 },
@@ -199,8 +210,10 @@ async function main(jobCount: number) {
     };
 
     const pgCpuAtStart = cpuMsOfProcessesNamed('postgres');
+    const queriesAtStart = queriesSent;
     const ours = await measure({ ...plan, apiUrl: server.apiUrl });
     const pgCpuMs = cpuMsOfProcessesNamed('postgres') - pgCpuAtStart;
+    const queries = queriesSent - queriesAtStart;
     report(
       databaseUrl ? 'core-server on PostgreSQL' : 'core-server',
       ours,
@@ -209,6 +222,9 @@ async function main(jobCount: number) {
     );
     if (databaseUrl) {
       // Warm-up and baseline phases included (the agents' run as a whole): an upper bound.
+      console.log(
+        `queries sent to PostgreSQL during the agents' run: ${(queries / ours.submit.length).toFixed(1)} per claim+submit`,
+      );
       console.log(
         `PostgreSQL processes' CPU during the agents' run: ${(pgCpuMs / ours.submit.length).toFixed(2)} ms per claim+submit; ` +
           `core-server + PostgreSQL: ${(cpuPerCycle(ours) + pgCpuMs / ours.submit.length).toFixed(2)} ms`,

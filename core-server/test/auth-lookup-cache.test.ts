@@ -18,6 +18,7 @@ import {
 import { DATABASE_FILE, openDatabase } from '../src/store/sqlite/open-database.js';
 import { SqliteAccountsStore } from '../src/store/sqlite/sqlite-accounts-store.js';
 import { startTestCore, TestAgent } from './support/signed-test-client.js';
+import { agentRecord } from './store-conformance/fixtures.js';
 
 /** A write made through a connection of its own, as the operator CLI or a second process would. */
 function fromAnotherConnection(dataDir: string, sql: string, ...params: unknown[]): number {
@@ -105,26 +106,7 @@ test('only identity changes to an agent empty the cache; its last-seen times do 
   const version = () =>
     (db.prepare('SELECT version FROM auth_version').get() as { version: number }).version;
   const store = new SqliteAccountsStore(db);
-  const agent = {
-    agent_id: 'a1',
-    client_id: 'c1',
-    agent_name: 'n',
-    agent_version: '1',
-    os_name: null,
-    os_version: null,
-    arch: null,
-    capabilities: [],
-    effective_capabilities: [],
-    capability_warnings: [],
-    max_parallel_jobs: 1,
-    public_key: 'k1',
-    fingerprint: 'f1',
-    identity_conflict: false,
-    feature_flags_contract_version: null,
-    last_seen_at: 'x',
-    last_register_at: 'x',
-    last_heartbeat_at: null,
-  };
+  const agent = agentRecord('a1', 'c1');
   await store.saveAgent(agent);
   const saved = version();
   const cached = await store.getAgent('a1');
@@ -154,12 +136,12 @@ test('inside a transaction nothing is cached (its writes may roll back)', async 
     return { client: { client_id: 'c' } as any, expiresAtMs: Infinity };
   };
   db.transaction(() => {
-    cache.clientByToken('h', 0, undefined, load);
-    cache.clientByToken('h', 0, undefined, load);
+    cache.lookup('clientByToken', 'h', undefined, load);
+    cache.lookup('clientByToken', 'h', undefined, load);
   })();
   assert.equal(loads, 2);
-  cache.clientByToken('h', 0, undefined, load);
-  cache.clientByToken('h', 0, undefined, load);
+  cache.lookup('clientByToken', 'h', undefined, load);
+  cache.lookup('clientByToken', 'h', undefined, load);
   assert.equal(loads, 3, 'outside, the second is a hit');
 });
 

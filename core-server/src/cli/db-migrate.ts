@@ -47,9 +47,8 @@ const TABLE_ORDER = [
   'asset_audit',
 ];
 /**
- * SQLite bookkeeping with no PostgreSQL counterpart (rebuilt or not needed there: auth_version
- * only tells the SQLite store's in-memory lookups to start over), or whose PostgreSQL twin is
- * kept by triggers (scan_index_version: the copy itself moves it).
+ * SQLite bookkeeping with no PostgreSQL counterpart (rebuilt there), or whose PostgreSQL twin is
+ * kept by triggers (auth_version, scan_index_version: the copy itself moves them).
  */
 const NOT_COPIED = new Set([
   'asset_search',

@@ -7,6 +7,7 @@ import {
   type ProcessingProfile,
 } from '@retaia/protocol';
 import type { CoreStore, NewAsset } from '../../src/store/core-store.js';
+import type { AgentRecord, ClientRecord } from '../../src/store/records.js';
 
 export const ALL_CAPABILITIES = Object.values(CAPABILITIES);
 
@@ -41,3 +42,61 @@ export const PHOTO_FACTS: FactsPatch = { media_format: 'jpeg', width: 640, heigh
 
 /** A fixed uuid per index, for cases whose result depends on uuid order (ties). */
 export const fixedUuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+
+/** An agent of `client_id` as a registration would save it. */
+export function agentRecord(
+  agent_id: string,
+  client_id: string,
+  overrides: Partial<AgentRecord> = {},
+): AgentRecord {
+  return {
+    agent_id,
+    client_id,
+    agent_name: 'n',
+    agent_version: '1',
+    os_name: null,
+    os_version: null,
+    arch: null,
+    capabilities: [],
+    effective_capabilities: [],
+    capability_warnings: [],
+    max_parallel_jobs: 1,
+    public_key: 'k1',
+    fingerprint: 'f1',
+    identity_conflict: false,
+    feature_flags_contract_version: null,
+    last_seen_at: 'x',
+    last_register_at: 'x',
+    last_heartbeat_at: null,
+    ...overrides,
+  };
+}
+
+/** A client approved through the device flow, holding bearer token `tokenHash` until `expiresAtMs`. */
+export async function clientWithToken(
+  store: CoreStore,
+  tokenHash: string,
+  expiresAtMs: number,
+): Promise<ClientRecord> {
+  const code = randomUUID();
+  const userCode = `${code.slice(0, 4)}-${code.slice(4, 8)}`.toUpperCase();
+  await store.createDeviceFlow({
+    device_code_hash: code,
+    user_code: userCode,
+    client_label: 'agent',
+    status: 'PENDING',
+    interval_s: 5,
+    created_at_ms: 0,
+    expires_at_ms: 9e15,
+    last_poll_at_ms: null,
+    slow_downs: 0,
+    client_id: null,
+    approved_at: null,
+    approved_by_user_id: null,
+    requester_ip: '192.0.2.1',
+  });
+  await store.approveDeviceFlow(userCode, 'op', 1);
+  const client = await store.consumeDeviceFlow(code, 'secret-hash');
+  await store.replaceClientToken(client.client_id, tokenHash, expiresAtMs);
+  return client;
+}

@@ -13,6 +13,7 @@
 import type pg from 'pg';
 import { CORE_LOCK_NAMESPACE, CORE_LOCKS } from './pg-advisory-locks.js';
 import { SCAN_INDEX_CHANGED_SQL } from '../scan-index-sql.js';
+import { AGENT_IDENTITY_COLUMNS } from '../sqlite/auth-lookup-sql.js';
 
 const T = 'TEXT COLLATE "C"';
 
@@ -343,6 +344,35 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     version: 6,
     name: "agents by client, newest registration first: a poll finds its client's agent without scanning every agent row (SQLite schema v12)",
     sql: `CREATE INDEX agents_by_client ON agents(client_id, last_register_at DESC);`,
+  },
+  {
+    version: 7,
+    name: 'auth version kept by triggers on clients, client tokens and agent identities, so each replica answers bearer and agent lookups from memory until any replica changes who may call (SQLite schema v13)',
+    sql: `
+      CREATE TABLE auth_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version BIGINT NOT NULL
+      );
+      INSERT INTO auth_version (id, version) VALUES (1, 0);
+      -- At commit (deferred) and once per transaction, as the scan index version: the bump is
+      -- part of the change it announces, and the version row is the last lock a writer takes.
+      CREATE FUNCTION bump_auth_version() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF current_setting('retaia.auth_bumped', true) IS DISTINCT FROM 'yes' THEN
+          PERFORM set_config('retaia.auth_bumped', 'yes', true);
+          UPDATE auth_version SET version = version + 1 WHERE id = 1;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE CONSTRAINT TRIGGER clients_auth_changed AFTER INSERT OR UPDATE OR DELETE ON clients
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_auth_version();
+      CREATE CONSTRAINT TRIGGER client_tokens_auth_changed
+        AFTER INSERT OR UPDATE OR DELETE ON client_tokens
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_auth_version();
+      CREATE CONSTRAINT TRIGGER agents_auth_changed
+        AFTER INSERT OR DELETE OR UPDATE OF ${AGENT_IDENTITY_COLUMNS.join(', ')} ON agents
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_auth_version();
+    `,
   },
 ];
 

@@ -83,6 +83,8 @@ import { lockedAssetUuids, PgAssetRecords, PgMoveJournal } from './pg-move-journ
 import { indexAssetName, searchCondition } from './pg-search.js';
 import { groupDerived } from '../records.js';
 import { PgAttemptBudgets } from './pg-attempt-budgets.js';
+import { PgAuthLookupCache } from './pg-auth-lookup-cache.js';
+import { unexpiredClient } from '../auth-lookup-entries.js';
 
 /** A scan that adds or readies this many assets refreshes the planner's statistics. */
 const ANALYZE_AFTER_ROWS = 500;
@@ -95,10 +97,12 @@ export const PG_LATEST_AGENT_OF_CLIENT_SQL =
 export class PostgresCoreStore implements CoreStore {
   readonly moveJournal: PgMoveJournal;
   readonly ops: PgOpsStore;
+  private readonly authLookups: PgAuthLookupCache;
 
   private constructor(readonly pool: pg.Pool) {
     this.moveJournal = new PgMoveJournal(pool);
     this.ops = new PgOpsStore(pool);
+    this.authLookups = new PgAuthLookupCache(pool);
   }
 
   /** Connects and brings the schema up to date (once, whichever replica comes first). */
@@ -328,19 +332,29 @@ export class PostgresCoreStore implements CoreStore {
     if (!(await this.getClient(clientId))) throw notFound('client', clientId);
     return run(this.pool, 'DELETE FROM client_tokens WHERE client_id = $1', [clientId]);
   }
-  findClientByToken(tokenHash: string, nowMs: number) {
-    return one<ClientRecord>(
-      this.pool,
-      `SELECT c.* FROM client_tokens t JOIN clients c ON c.client_id = t.client_id
-       WHERE t.token_hash = $1 AND t.expires_at_ms > $2`,
-      [tokenHash, nowMs],
-    );
+  async findClientByToken(tokenHash: string, nowMs: number, request?: object) {
+    const found = await this.authLookups.lookup('clientByToken', tokenHash, request, async () => {
+      const row = await one<ClientRecord & { token_expires_at_ms: string }>(
+        this.pool,
+        `SELECT c.*, t.expires_at_ms AS token_expires_at_ms
+           FROM client_tokens t JOIN clients c ON c.client_id = t.client_id
+          WHERE t.token_hash = $1`,
+        [tokenHash],
+      );
+      if (!row) return undefined;
+      const { token_expires_at_ms: expiresAtMs, ...client } = row;
+      return { client, expiresAtMs: Number(expiresAtMs) };
+    });
+    return unexpiredClient(found, nowMs);
   }
 
   // ---- agents and request-signing state ----------------------------------------------------
-  async getAgent(agentId: string) {
-    const row = await one(this.pool, 'SELECT * FROM agents WHERE agent_id = $1', [agentId]);
-    return row ? mapAgent(row) : undefined;
+  /** Through the auth lookup cache: last_seen_at and last_heartbeat_at may lag (listAgents doesn't). */
+  async getAgent(agentId: string, request?: object) {
+    return this.authLookups.lookup('agent', agentId, request, async () => {
+      const row = await one(this.pool, 'SELECT * FROM agents WHERE agent_id = $1', [agentId]);
+      return row ? mapAgent(row) : undefined;
+    });
   }
   async saveAgent(a: AgentRecord) {
     await run(
@@ -390,9 +404,11 @@ export class PostgresCoreStore implements CoreStore {
   async listAgents() {
     return (await all(this.pool, 'SELECT * FROM agents ORDER BY last_seen_at DESC')).map(mapAgent);
   }
-  async latestAgentOfClient(clientId: string) {
-    const row = await one(this.pool, PG_LATEST_AGENT_OF_CLIENT_SQL, [clientId]);
-    return row ? mapAgent(row) : undefined;
+  async latestAgentOfClient(clientId: string, request?: object) {
+    return this.authLookups.lookup('latestAgentOfClient', clientId, request, async () => {
+      const row = await one(this.pool, PG_LATEST_AGENT_OF_CLIENT_SQL, [clientId]);
+      return row ? mapAgent(row) : undefined;
+    });
   }
   async agentJobDigest(agentId: string): Promise<AgentJobDigest> {
     const first = async (sql: string) => {

@@ -8,6 +8,7 @@ import { CoreError, notFound } from '../../errors/core-error.js';
 import type { AgentJobDigest, DeviceFlowWithRequester } from '../core-store.js';
 import type { AgentRecord, ClientRecord, DeviceFlowRecord, UserRecord } from '../records.js';
 import { AuthLookupCache } from './auth-lookup-cache.js';
+import { unexpiredClient } from '../auth-lookup-entries.js';
 import { acceptNonce } from './jobs/signed-once.js';
 import { mapAgent, mapJob } from './row-mappers.js';
 
@@ -208,7 +209,7 @@ export class SqliteAccountsStore {
     return this.db.prepare('DELETE FROM client_tokens WHERE client_id = ?').run(clientId).changes;
   }
   async findClientByToken(tokenHash: string, nowMs: number, request?: object) {
-    return this.authLookups.clientByToken(tokenHash, nowMs, request, () => {
+    const found = this.authLookups.lookup('clientByToken', tokenHash, request, () => {
       const row = this.db
         .prepare(
           `SELECT c.*, t.expires_at_ms AS token_expires_at_ms
@@ -220,12 +221,13 @@ export class SqliteAccountsStore {
       const { token_expires_at_ms: expiresAtMs, ...client } = row;
       return { client, expiresAtMs };
     });
+    return unexpiredClient(found, nowMs);
   }
 
   // ---- agents and request-signing state ----------------------------------------------------
   /** Through the auth lookup cache: last_seen_at and last_heartbeat_at may lag (listAgents doesn't). */
   async getAgent(agentId: string, request?: object) {
-    return this.authLookups.agent(agentId, request, () => {
+    return this.authLookups.lookup('agent', agentId, request, () => {
       const row = this.db.prepare('SELECT * FROM agents WHERE agent_id = ?').get(agentId) as
         Row | undefined;
       return row ? mapAgent(row) : undefined;
@@ -271,7 +273,7 @@ export class SqliteAccountsStore {
     );
   }
   async latestAgentOfClient(clientId: string, request?: object) {
-    return this.authLookups.latestAgentOfClient(clientId, request, () => {
+    return this.authLookups.lookup('latestAgentOfClient', clientId, request, () => {
       const row = this.db.prepare(LATEST_AGENT_OF_CLIENT_SQL).get(clientId) as Row | undefined;
       return row ? mapAgent(row) : undefined;
     });

@@ -1,0 +1,62 @@
+// PostgreSQL's twin of ../sqlite/auth-lookup-cache.ts: bearer and agent lookups answered from
+// memory while `auth_version` holds. Every replica reads the version at each request's first
+// lookup (one round trip instead of one per lookup), and triggers bump it, deferred to the
+// writer's commit, on any change to clients, client tokens or agent identities, whichever
+// replica or operator command writes: a revoked token or a re-keyed agent is refused by every
+// replica from the first request that starts after the commit. (LISTEN/NOTIFY would not do: it
+// arrives after the commit, so a request in between would still be served from the old entry.)
+//
+// Lookups are asynchronous here, so two more rules than on SQLite:
+// - the version only moves forward: answers to two version reads can arrive out of order, and
+//   an older one must not empty the cache for nothing, nor label what it holds as older;
+// - a load stores its answer only if the cache was not emptied while the load ran: a load that
+//   started before a revocation was seen may have read the row as it was before it, and must
+//   not be kept under the newer version.
+import type pg from 'pg';
+import {
+  AuthLookupEntries,
+  type AuthLookupKind,
+  type AuthLookupKinds,
+} from '../auth-lookup-entries.js';
+import { one } from './pg-db.js';
+
+export class PgAuthLookupCache {
+  private version: bigint | undefined;
+  /** Bumped each time the cache is emptied. */
+  private generation = 0;
+  private readonly entries = new AuthLookupEntries();
+  /** Requests whose first lookup read the version: their later lookups trust it. */
+  private readonly checked = new WeakSet<object>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async lookup<K extends AuthLookupKind>(
+    kind: K,
+    key: string,
+    request: object | undefined,
+    load: () => Promise<AuthLookupKinds[K] | undefined>,
+  ): Promise<AuthLookupKinds[K] | undefined> {
+    await this.check(request);
+    const hit = this.entries.get(kind, key);
+    if (hit) return hit;
+    const generation = this.generation;
+    const loaded = await load();
+    if (loaded && generation === this.generation) this.entries.keep(kind, key, loaded);
+    return loaded;
+  }
+
+  private async check(request: object | undefined): Promise<void> {
+    if (request && this.checked.has(request)) return;
+    const row = await one<{ version: string }>(
+      this.pool,
+      'SELECT version FROM auth_version WHERE id = 1',
+    );
+    if (request) this.checked.add(request);
+    const version = BigInt(row!.version);
+    if (this.version === undefined || version > this.version) {
+      this.version = version;
+      this.generation++;
+      this.entries.clear();
+    }
+  }
+}
