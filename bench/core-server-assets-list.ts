@@ -5,7 +5,10 @@
 // p99 < 20 ms. Run: npx tsx bench/core-server-assets-list.ts [N]
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 
+import { DATABASE_FILE } from '../core-server/src/store/sqlite/open-database.js';
 import { TestAgent } from '../core-server/test/support/signed-test-client.js';
 import { startBenchCore } from './support/bench-core.js';
 
@@ -44,6 +47,17 @@ try {
       started + b * 60_000,
     );
   }
+  // Facts as agents would have written them: a capture time on 9 assets in 10 (files without
+  // EXIF have none), a duration on 1 in 4 (clips), so the nullable sorts have NULLs to place.
+  const db = new Database(path.join(base, 'data', DATABASE_FILE));
+  db.prepare(
+    `UPDATE assets SET facts = json_object(
+       'media_format', 'jpeg', 'width', 640, 'height', 480,
+       'captured_at', CASE WHEN rowid % 10 <> 0
+         THEN strftime('%Y-%m-%dT%H:%M:%SZ', 1600000000 + (rowid * 7919) % 50000000, 'unixepoch') END,
+       'duration_ms', CASE WHEN rowid % 4 = 0 THEN (rowid * 104729) % 3600000 END)`,
+  ).run();
+  db.close();
   console.log(`seeded ${N} assets in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const agent = await TestAgent.enrol(server, { register: false });
   const time = async (p: string) => {
@@ -68,8 +82,9 @@ try {
   for (let i = 0; i < 30; i++) await time('/assets?limit=50');
   const baseline = await measure('baseline GET /app/policy', () => '/app/policy');
   // Walks through the cursors from the first page to the last: what a client listing everything
-  // sees. Keyset cursors (default and name sorts): the deepest page costs what the first does.
-  for (const sort of ['-created_at', 'name']) {
+  // sees. Keyset cursors (default and name sorts): the deepest page costs what the first does;
+  // the capture-time sort pages by offset (its NULLs are not keyed yet): deeper pages cost more.
+  for (const sort of ['-created_at', 'name', '-captured_at']) {
     const walk: number[] = [];
     const cpu = process.cpuUsage();
     let cursor: string | null = null;
@@ -90,6 +105,9 @@ try {
     ['first page, default sort (-created_at)', () => '/assets?limit=50'],
     ['first page, sort=-updated_at', () => '/assets?limit=50&sort=-updated_at'],
     ['first page, sort=name', () => '/assets?limit=50&sort=name'],
+    ['first page, sort=-captured_at', () => '/assets?limit=50&sort=-captured_at'],
+    ['first page, sort=captured_at', () => '/assets?limit=50&sort=captured_at'],
+    ['first page, sort=-duration', () => '/assets?limit=50&sort=-duration'],
     ['first page, state=DISCOVERED (all match)', () => '/assets?limit=50&state=DISCOVERED'],
     ['first page, state=READY (none match)', () => '/assets?limit=50&state=READY'],
     ['first page, q=<word>', (i) => `/assets?limit=50&q=${WORDS[i % WORDS.length]}`],

@@ -28,6 +28,10 @@ const INDEXED: Array<[AssetSort, string]> = [
   ['-updated_at', 'assets_list_updated'],
   ['name', 'assets_list_name'],
   ['-name', 'assets_list_name_desc'],
+  ['captured_at', 'assets_list_captured'],
+  ['-captured_at', 'assets_list_captured_desc'],
+  ['duration', 'assets_list_duration'],
+  ['-duration', 'assets_list_duration_desc'],
 ];
 
 async function planFor(
@@ -70,7 +74,7 @@ async function planFor(
 
 for (const b of backends) {
   test(
-    `[${b.name}] default, -updated_at and both name sorts are read from their index`,
+    `[${b.name}] default, -updated_at, name, capture time and duration sorts are read from their index`,
     { skip: b.skipReason },
     async (t) => {
       const { store } = await b.fresh(t);

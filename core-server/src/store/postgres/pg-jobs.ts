@@ -279,12 +279,20 @@ export async function completeJobIn(
     await indexTranscript(c, asset.uuid, merged.text ?? '');
     asset.transcript = merged;
   }
-  // The merged facts ride on the revision bump: one write of the asset row, not two.
-  await run(
-    c,
-    'UPDATE assets SET facts = coalesce($1, facts), revision = revision + 1, updated_at = $2 WHERE uuid = $3',
-    [input.facts ? JSON.stringify(asset.facts) : null, now, asset.uuid],
-  );
+  // The merged facts ride on the revision bump: one write of the asset row, not two; only a
+  // facts result names `facts` (as on SQLite: complete-job.ts).
+  if (input.facts) {
+    await run(
+      c,
+      'UPDATE assets SET facts = $1, revision = revision + 1, updated_at = $2 WHERE uuid = $3',
+      [JSON.stringify(asset.facts), now, asset.uuid],
+    );
+  } else {
+    await run(c, 'UPDATE assets SET revision = revision + 1, updated_at = $1 WHERE uuid = $2', [
+      now,
+      asset.uuid,
+    ]);
+  }
   asset.revision += 1;
   // The job and its claim end in one round trip; the asset's jobs as they are now in another.
   const done = (await one(

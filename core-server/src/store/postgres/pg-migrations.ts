@@ -17,6 +17,12 @@ import { AGENT_IDENTITY_COLUMNS } from '../sqlite/auth-lookup-sql.js';
 
 const T = 'TEXT COLLATE "C"';
 
+// Asset-list sort expressions as pg-asset-sort.ts spells them: an expression index serves an
+// ORDER BY only for the same expression (asset-list-plans.test.ts checks it does).
+const PG_CAPTURED = `(facts::jsonb ->> 'captured_at')`;
+const PG_DURATION = `(CASE WHEN jsonb_typeof(facts::jsonb -> 'duration_ms') = 'number'
+                     THEN (facts::jsonb ->> 'duration_ms')::double precision END)`;
+
 const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -372,6 +378,18 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE CONSTRAINT TRIGGER agents_auth_changed
         AFTER INSERT OR DELETE OR UPDATE OF ${AGENT_IDENTITY_COLUMNS.join(', ')} ON agents
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_auth_version();
+    `,
+  },
+  {
+    version: 8,
+    name: 'capture time and duration sorts of the asset list from indexes, both directions (SQLite schema v14)',
+    sql: `
+      CREATE INDEX assets_list_captured ON assets((${PG_CAPTURED} IS NULL), ${PG_CAPTURED}, uuid);
+      CREATE INDEX assets_list_captured_desc
+        ON assets((${PG_CAPTURED} IS NULL), ${PG_CAPTURED} DESC, uuid);
+      CREATE INDEX assets_list_duration ON assets((${PG_DURATION} IS NULL), ${PG_DURATION}, uuid);
+      CREATE INDEX assets_list_duration_desc
+        ON assets((${PG_DURATION} IS NULL), ${PG_DURATION} DESC, uuid);
     `,
   },
 ];

@@ -5,6 +5,11 @@ import type { Database } from 'better-sqlite3';
 import { SCAN_INDEX_CHANGED_SQL } from '../scan-index-sql.js';
 import { AUTH_VERSION_SQL } from './auth-lookup-sql.js';
 
+// Asset-list sort expressions exactly as asset-sort.ts's SQLITE_SORT spells them: SQLite uses
+// an index on an expression only for the same text (asset-list-plans.test.ts checks it does).
+const CAPTURED = "json_extract(facts, '$.captured_at')";
+const DURATION = "json_extract(facts, '$.duration_ms')";
+
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -393,6 +398,20 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     version: 13,
     name: 'auth_version, bumped by triggers on every change to clients, client tokens and agent identities, so the bearer and agent lookups of each request are answered from memory while it holds (auth-lookup-cache.ts)',
     sql: AUTH_VERSION_SQL,
+  },
+  {
+    version: 14,
+    name: 'capture time and duration sorts of the asset list from indexes, both directions (asset-sort.ts): at 100,000 assets each page sorted every asset (110-130 ms of CPU)',
+    sql: `
+      CREATE INDEX assets_list_captured ON assets(
+        ${CAPTURED} IS NULL, ${CAPTURED}, uuid);
+      CREATE INDEX assets_list_captured_desc ON assets(
+        ${CAPTURED} IS NULL, ${CAPTURED} DESC, uuid);
+      CREATE INDEX assets_list_duration ON assets(
+        ${DURATION} IS NULL, ${DURATION}, uuid);
+      CREATE INDEX assets_list_duration_desc ON assets(
+        ${DURATION} IS NULL, ${DURATION} DESC, uuid);
+    `,
   },
 ];
 

@@ -92,10 +92,19 @@ export function completeInTransaction(db: Database, input: CompleteJobInput): Co
     asset.transcript = merged;
   }
 
-  // The merged facts ride on the revision bump: one write of the asset row, not two.
-  db.prepare(
-    'UPDATE assets SET facts = coalesce(?, facts), revision = revision + 1, updated_at = ? WHERE uuid = ?',
-  ).run(input.facts ? JSON.stringify(asset.facts) : null, now, asset.uuid);
+  // The merged facts ride on the revision bump: one write of the asset row, not two. Only a
+  // facts result names `facts`: an UPDATE naming it rewrites the list's capture-time and
+  // duration index entries (schema v14), changed or not.
+  if (input.facts) {
+    db.prepare(
+      'UPDATE assets SET facts = ?, revision = revision + 1, updated_at = ? WHERE uuid = ?',
+    ).run(JSON.stringify(asset.facts), now, asset.uuid);
+  } else {
+    db.prepare('UPDATE assets SET revision = revision + 1, updated_at = ? WHERE uuid = ?').run(
+      now,
+      asset.uuid,
+    );
+  }
   asset.revision += 1;
   const done = db
     .prepare(
