@@ -71,6 +71,16 @@ test('asset list cursors: every asset once, stable while new assets arrive, bad 
     assert.equal(res.status, 422, `cursor ${bad}`);
     assert.match(JSON.stringify(res.body), /invalid cursor/);
   }
+  // A duration is keyed by a number: text in its place is refused, not handed to the database.
+  const textForDuration =
+    'k1.' + Buffer.from('{"s":"-duration","v":"x","u":"u"}').toString('base64url');
+  const refused = await agent.get(`/assets?limit=2&sort=-duration&cursor=${textForDuration}`);
+  assert.equal(refused.status, 422);
+  assert.match(JSON.stringify(refused.body), /invalid cursor/);
+  const byDuration = await page('limit=2&sort=-duration');
+  assert.match(String(byDuration.next_cursor), /^k1\./, 'durations page by key');
+  const next = await page(`limit=2&sort=-duration&cursor=${byDuration.next_cursor}`);
+  assert.equal(next.items.length, 2);
   const legacy = await page('limit=2&cursor=10');
   assert.equal(legacy.items.length, 2, 'an offset cursor from an older Core still pages');
 });

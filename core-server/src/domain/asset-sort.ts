@@ -49,6 +49,34 @@ export const SQLITE_SORT: SortDialect = {
  */
 const NOT_NULL: ReadonlySet<SortField> = new Set(['name', 'created_at', 'media_type', 'state']);
 
+/**
+ * Sorts on facts that may be missing, keyed like the NOT NULL ones: a missing value sorts as a
+ * stand-in that comes after every real value in that direction, so NULLs stay last either way
+ * with no NULL test, and one expression (indexed as it is written: SQLite schema v14,
+ * PostgreSQL v8) orders, keys and seeks. The facts schema makes them safe: a capture time is
+ * ISO-8601 text, which starts with a digit ('' < it < '~'), and a duration whole milliseconds
+ * from 0 (-1 < it < 2^53 - 1).
+ */
+const NULL_STAND_IN = {
+  captured_at: { asc: '~', desc: '' },
+  duration: { asc: Number.MAX_SAFE_INTEGER, desc: -1 },
+} as const satisfies Partial<Record<SortField, { asc: string | number; desc: string | number }>>;
+type StandInField = keyof typeof NULL_STAND_IN;
+
+const hasStandIn = (field: SortField): field is StandInField => field in NULL_STAND_IN;
+
+function standIn(field: StandInField, desc: boolean): string | number {
+  return NULL_STAND_IN[field][desc ? 'desc' : 'asc'];
+}
+
+const sqlLiteral = (v: string | number) => (typeof v === 'number' ? String(v) : `'${v}'`);
+
+/** What the sort orders by: the column, or the fact with its stand-in for a missing value. */
+function sortedExpression(field: SortField, desc: boolean, dialect: SortDialect): string {
+  const column = dialect.column[field];
+  return hasStandIn(field) ? `coalesce(${column}, ${sqlLiteral(standIn(field, desc))})` : column;
+}
+
 export function isAssetSort(value: string): value is AssetSort {
   return (ASSET_SORTS as readonly string[]).includes(value);
 }
@@ -61,29 +89,47 @@ function fieldOf(sort: AssetSort): { field: SortField; desc: boolean } {
 /** ORDER BY clause for a validated sort (NULLs last either way, ties by uuid ascending). */
 export function orderByFor(sort: AssetSort = DEFAULT_SORT, dialect = SQLITE_SORT): string {
   const { field, desc } = fieldOf(sort);
-  const column = dialect.column[field];
-  const order = `${column} ${desc ? 'DESC' : 'ASC'}, uuid ASC`;
-  return NOT_NULL.has(field) ? order : `${column} IS NULL, ${order}`;
+  const sorted = sortedExpression(field, desc, dialect);
+  const order = `${sorted} ${desc ? 'DESC' : 'ASC'}, uuid ASC`;
+  return sortsByKey(sort) ? order : `${sorted} IS NULL, ${order}`;
 }
 
 /** Where a keyset page resumes: the last row's sort value and uuid. */
 export interface AssetListKey {
-  value: string;
+  value: string | number;
   uuid: string;
 }
 
-/** Whether `sort` pages by keyset cursors (see NOT_NULL); the others page by offset. */
+/** Whether `sort` pages by keyset cursors (see NOT_NULL, NULL_STAND_IN); the others by offset. */
 export function sortsByKey(sort: AssetSort = DEFAULT_SORT): boolean {
-  return NOT_NULL.has(fieldOf(sort).field);
+  const { field } = fieldOf(sort);
+  return NOT_NULL.has(field) || hasStandIn(field);
+}
+
+/** Whether a keyset cursor's value for `sort` is a number (durations) or text (the others). */
+export function keyIsNumber(sort: AssetSort): boolean {
+  return fieldOf(sort).field === 'duration';
 }
 
 /** The key a page ending on `asset` resumes after (sortsByKey(sort) must be true). */
 export function keyOf(
   sort: AssetSort = DEFAULT_SORT,
-  asset: { uuid: string; name: string; created_at: string; media_type: string; state: string },
+  asset: {
+    uuid: string;
+    name: string;
+    created_at: string;
+    media_type: string;
+    state: string;
+    facts: { captured_at?: string; duration_ms?: number };
+  },
 ): AssetListKey {
-  const field = fieldOf(sort).field as 'name' | 'created_at' | 'media_type' | 'state';
-  return { value: asset[field], uuid: asset.uuid };
+  const { field, desc } = fieldOf(sort);
+  if (field === 'captured_at' || field === 'duration') {
+    const fact = field === 'captured_at' ? asset.facts.captured_at : asset.facts.duration_ms;
+    return { value: fact ?? standIn(field, desc), uuid: asset.uuid };
+  }
+  const column = field as 'name' | 'created_at' | 'media_type' | 'state';
+  return { value: asset[column], uuid: asset.uuid };
 }
 
 /**
@@ -94,12 +140,12 @@ export function keyOf(
 export function afterKeyCondition(
   sort: AssetSort = DEFAULT_SORT,
   key: AssetListKey,
-  bind: (value: string) => string,
+  bind: (value: string | number) => string,
   dialect = SQLITE_SORT,
 ): string {
   const { field, desc } = fieldOf(sort);
-  const column = dialect.column[field];
+  const sorted = sortedExpression(field, desc, dialect);
   const bound = dialect.key(field, bind(key.value));
   const tie = dialect.key(field, bind(key.value));
-  return `(${column} ${desc ? '<=' : '>='} ${bound} AND NOT (${column} = ${tie} AND uuid <= ${bind(key.uuid)}))`;
+  return `(${sorted} ${desc ? '<=' : '>='} ${bound} AND NOT (${sorted} = ${tie} AND uuid <= ${bind(key.uuid)}))`;
 }

@@ -1,8 +1,14 @@
-// GET /assets cursors (opaque to clients, as the contract says). Sorts on NOT NULL columns page
+// GET /assets cursors (opaque to clients, as the contract says). Every sort but updated_at pages
 // by key: the cursor carries the sort and the last row's (value, uuid), so the next page seeks
-// to it whatever the depth and is not shifted by assets added meanwhile. The other sorts page by
+// to it whatever the depth and is not shifted by assets added meanwhile. updated_at pages by
 // offset, a decimal cursor, which is also still accepted from clients that hold one.
-import { keyOf, sortsByKey, type AssetListKey, type AssetSort } from '../domain/asset-sort.js';
+import {
+  keyIsNumber,
+  keyOf,
+  sortsByKey,
+  type AssetListKey,
+  type AssetSort,
+} from '../domain/asset-sort.js';
 import { validationFailed } from '../errors/core-error.js';
 import type { AssetRecord } from '../store/records.js';
 
@@ -24,13 +30,16 @@ export function parseAssetCursor(cursor: string | undefined, sort: AssetSort): L
     throw invalid();
   }
   const { s, v, u } = (decoded ?? {}) as { s?: unknown; v?: unknown; u?: unknown };
-  if (typeof v !== 'string' || typeof u !== 'string' || v.length > 2000 || u.length > 100)
-    throw invalid();
+  const value = keyIsNumber(sort)
+    ? typeof v === 'number' && Number.isFinite(v)
+    : typeof v === 'string' && v.length <= 2000;
+  if (typeof u !== 'string' || u.length > 100) throw invalid();
   if (s !== sort)
     throw validationFailed(
       'this cursor belongs to a list with another sort: ask for the first page again',
     );
-  return { offset: 0, after: { value: v, uuid: u } };
+  if (!value) throw invalid();
+  return { offset: 0, after: { value: v as string | number, uuid: u } };
 }
 
 export function nextAssetCursor(

@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import {
   afterKeyCondition,
   ASSET_SORTS,
+  keyIsNumber,
   keyOf,
   orderByFor,
   sortsByKey,
@@ -18,7 +19,8 @@ import { pgAfterKeyCondition, pgOrderByFor } from '../../src/store/postgres/pg-a
 import type { PostgresCoreStore } from '../../src/store/postgres/postgres-core-store.js';
 import type { SqliteCoreStore } from '../../src/store/sqlite/sqlite-core-store.js';
 import { stopBackends, storeBackends } from './backends.js';
-import { addReadyAssets, newAsset } from './fixtures.js';
+import type { AssetRecord } from '../../src/store/records.js';
+import { addReadyAssets, completeAssetJob, fixedUuid, newAsset, PHOTO_FACTS } from './fixtures.js';
 
 const backends = await storeBackends();
 after(() => stopBackends(backends));
@@ -41,7 +43,7 @@ async function planFor(
   after?: AssetListKey,
 ): Promise<string> {
   if (name === 'sqlite') {
-    const params: string[] = [];
+    const params: Array<string | number> = [];
     const where = after
       ? `WHERE ${afterKeyCondition(sort, after, (v) => (params.push(v), '?'))}`
       : '';
@@ -57,7 +59,7 @@ async function planFor(
     // An empty table is cheapest to scan and sort; forbid both so the plan says whether an
     // index *can* give this order (the planner picks it once the table is large).
     await client.query('SET enable_seqscan = off; SET enable_sort = off');
-    const params: string[] = [];
+    const params: Array<string | number> = [];
     const where = after
       ? `WHERE ${pgAfterKeyCondition(sort, after, (v) => (params.push(v), `$${params.length}`))}`
       : '';
@@ -89,12 +91,12 @@ for (const b of backends) {
 
 for (const b of backends) {
   test(
-    `[${b.name}] a page after a cursor key seeks to it (default and name sorts)`,
+    `[${b.name}] a page after a cursor key seeks to it (every keyed sort)`,
     { skip: b.skipReason },
     async (t) => {
       const { store } = await b.fresh(t);
-      const after = { value: 'M', uuid: '00000000-0000-4000-8000-000000000000' };
       for (const [sort, index] of INDEXED.filter(([s]) => sortsByKey(s))) {
+        const after = { value: keyIsNumber(sort) ? 5000 : 'M', uuid: fixedUuid(0) };
         const plan = await planFor(b.name, store, sort, after);
         const seek = b.name === 'sqlite' ? /SEARCH assets USING INDEX/ : /Index Cond/;
         assert.match(plan, new RegExp(`\\b${index}\\b`), `sort=${sort} uses ${index}: ${plan}`);
@@ -122,11 +124,29 @@ for (const b of backends) {
               : 'photo_standard',
         }),
       );
-      await addReadyAssets(store, assets.slice(0, 4), 1000);
+      const ready = await addReadyAssets(store, assets.slice(0, 4), 1000);
       await store.applyScan({ inserts: assets.slice(4), updates: [], ready: [] }, {}, 1000);
+      // Capture times and durations with ties and gaps: the rest have none (sorted last).
+      const clip = { media_format: 'mov', video_codec: 'h264', width: 1920, height: 1080, fps: 25 };
+      const facts = [
+        { ...PHOTO_FACTS, captured_at: '2024-05-01T10:00:00Z' },
+        { ...PHOTO_FACTS, captured_at: '2024-05-01T10:00:00Z' },
+        { ...clip, duration_ms: 5000, captured_at: '2023-01-01T00:00:00Z' },
+        { ...clip, duration_ms: 5000 },
+      ];
+      for (const [i, asset] of ready.entries()) {
+        await completeAssetJob(store, asset.uuid, 'extract_facts', { facts: facts[i]! });
+      }
       for (const sort of ASSET_SORTS.filter((s) => sortsByKey(s))) {
         for (const filter of [{}, { states: ['DISCOVERED' as const] }, { q: 'jpg' }]) {
           const full = await store.listAssets({ ...filter, sort, limit: 100, offset: 0 });
+          if (/captured_at|duration/.test(sort)) {
+            assert.deepEqual(
+              full.map((a) => a.uuid),
+              expectedFactOrder(full, sort),
+              `sort=${sort}: missing values last, ties by uuid`,
+            );
+          }
           const walked = [];
           let after: AssetListKey | undefined;
           for (let pages = 0; pages < 20; pages++) {
@@ -150,4 +170,20 @@ for (const b of backends) {
       }
     },
   );
+}
+
+/** The contract's order for a fact sort, computed here: missing values last, ties by uuid. */
+function expectedFactOrder(assets: AssetRecord[], sort: AssetSort): string[] {
+  const desc = sort.startsWith('-');
+  const valueOf = (a: AssetRecord) =>
+    sort.includes('captured_at') ? a.facts.captured_at : a.facts.duration_ms;
+  return [...assets]
+    .sort((a, b) => {
+      const [x, y] = [valueOf(a), valueOf(b)];
+      if (x === undefined || y === undefined) {
+        if (x !== y) return x === undefined ? 1 : -1;
+      } else if (x !== y) return (x < y ? -1 : 1) * (desc ? -1 : 1);
+      return a.uuid < b.uuid ? -1 : 1;
+    })
+    .map((a) => a.uuid);
 }

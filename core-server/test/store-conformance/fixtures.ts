@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CAPABILITIES,
   type FactsPatch,
+  type JobType,
   type MediaType,
   type ProcessingProfile,
 } from '@retaia/protocol';
@@ -99,4 +100,36 @@ export async function clientWithToken(
   const client = await store.consumeDeviceFlow(code, 'secret-hash');
   await store.replaceClientToken(client.client_id, tokenHash, expiresAtMs);
   return client;
+}
+
+/**
+ * Claims the asset's job of `jobType` at `nowMs` and completes it a second later, as an agent
+ * would (with `facts` for a facts job).
+ */
+export async function completeAssetJob(
+  store: CoreStore,
+  uuid: string,
+  jobType: JobType,
+  opts: { facts?: FactsPatch; agentId?: string; nowMs?: number } = {},
+): Promise<void> {
+  const { agentId = 'agent-1', nowMs = 2000 } = opts;
+  const job = (await store.listAssetJobs(uuid)).find((j) => j.job_type === jobType)!;
+  const claimed = await store.claimJob({
+    jobId: job.job_id,
+    agentId,
+    effectiveCapabilities: ALL_CAPABILITIES,
+    flags: {},
+    nowMs,
+    leaseTtlMs: 60_000,
+  });
+  await store.completeJob({
+    jobId: job.job_id,
+    agentId,
+    lockToken: claimed.job.lock_token!,
+    fencingToken: claimed.job.fencing_token,
+    nowMs: nowMs + 1000,
+    jobType,
+    ...(opts.facts ? { facts: opts.facts } : {}),
+    flags: {},
+  });
 }

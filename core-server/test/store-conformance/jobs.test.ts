@@ -4,7 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { CAPABILITIES, hasAllCapabilities } from '@retaia/protocol';
-import { addReadyAssets, ALL_CAPABILITIES, newAsset, PHOTO_FACTS } from './fixtures.js';
+import {
+  addReadyAssets,
+  ALL_CAPABILITIES,
+  completeAssetJob,
+  newAsset,
+  PHOTO_FACTS,
+} from './fixtures.js';
 import { stopBackends, storeBackends } from './backends.js';
 
 const backends = await storeBackends();
@@ -122,15 +128,9 @@ for (const b of backends) {
       const preview = (await store.listAssetJobs(a!.uuid)).find(
         (j) => j.job_type === 'generate_preview',
       )!;
-      const p = await store.claimJob(claim(preview.job_id, 'agent-2', 5000));
-      await store.completeJob({
-        jobId: preview.job_id,
+      await completeAssetJob(store, a!.uuid, 'generate_preview', {
         agentId: 'agent-2',
-        lockToken: p.job.lock_token!,
-        fencingToken: p.job.fencing_token,
-        nowMs: 6000,
-        jobType: 'generate_preview',
-        flags: {},
+        nowMs: 5000,
       });
       const final = (await store.getAsset(a!.uuid))!;
       assert.equal(final.state, 'DECISION_PENDING');

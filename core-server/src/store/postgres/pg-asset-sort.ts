@@ -15,7 +15,8 @@ const PG_SORT: SortDialect = {
     name: 'lower(name)',
     created_at: 'created_at',
     updated_at: 'updated_at',
-    captured_at: `(facts::jsonb ->> 'captured_at')`,
+    // "C" as the columns have: byte order, as SQLite (and the stand-in '~' after every digit).
+    captured_at: `((facts::jsonb ->> 'captured_at') COLLATE "C")`,
     duration: `(CASE WHEN jsonb_typeof(facts::jsonb -> 'duration_ms') = 'number'
                      THEN (facts::jsonb ->> 'duration_ms')::double precision END)`,
     media_type: 'media_type',
@@ -31,7 +32,7 @@ export function pgOrderByFor(sort?: AssetSort): string {
 export function pgAfterKeyCondition(
   sort: AssetSort | undefined,
   key: AssetListKey,
-  bind: (value: string) => string,
+  bind: (value: string | number) => string,
 ): string {
   return afterKeyCondition(sort, key, bind, PG_SORT);
 }

@@ -19,7 +19,7 @@ const T = 'TEXT COLLATE "C"';
 
 // Asset-list sort expressions as pg-asset-sort.ts spells them: an expression index serves an
 // ORDER BY only for the same expression (asset-list-plans.test.ts checks it does).
-const PG_CAPTURED = `(facts::jsonb ->> 'captured_at')`;
+const PG_CAPTURED = `((facts::jsonb ->> 'captured_at') COLLATE "C")`;
 const PG_DURATION = `(CASE WHEN jsonb_typeof(facts::jsonb -> 'duration_ms') = 'number'
                      THEN (facts::jsonb ->> 'duration_ms')::double precision END)`;
 
@@ -382,14 +382,13 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 8,
-    name: 'capture time and duration sorts of the asset list from indexes, both directions (SQLite schema v14)',
+    name: 'capture time and duration sorts of the asset list from indexes, each direction, keyed with a stand-in for a missing value (SQLite schema v14)',
     sql: `
-      CREATE INDEX assets_list_captured ON assets((${PG_CAPTURED} IS NULL), ${PG_CAPTURED}, uuid);
-      CREATE INDEX assets_list_captured_desc
-        ON assets((${PG_CAPTURED} IS NULL), ${PG_CAPTURED} DESC, uuid);
-      CREATE INDEX assets_list_duration ON assets((${PG_DURATION} IS NULL), ${PG_DURATION}, uuid);
-      CREATE INDEX assets_list_duration_desc
-        ON assets((${PG_DURATION} IS NULL), ${PG_DURATION} DESC, uuid);
+      CREATE INDEX assets_list_captured ON assets(coalesce(${PG_CAPTURED}, '~'), uuid);
+      CREATE INDEX assets_list_captured_desc ON assets(coalesce(${PG_CAPTURED}, '') DESC, uuid);
+      CREATE INDEX assets_list_duration
+        ON assets(coalesce(${PG_DURATION}, ${Number.MAX_SAFE_INTEGER}), uuid);
+      CREATE INDEX assets_list_duration_desc ON assets(coalesce(${PG_DURATION}, -1) DESC, uuid);
     `,
   },
 ];
