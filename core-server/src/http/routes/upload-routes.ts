@@ -228,7 +228,9 @@ export function registerUploadRoutes(api: FastifyInstance, ctx: CoreContext): vo
             throw validationFailed('send the upload_id and part_number fields before the chunk');
           }
           const agent =
-            typeof claimedAgent === 'string' ? await ctx.store.getAgent(claimedAgent) : undefined;
+            typeof claimedAgent === 'string'
+              ? await ctx.store.getAgent(claimedAgent, request)
+              : undefined;
           if (!agent || agent.client_id !== client.client_id) {
             throw unauthorized(
               'request signature rejected: agent is not registered to this client',
