@@ -125,13 +125,28 @@ export async function claimJobIn(
   }
   const now = iso(input.nowMs);
   const lockToken = randomBytes(24).toString('base64url');
+  // Taken over from a lease that ran out: its claim ends here (a pending job has no open claim).
+  // First, so that the new claim below is not among those it ends; the job row is locked.
+  if (before.status === 'claimed') {
+    await run(
+      c,
+      `UPDATE job_claims SET ended_at = $1, outcome = 'expired' WHERE job_id = $2 AND ended_at IS NULL`,
+      [now, input.jobId],
+    );
+  }
+  // The job taken and its claim recorded in one round trip.
   const updated = await one(
     c,
-    `UPDATE jobs SET status = 'claimed', claimed_by = $1, lock_token = $2,
-         fencing_token = fencing_token + 1, locked_until_ms = $3, claimed_at = $4,
-         attempts = attempts + 1
-       WHERE job_id = $5 AND (status = 'pending' OR (status = 'claimed' AND locked_until_ms < $6))
-       RETURNING *`,
+    `WITH taken AS (
+       UPDATE jobs SET status = 'claimed', claimed_by = $1, lock_token = $2,
+           fencing_token = fencing_token + 1, locked_until_ms = $3, claimed_at = $4,
+           attempts = attempts + 1
+         WHERE job_id = $5 AND (status = 'pending' OR (status = 'claimed' AND locked_until_ms < $6))
+         RETURNING *),
+     recorded AS (
+       INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at)
+         SELECT job_id, fencing_token, $2, $1, $4 FROM taken)
+     SELECT * FROM taken`,
     [input.agentId, lockToken, input.nowMs + input.leaseTtlMs, now, input.jobId, input.nowMs],
   );
   if (!updated) {
@@ -142,19 +157,6 @@ export async function claimJobIn(
     );
   }
   const job = mapJob(updated);
-  // Taken over from a lease that ran out: its claim ends here (a pending job has no open claim).
-  if (before.status === 'claimed') {
-    await run(
-      c,
-      `UPDATE job_claims SET ended_at = $1, outcome = 'expired' WHERE job_id = $2 AND ended_at IS NULL`,
-      [now, job.job_id],
-    );
-  }
-  await run(
-    c,
-    'INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at) VALUES ($1, $2, $3, $4, $5)',
-    [job.job_id, job.fencing_token, lockToken, input.agentId, now],
-  );
   const asset = (await loadAsset(c, job.asset_uuid, true))!;
   if (asset.state === 'READY')
     await setAssetState(c, asset, 'PROCESSING_REVIEW', 'job_claimed', now);
