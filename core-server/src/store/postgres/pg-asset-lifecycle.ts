@@ -47,15 +47,15 @@ export async function setAssetState(
   cause: string,
   now: string,
 ): Promise<void> {
+  // The state and its transition log entry in one round trip.
   await run(
     q,
-    'UPDATE assets SET state = $1, revision = revision + 1, updated_at = $2 WHERE uuid = $3',
-    [to, now, asset.uuid],
-  );
-  await run(
-    q,
-    'INSERT INTO asset_transitions (asset_uuid, from_state, to_state, cause, at) VALUES ($1, $2, $3, $4, $5)',
-    [asset.uuid, asset.state, to, cause, now],
+    `WITH moved AS (
+       UPDATE assets SET state = $1, revision = revision + 1, updated_at = $2 WHERE uuid = $3
+         RETURNING uuid)
+     INSERT INTO asset_transitions (asset_uuid, from_state, to_state, cause, at)
+       SELECT uuid, $4, $1, $5, $2 FROM moved`,
+    [to, now, asset.uuid, asset.state, cause],
   );
   asset.state = to;
   asset.revision += 1;
