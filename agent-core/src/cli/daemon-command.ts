@@ -133,8 +133,7 @@ export function addDaemonCommand(program: Command, g: () => GlobalOpts): void {
         return print(g(), { stopped: false, running: false }, () => 'No daemon running.');
       await client.shutdown();
       const deadline = Date.now() + 90_000;
-      while (Date.now() < deadline && (await client.isRunning()))
-        await sleep(200);
+      while (Date.now() < deadline && (await client.isRunning())) await sleep(200);
       while (Date.now() < deadline && (await readLockOwner(join(paths.dataDir, 'daemon.lock'))))
         await sleep(200);
       print(g(), { stopped: true }, () => 'Daemon stopped.');
