@@ -63,14 +63,18 @@ export function ensurePlannedJobs(
   asset: AssetRecord,
   flags: FeatureFlags,
   now: string,
+  /** The asset's job types, when the caller has just read them. */
+  known?: ReadonlySet<string>,
 ): string[] {
-  const existing = new Set(
-    (
-      db.prepare('SELECT job_type FROM jobs WHERE asset_uuid = ?').all(asset.uuid) as {
-        job_type: string;
-      }[]
-    ).map((r) => r.job_type),
-  );
+  const existing =
+    known ??
+    new Set(
+      (
+        db.prepare('SELECT job_type FROM jobs WHERE asset_uuid = ?').all(asset.uuid) as {
+          job_type: string;
+        }[]
+      ).map((r) => r.job_type),
+    );
   const insert = db.prepare(
     `INSERT INTO jobs (job_id, asset_uuid, job_type, status, required_capabilities, feature_flag, created_at)
      VALUES (?, ?, ?, 'pending', ?, ?, ?)`,
@@ -117,14 +121,22 @@ function setSystemTag(db: Database, asset: AssetRecord, tag: string, on: boolean
  * REVIEW_PENDING_PROFILE as usual (a human must pick the profile); without them a profile choice
  * could not help, so it goes to DECISION_PENDING too.
  */
-export function advanceAfterCompletion(db: Database, asset: AssetRecord, now: string): void {
+export function advanceAfterCompletion(
+  db: Database,
+  asset: AssetRecord,
+  now: string,
+  /** The asset's job statuses, when the caller has just read them. */
+  known?: readonly JobRecord['status'][],
+): void {
   if (asset.state !== 'PROCESSING_REVIEW') return;
   // Statuses only: the full rows (with each job's last claim message) are for views.
-  const statuses = (
-    db.prepare('SELECT status FROM jobs WHERE asset_uuid = ?').all(asset.uuid) as {
-      status: JobRecord['status'];
-    }[]
-  ).map((j) => j.status);
+  const statuses =
+    known ??
+    (
+      db.prepare('SELECT status FROM jobs WHERE asset_uuid = ?').all(asset.uuid) as {
+        status: JobRecord['status'];
+      }[]
+    ).map((j) => j.status);
   if (statuses.length === 0) return;
   if (statuses.some((s) => s === 'pending' || s === 'claimed')) return;
   const failed = statuses.includes('failed');

@@ -9,13 +9,21 @@ import { mapJob } from '../row-mappers.js';
 import type { LeaseProof } from '../../store-types.js';
 
 export function checkLease(db: Database, proof: LeaseProof): JobRecord {
-  const row = db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(proof.jobId) as
-    Record<string, unknown> | undefined;
-  if (!row) throw notFound('job', proof.jobId);
+  // The job and the claim of the proof's lock token, in one statement.
+  const found = db
+    .prepare(
+      `SELECT j.*, c.agent_id AS lease_agent_id, c.fencing_token AS lease_fencing_token
+         FROM jobs j LEFT JOIN job_claims c ON c.job_id = j.job_id AND c.lock_token = ?
+        WHERE j.job_id = ?`,
+    )
+    .get(proof.lockToken, proof.jobId) as Record<string, unknown> | undefined;
+  if (!found) throw notFound('job', proof.jobId);
+  const { lease_agent_id: agentId, lease_fencing_token: fencingToken, ...row } = found;
+  const claim =
+    agentId === null
+      ? undefined
+      : { agent_id: agentId as string, fencing_token: fencingToken as number };
   const job = mapJob(row);
-  const claim = db
-    .prepare('SELECT agent_id, fencing_token FROM job_claims WHERE job_id = ? AND lock_token = ?')
-    .get(proof.jobId, proof.lockToken) as { agent_id: string; fencing_token: number } | undefined;
   assertCurrentLease(job, claim, proof);
   return job;
 }

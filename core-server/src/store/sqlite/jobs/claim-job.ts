@@ -8,7 +8,6 @@ import type { AssetRecord, JobRecord } from '../../records.js';
 import { loadAsset, setAssetState } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
 import { assertClaimAllowed } from '../../job-rules.js';
-import { isAssetLocked } from '../sqlite-move-journal.js';
 import type { ClaimJobInput } from '../../store-types.js';
 import { transactionPerConnection } from './transaction-per-connection.js';
 
@@ -26,12 +25,19 @@ const claimTransaction = transactionPerConnection(claimInTransaction);
  * savepoint) back when this throws.
  */
 export function claimInTransaction(db: Database, input: ClaimJobInput): Claimed {
-  const row = db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(input.jobId) as
-    Record<string, unknown> | undefined;
-  if (!row) throw notFound('job', input.jobId);
+  // The job, and whether its asset is being moved or purged, in one statement.
+  const found = db
+    .prepare(
+      `SELECT j.*, EXISTS (SELECT 1 FROM asset_locks l
+                            WHERE l.asset_uuid = j.asset_uuid AND l.expires_at_ms > ?) AS asset_locked
+         FROM jobs j WHERE j.job_id = ?`,
+    )
+    .get(input.nowMs, input.jobId) as Record<string, unknown> | undefined;
+  if (!found) throw notFound('job', input.jobId);
+  const { asset_locked: assetLocked, ...row } = found;
   const before = mapJob(row);
   assertClaimAllowed(before, input);
-  if (isAssetLocked(db, before.asset_uuid, input.nowMs)) {
+  if (assetLocked) {
     throw new CoreError(
       'STATE_CONFLICT',
       409,

@@ -7,6 +7,7 @@ import { validationFailed } from '../../../errors/core-error.js';
 import { missingMinimalFacts } from '../../../domain/minimal-facts.js';
 import { advanceAfterCompletion, ensurePlannedJobs, loadAsset } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
+import type { JobRecord } from '../../records.js';
 import { indexAssetTranscript } from '../asset-search-rows.js';
 import { checkLease } from './check-lease.js';
 import type { CompleteJobInput, CompleteJobResult } from '../../store-types.js';
@@ -115,8 +116,20 @@ export function completeInTransaction(db: Database, input: CompleteJobInput): Co
   db.prepare(
     `UPDATE job_claims SET ended_at = ?, outcome = 'completed' WHERE job_id = ? AND fencing_token = ?`,
   ).run(now, job.job_id, job.fencing_token);
-  // A follow-up job just planned is pending, so the asset stays in review processing.
-  const planned = ensurePlannedJobs(db, asset, input.flags, now);
-  if (planned.length === 0) advanceAfterCompletion(db, asset, now);
+  // The asset's job types and statuses, read once for planning and advancing. A follow-up job
+  // just planned is pending, so the asset stays in review processing.
+  const jobs = db
+    .prepare('SELECT job_type, status FROM jobs WHERE asset_uuid = ?')
+    .all(asset.uuid) as { job_type: string; status: JobRecord['status'] }[];
+  const types = new Set(jobs.map((j) => j.job_type));
+  const planned = ensurePlannedJobs(db, asset, input.flags, now, types);
+  if (planned.length === 0) {
+    advanceAfterCompletion(
+      db,
+      asset,
+      now,
+      jobs.map((j) => j.status),
+    );
+  }
   return { job: mapJob(done), replacedFiles, assetState: asset.state };
 }
