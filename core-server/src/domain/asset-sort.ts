@@ -42,22 +42,19 @@ export const SQLITE_SORT: SortDialect = {
 };
 
 /**
- * Sorts on NOT NULL columns: ordered without a NULL test (so the list indexes serve them and a
- * page after a key seeks), and paged by keyset cursors: the next page starts after the last
- * row's (value, uuid), so assets discovered while someone pages never shift the pages (an
- * offset cursor showed rows twice), and a deep page costs what the first one does.
- */
-const NOT_NULL: ReadonlySet<SortField> = new Set(['name', 'created_at', 'media_type', 'state']);
-
-/**
- * Sorts on facts that may be missing, keyed like the NOT NULL ones: a missing value sorts as a
- * stand-in that comes after every real value in that direction, so NULLs stay last either way
- * with no NULL test, and one expression (indexed as it is written: SQLite schema v14,
- * PostgreSQL v8) orders, keys and seeks. The facts schema makes them safe: a capture time is
- * ISO-8601 text, which starts with a digit ('' < it < '~'), and a duration whole milliseconds
- * from 0 (-1 < it < 2^53 - 1).
+ * Every sort pages by keyset cursors: the next page starts after the last row's (value, uuid),
+ * so assets discovered while someone pages never shift the pages (an offset cursor showed rows
+ * twice), and a deep page seeks to its key in the sort's index instead of walking to an offset.
+ *
+ * Sorts on NOT NULL columns (name, created_at, media_type, state) order by the column. The
+ * others order by their value with a stand-in for a missing one that comes after every real
+ * value in that direction, so NULLs stay last either way with no NULL test, and one expression
+ * (indexed as it is written: SQLite schema v14, PostgreSQL v8) orders, keys and seeks. The
+ * values make the stand-ins safe: times are ISO-8601 text, which starts with a digit
+ * ('' < it < '~'), and a duration whole milliseconds from 0 (-1 < it < 2^53 - 1).
  */
 const NULL_STAND_IN = {
+  updated_at: { asc: '~', desc: '' },
   captured_at: { asc: '~', desc: '' },
   duration: { asc: Number.MAX_SAFE_INTEGER, desc: -1 },
 } as const satisfies Partial<Record<SortField, { asc: string | number; desc: string | number }>>;
@@ -71,7 +68,7 @@ function standIn(field: StandInField, desc: boolean): string | number {
 
 const sqlLiteral = (v: string | number) => (typeof v === 'number' ? String(v) : `'${v}'`);
 
-/** What the sort orders by: the column, or the fact with its stand-in for a missing value. */
+/** What the sort orders by: the column, or the value with its stand-in for a missing one. */
 function sortedExpression(field: SortField, desc: boolean, dialect: SortDialect): string {
   const column = dialect.column[field];
   return hasStandIn(field) ? `coalesce(${column}, ${sqlLiteral(standIn(field, desc))})` : column;
@@ -90,8 +87,7 @@ function fieldOf(sort: AssetSort): { field: SortField; desc: boolean } {
 export function orderByFor(sort: AssetSort = DEFAULT_SORT, dialect = SQLITE_SORT): string {
   const { field, desc } = fieldOf(sort);
   const sorted = sortedExpression(field, desc, dialect);
-  const order = `${sorted} ${desc ? 'DESC' : 'ASC'}, uuid ASC`;
-  return sortsByKey(sort) ? order : `${sorted} IS NULL, ${order}`;
+  return `${sorted} ${desc ? 'DESC' : 'ASC'}, uuid ASC`;
 }
 
 /** Where a keyset page resumes: the last row's sort value and uuid. */
@@ -100,18 +96,12 @@ export interface AssetListKey {
   uuid: string;
 }
 
-/** Whether `sort` pages by keyset cursors (see NOT_NULL, NULL_STAND_IN); the others by offset. */
-export function sortsByKey(sort: AssetSort = DEFAULT_SORT): boolean {
-  const { field } = fieldOf(sort);
-  return NOT_NULL.has(field) || hasStandIn(field);
-}
-
 /** Whether a keyset cursor's value for `sort` is a number (durations) or text (the others). */
 export function keyIsNumber(sort: AssetSort): boolean {
   return fieldOf(sort).field === 'duration';
 }
 
-/** The key a page ending on `asset` resumes after (sortsByKey(sort) must be true). */
+/** The key a page ending on `asset` resumes after. */
 export function keyOf(
   sort: AssetSort = DEFAULT_SORT,
   asset: {
@@ -120,13 +110,19 @@ export function keyOf(
     created_at: string;
     media_type: string;
     state: string;
+    updated_at: string | null;
     facts: { captured_at?: string; duration_ms?: number };
   },
 ): AssetListKey {
   const { field, desc } = fieldOf(sort);
-  if (field === 'captured_at' || field === 'duration') {
-    const fact = field === 'captured_at' ? asset.facts.captured_at : asset.facts.duration_ms;
-    return { value: fact ?? standIn(field, desc), uuid: asset.uuid };
+  if (hasStandIn(field)) {
+    const value =
+      field === 'updated_at'
+        ? asset.updated_at
+        : field === 'captured_at'
+          ? asset.facts.captured_at
+          : asset.facts.duration_ms;
+    return { value: value ?? standIn(field, desc), uuid: asset.uuid };
   }
   const column = field as 'name' | 'created_at' | 'media_type' | 'state';
   return { value: asset[column], uuid: asset.uuid };

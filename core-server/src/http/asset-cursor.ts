@@ -1,14 +1,8 @@
-// GET /assets cursors (opaque to clients, as the contract says). Every sort but updated_at pages
-// by key: the cursor carries the sort and the last row's (value, uuid), so the next page seeks
-// to it whatever the depth and is not shifted by assets added meanwhile. updated_at pages by
-// offset, a decimal cursor, which is also still accepted from clients that hold one.
-import {
-  keyIsNumber,
-  keyOf,
-  sortsByKey,
-  type AssetListKey,
-  type AssetSort,
-} from '../domain/asset-sort.js';
+// GET /assets cursors (opaque to clients, as the contract says). Every sort pages by key: the
+// cursor carries the sort and the last row's (value, uuid), so the next page seeks to it whatever
+// the depth and is not shifted by assets added meanwhile. A decimal cursor (an offset) from an
+// older Core is still accepted.
+import { keyIsNumber, keyOf, type AssetListKey, type AssetSort } from '../domain/asset-sort.js';
 import { validationFailed } from '../errors/core-error.js';
 import type { AssetRecord } from '../store/records.js';
 
@@ -42,14 +36,13 @@ export function parseAssetCursor(cursor: string | undefined, sort: AssetSort): L
   return { offset: 0, after: { value: v as string | number, uuid: u } };
 }
 
+/** After a page of an offset cursor too: an older client's next page is keyed. */
 export function nextAssetCursor(
   sort: AssetSort,
-  position: ListPosition,
   page: AssetRecord[],
   more: boolean,
 ): string | null {
   if (!more || page.length === 0) return null;
-  if (!sortsByKey(sort)) return String(position.offset + page.length);
   const { value, uuid } = keyOf(sort, page.at(-1)!);
   return (
     KEY_PREFIX + Buffer.from(JSON.stringify({ s: sort, v: value, u: uuid })).toString('base64url')

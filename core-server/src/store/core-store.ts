@@ -114,7 +114,7 @@ export interface AssetListFilter {
   sort?: AssetSort;
   limit: number;
   offset: number;
-  /** Keyset paging (sorts where sortsByKey() holds): rows after this key; offset then 0. */
+  /** Keyset paging: rows after this key (offset then 0). */
   after?: AssetListKey;
 }
 

@@ -11,7 +11,6 @@ import {
   keyIsNumber,
   keyOf,
   orderByFor,
-  sortsByKey,
   type AssetListKey,
   type AssetSort,
 } from '../../src/domain/asset-sort.js';
@@ -95,7 +94,7 @@ for (const b of backends) {
     { skip: b.skipReason },
     async (t) => {
       const { store } = await b.fresh(t);
-      for (const [sort, index] of INDEXED.filter(([s]) => sortsByKey(s))) {
+      for (const [sort, index] of INDEXED) {
         const after = { value: keyIsNumber(sort) ? 5000 : 'M', uuid: fixedUuid(0) };
         const plan = await planFor(b.name, store, sort, after);
         const seek = b.name === 'sqlite' ? /SEARCH assets USING INDEX/ : /Index Cond/;
@@ -137,13 +136,13 @@ for (const b of backends) {
       for (const [i, asset] of ready.entries()) {
         await completeAssetJob(store, asset.uuid, 'extract_facts', { facts: facts[i]! });
       }
-      for (const sort of ASSET_SORTS.filter((s) => sortsByKey(s))) {
+      for (const sort of ASSET_SORTS) {
         for (const filter of [{}, { states: ['DISCOVERED' as const] }, { q: 'jpg' }]) {
           const full = await store.listAssets({ ...filter, sort, limit: 100, offset: 0 });
-          if (/captured_at|duration/.test(sort)) {
+          if (/updated_at|captured_at|duration/.test(sort)) {
             assert.deepEqual(
               full.map((a) => a.uuid),
-              expectedFactOrder(full, sort),
+              expectedOrder(full, sort),
               `sort=${sort}: missing values last, ties by uuid`,
             );
           }
@@ -172,11 +171,15 @@ for (const b of backends) {
   );
 }
 
-/** The contract's order for a fact sort, computed here: missing values last, ties by uuid. */
-function expectedFactOrder(assets: AssetRecord[], sort: AssetSort): string[] {
+/** The contract's order for a nullable sort, computed here: missing values last, ties by uuid. */
+function expectedOrder(assets: AssetRecord[], sort: AssetSort): string[] {
   const desc = sort.startsWith('-');
   const valueOf = (a: AssetRecord) =>
-    sort.includes('captured_at') ? a.facts.captured_at : a.facts.duration_ms;
+    sort.includes('updated_at')
+      ? (a.updated_at ?? undefined)
+      : sort.includes('captured_at')
+        ? a.facts.captured_at
+        : a.facts.duration_ms;
   return [...assets]
     .sort((a, b) => {
       const [x, y] = [valueOf(a), valueOf(b)];

@@ -68,7 +68,7 @@ export function registerAssetRoutes(api: FastifyInstance, ctx: CoreContext): voi
     const derived = await ctx.store.listDerivedOf(page.map((a) => a.uuid));
     const items = page.map((a) => wireSummary(a, derived.get(a.uuid) ?? []));
     void reply.header('cache-control', 'private, no-store');
-    return { items, next_cursor: nextAssetCursor(order, position, page, assets.length > limit) };
+    return { items, next_cursor: nextAssetCursor(order, page, assets.length > limit) };
   });
 
   api.get<UuidParams>('/assets/:uuid', async (request, reply) => {

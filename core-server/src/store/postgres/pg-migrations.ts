@@ -382,13 +382,15 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 8,
-    name: 'capture time and duration sorts of the asset list from indexes, each direction, keyed with a stand-in for a missing value (SQLite schema v14)',
+    name: 'capture time and duration sorts of the asset list from indexes, each direction; these and -updated_at keyed with a stand-in for a missing value (SQLite schema v14)',
     sql: `
       CREATE INDEX assets_list_captured ON assets(coalesce(${PG_CAPTURED}, '~'), uuid);
       CREATE INDEX assets_list_captured_desc ON assets(coalesce(${PG_CAPTURED}, '') DESC, uuid);
       CREATE INDEX assets_list_duration
         ON assets(coalesce(${PG_DURATION}, ${Number.MAX_SAFE_INTEGER}), uuid);
       CREATE INDEX assets_list_duration_desc ON assets(coalesce(${PG_DURATION}, -1) DESC, uuid);
+      DROP INDEX assets_list_updated;
+      CREATE INDEX assets_list_updated ON assets(coalesce(updated_at, '') DESC, uuid);
     `,
   },
 ];

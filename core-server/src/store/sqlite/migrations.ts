@@ -401,13 +401,15 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 14,
-    name: 'capture time and duration sorts of the asset list from indexes, each direction, keyed with a stand-in for a missing value (asset-sort.ts): at 100,000 assets each page sorted every asset (110-130 ms of CPU)',
+    name: 'capture time and duration sorts of the asset list from indexes, each direction; these and -updated_at keyed with a stand-in for a missing value (asset-sort.ts): at 100,000 assets each capture-time page sorted every asset (110-130 ms of CPU)',
     sql: `
       CREATE INDEX assets_list_captured ON assets(coalesce(${CAPTURED}, '~'), uuid);
       CREATE INDEX assets_list_captured_desc ON assets(coalesce(${CAPTURED}, '') DESC, uuid);
       CREATE INDEX assets_list_duration
         ON assets(coalesce(${DURATION}, ${Number.MAX_SAFE_INTEGER}), uuid);
       CREATE INDEX assets_list_duration_desc ON assets(coalesce(${DURATION}, -1) DESC, uuid);
+      DROP INDEX assets_list_updated;
+      CREATE INDEX assets_list_updated ON assets(coalesce(updated_at, '') DESC, uuid);
     `,
   },
 ];
