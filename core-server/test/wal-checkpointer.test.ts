@@ -110,12 +110,22 @@ test('a worker that cannot start is reported and the connection checkpoints as S
   assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000);
 });
 
-test('a store opened for a server checkpoints in the background and closes its worker', async (t) => {
+test('a store opened for a server checkpoints in the background after a second, and closes its worker', async (t) => {
   const dir = await tempDir(t);
   const store = new SqliteCoreStore(dir, { walCheckpointer: { onError: (e) => assert.fail(e) } });
   const db = (store as unknown as { db: Database.Database }).db;
-  assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 16_000);
+  const autocheckpoint = () => db.pragma('wal_autocheckpoint', { simple: true });
+  assert.equal(autocheckpoint(), 1000, 'SQLite checkpoints as usual until the worker starts');
+  await until('the worker started', () => autocheckpoint() === 16_000);
   writePages(db, 200);
   await store.close();
+  assert.equal(existsSync(path.join(dir, `${DATABASE_FILE}-wal`)), false, 'WAL left behind');
+});
+
+test('a store closed before its worker started never starts one', async (t) => {
+  const dir = await tempDir(t);
+  const store = new SqliteCoreStore(dir, { walCheckpointer: { onError: (e) => assert.fail(e) } });
+  await store.close();
+  await new Promise((r) => setTimeout(r, 1200));
   assert.equal(existsSync(path.join(dir, `${DATABASE_FILE}-wal`)), false, 'WAL left behind');
 });

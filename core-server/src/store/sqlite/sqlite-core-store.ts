@@ -69,8 +69,12 @@ export class SqliteCoreStore extends SqliteAccountsStore implements CoreStore {
     super(openDatabase(dataDir));
     this.moveJournal = new SqliteMoveJournal(this.db);
     this.ops = new SqliteOpsStore(this.db);
-    if (options.walCheckpointer)
-      this.checkpointer = startWalCheckpointer(this.db, options.walCheckpointer);
+    if (options.walCheckpointer) {
+      this.checkpointer = startWalCheckpointer(this.db, {
+        ...options.walCheckpointer,
+        startAfterMs: 1000,
+      });
+    }
   }
 
   // ---- human mutations and the moves domain's ports ----------------------------------------
