@@ -84,11 +84,11 @@ export function startWalCheckpointer(
   db: Database,
   options: WalCheckpointerOptions = {},
 ): WalCheckpointer {
-  const { startAfterMs = 0, ...now } = options;
-  if (startAfterMs <= 0) return spawnCheckpointer(db, now);
+  const { startAfterMs = 0, ...spawnOptions } = options;
+  if (startAfterMs <= 0) return spawnCheckpointer(db, spawnOptions);
   let started: WalCheckpointer | undefined;
   const timer = setTimeout(() => {
-    if (db.open) started = spawnCheckpointer(db, now);
+    if (db.open) started = spawnCheckpointer(db, spawnOptions);
   }, startAfterMs);
   timer.unref();
   return {
