@@ -82,8 +82,8 @@ try {
   for (let i = 0; i < 30; i++) await time('/assets?limit=50');
   const baseline = await measure('baseline GET /app/policy', () => '/app/policy');
   // Walks through the cursors from the first page to the last: what a client listing everything
-  // sees. Keyset cursors (default and name sorts): the deepest page costs what the first does;
-  // the capture-time sort pages by offset (its NULLs are not keyed yet): deeper pages cost more.
+  // sees. Every sort pages by key: the deepest page costs what the first does (the capture-time
+  // sort included, whose missing values sort last).
   for (const sort of ['-created_at', 'name', '-captured_at']) {
     const walk: number[] = [];
     const cpu = process.cpuUsage();

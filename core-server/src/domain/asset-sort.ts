@@ -54,11 +54,22 @@ export const SQLITE_SORT: SortDialect = {
  * ('' < it < '~'), and a duration whole milliseconds from 0 (-1 < it < 2^53 - 1).
  */
 const NULL_STAND_IN = {
-  updated_at: { asc: '~', desc: '' },
-  captured_at: { asc: '~', desc: '' },
-  duration: { asc: Number.MAX_SAFE_INTEGER, desc: -1 },
-} as const satisfies Partial<Record<SortField, { asc: string | number; desc: string | number }>>;
+  updated_at: { asc: '~', desc: '', of: (a: KeyedAsset) => a.updated_at },
+  captured_at: { asc: '~', desc: '', of: (a: KeyedAsset) => a.facts.captured_at },
+  duration: { asc: Number.MAX_SAFE_INTEGER, desc: -1, of: (a: KeyedAsset) => a.facts.duration_ms },
+} as const;
 type StandInField = keyof typeof NULL_STAND_IN;
+
+/** What a key is read from: an asset's NOT NULL columns, updated_at and two facts. */
+interface KeyedAsset {
+  uuid: string;
+  name: string;
+  created_at: string;
+  media_type: string;
+  state: string;
+  updated_at: string | null;
+  facts: { captured_at?: string; duration_ms?: number };
+}
 
 const hasStandIn = (field: SortField): field is StandInField => field in NULL_STAND_IN;
 
@@ -102,30 +113,21 @@ export function keyIsNumber(sort: AssetSort): boolean {
 }
 
 /** The key a page ending on `asset` resumes after. */
-export function keyOf(
-  sort: AssetSort = DEFAULT_SORT,
-  asset: {
-    uuid: string;
-    name: string;
-    created_at: string;
-    media_type: string;
-    state: string;
-    updated_at: string | null;
-    facts: { captured_at?: string; duration_ms?: number };
-  },
-): AssetListKey {
+export function keyOf(sort: AssetSort = DEFAULT_SORT, asset: KeyedAsset): AssetListKey {
   const { field, desc } = fieldOf(sort);
   if (hasStandIn(field)) {
-    const value =
-      field === 'updated_at'
-        ? asset.updated_at
-        : field === 'captured_at'
-          ? asset.facts.captured_at
-          : asset.facts.duration_ms;
-    return { value: value ?? standIn(field, desc), uuid: asset.uuid };
+    return { value: NULL_STAND_IN[field].of(asset) ?? standIn(field, desc), uuid: asset.uuid };
   }
-  const column = field as 'name' | 'created_at' | 'media_type' | 'state';
-  return { value: asset[column], uuid: asset.uuid };
+  return { value: asset[field as Exclude<SortField, StandInField>], uuid: asset.uuid };
+}
+
+/**
+ * An index's columns for `sort`: exactly its ORDER BY (a database uses an index on an expression
+ * only for the same expression), so the migrations build the list indexes from here.
+ */
+export function sortIndexColumns(sort: AssetSort, dialect = SQLITE_SORT): string {
+  const { field, desc } = fieldOf(sort);
+  return `${sortedExpression(field, desc, dialect)}${desc ? ' DESC' : ''}, uuid`;
 }
 
 /**

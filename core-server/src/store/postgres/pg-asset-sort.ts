@@ -9,7 +9,7 @@ import {
   type SortDialect,
 } from '../../domain/asset-sort.js';
 
-const PG_SORT: SortDialect = {
+export const PG_SORT: SortDialect = {
   column: {
     // SQLite's NOCASE folds ASCII letters only; lower() under the "C" collation does the same.
     name: 'lower(name)',

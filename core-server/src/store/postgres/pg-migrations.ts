@@ -14,14 +14,10 @@ import type pg from 'pg';
 import { CORE_LOCK_NAMESPACE, CORE_LOCKS } from './pg-advisory-locks.js';
 import { SCAN_INDEX_CHANGED_SQL } from '../scan-index-sql.js';
 import { AGENT_IDENTITY_COLUMNS } from '../sqlite/auth-lookup-sql.js';
+import { keyedSortIndexesSql } from '../asset-list-indexes.js';
+import { PG_SORT } from './pg-asset-sort.js';
 
 const T = 'TEXT COLLATE "C"';
-
-// Asset-list sort expressions as pg-asset-sort.ts spells them: an expression index serves an
-// ORDER BY only for the same expression (asset-list-plans.test.ts checks it does).
-const PG_CAPTURED = `((facts::jsonb ->> 'captured_at') COLLATE "C")`;
-const PG_DURATION = `(CASE WHEN jsonb_typeof(facts::jsonb -> 'duration_ms') = 'number'
-                     THEN (facts::jsonb ->> 'duration_ms')::double precision END)`;
 
 const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
@@ -383,15 +379,7 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 8,
     name: 'capture time and duration sorts of the asset list from indexes, each direction; these and -updated_at keyed with a stand-in for a missing value (SQLite schema v14)',
-    sql: `
-      CREATE INDEX assets_list_captured ON assets(coalesce(${PG_CAPTURED}, '~'), uuid);
-      CREATE INDEX assets_list_captured_desc ON assets(coalesce(${PG_CAPTURED}, '') DESC, uuid);
-      CREATE INDEX assets_list_duration
-        ON assets(coalesce(${PG_DURATION}, ${Number.MAX_SAFE_INTEGER}), uuid);
-      CREATE INDEX assets_list_duration_desc ON assets(coalesce(${PG_DURATION}, -1) DESC, uuid);
-      DROP INDEX assets_list_updated;
-      CREATE INDEX assets_list_updated ON assets(coalesce(updated_at, '') DESC, uuid);
-    `,
+    sql: keyedSortIndexesSql(PG_SORT),
   },
 ];
 

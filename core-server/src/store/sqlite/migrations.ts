@@ -4,11 +4,8 @@
 import type { Database } from 'better-sqlite3';
 import { SCAN_INDEX_CHANGED_SQL } from '../scan-index-sql.js';
 import { AUTH_VERSION_SQL } from './auth-lookup-sql.js';
-
-// Asset-list sort expressions exactly as asset-sort.ts's SQLITE_SORT spells them: SQLite uses
-// an index on an expression only for the same text (asset-list-plans.test.ts checks it does).
-const CAPTURED = "json_extract(facts, '$.captured_at')";
-const DURATION = "json_extract(facts, '$.duration_ms')";
+import { SQLITE_SORT } from '../../domain/asset-sort.js';
+import { keyedSortIndexesSql } from '../asset-list-indexes.js';
 
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
@@ -402,15 +399,7 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 14,
     name: 'capture time and duration sorts of the asset list from indexes, each direction; these and -updated_at keyed with a stand-in for a missing value (asset-sort.ts): at 100,000 assets each capture-time page sorted every asset (110-130 ms of CPU)',
-    sql: `
-      CREATE INDEX assets_list_captured ON assets(coalesce(${CAPTURED}, '~'), uuid);
-      CREATE INDEX assets_list_captured_desc ON assets(coalesce(${CAPTURED}, '') DESC, uuid);
-      CREATE INDEX assets_list_duration
-        ON assets(coalesce(${DURATION}, ${Number.MAX_SAFE_INTEGER}), uuid);
-      CREATE INDEX assets_list_duration_desc ON assets(coalesce(${DURATION}, -1) DESC, uuid);
-      DROP INDEX assets_list_updated;
-      CREATE INDEX assets_list_updated ON assets(coalesce(updated_at, '') DESC, uuid);
-    `,
+    sql: keyedSortIndexesSql(SQLITE_SORT),
   },
 ];
 
