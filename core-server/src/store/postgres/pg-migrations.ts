@@ -19,6 +19,30 @@ import { PG_SORT } from './pg-asset-sort.js';
 
 const T = 'TEXT COLLATE "C"';
 
+/**
+ * A one-row version table and the trigger function that bumps it once per transaction. Its
+ * triggers are created deferred (they run at commit): the bump is part of the change it
+ * announces, the version row is the last lock a writer takes, when it will wait for nothing
+ * else, so two writers can never deadlock on it, and a scan inserting 100,000 assets bumps it
+ * once.
+ */
+function versionTableSql(table: string, bumpFunction: string, doneSetting: string): string {
+  return `
+      CREATE TABLE ${table} (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version BIGINT NOT NULL
+      );
+      INSERT INTO ${table} (id, version) VALUES (1, 0);
+      CREATE FUNCTION ${bumpFunction}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF current_setting('${doneSetting}', true) IS DISTINCT FROM 'yes' THEN
+          PERFORM set_config('${doneSetting}', 'yes', true);
+          UPDATE ${table} SET version = version + 1 WHERE id = 1;
+        END IF;
+        RETURN NULL;
+      END $$;`;
+}
+
 const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -317,22 +341,7 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     version: 5,
     name: 'scan index version kept by triggers on assets, so the INBOX scanner reloads its in-memory index only after a change by any replica (SQLite schema v11)',
     sql: `
-      CREATE TABLE scan_index_version (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        version BIGINT NOT NULL
-      );
-      INSERT INTO scan_index_version (id, version) VALUES (1, 0);
-      -- Runs at commit (deferred), once per transaction: the version row is the last lock a
-      -- writer takes, when it will wait for nothing else, so two writers can never deadlock on
-      -- it, and a first scan inserting 100,000 assets updates it once.
-      CREATE FUNCTION bump_scan_index_version() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF current_setting('retaia.scan_index_bumped', true) IS DISTINCT FROM 'yes' THEN
-          PERFORM set_config('retaia.scan_index_bumped', 'yes', true);
-          UPDATE scan_index_version SET version = version + 1 WHERE id = 1;
-        END IF;
-        RETURN NULL;
-      END $$;
+      ${versionTableSql('scan_index_version', 'bump_scan_index_version', 'retaia.scan_index_bumped')}
       CREATE CONSTRAINT TRIGGER assets_scan_index_inserted_or_deleted AFTER INSERT OR DELETE ON assets
         DEFERRABLE INITIALLY DEFERRED
         FOR EACH ROW EXECUTE FUNCTION bump_scan_index_version();
@@ -351,21 +360,7 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     version: 7,
     name: 'auth version kept by triggers on clients, client tokens and agent identities, so each replica answers bearer and agent lookups from memory until any replica changes who may call (SQLite schema v13)',
     sql: `
-      CREATE TABLE auth_version (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        version BIGINT NOT NULL
-      );
-      INSERT INTO auth_version (id, version) VALUES (1, 0);
-      -- At commit (deferred) and once per transaction, as the scan index version: the bump is
-      -- part of the change it announces, and the version row is the last lock a writer takes.
-      CREATE FUNCTION bump_auth_version() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF current_setting('retaia.auth_bumped', true) IS DISTINCT FROM 'yes' THEN
-          PERFORM set_config('retaia.auth_bumped', 'yes', true);
-          UPDATE auth_version SET version = version + 1 WHERE id = 1;
-        END IF;
-        RETURN NULL;
-      END $$;
+      ${versionTableSql('auth_version', 'bump_auth_version', 'retaia.auth_bumped')}
       CREATE CONSTRAINT TRIGGER clients_auth_changed AFTER INSERT OR UPDATE OR DELETE ON clients
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_auth_version();
       CREATE CONSTRAINT TRIGGER client_tokens_auth_changed
