@@ -9,6 +9,7 @@
 import type { CoreStore } from './core-store.js';
 import { PostgresCoreStore } from './postgres/postgres-core-store.js';
 import { SqliteCoreStore } from './sqlite/sqlite-core-store.js';
+import type { WalCheckpointerReport } from './sqlite/wal-checkpointer.js';
 
 export interface StoreLocation {
   /** SQLite's folder (also where a PostgreSQL Core keeps nothing: the database holds it all). */
@@ -18,7 +19,7 @@ export interface StoreLocation {
    * A long-running server: SQLite's WAL checkpoints run on a worker thread instead of inside a
    * request's commit (sqlite/wal-checkpointer.ts). Operator commands leave it off.
    */
-  walCheckpointer?: { onError: (err: Error) => void };
+  walCheckpointer?: WalCheckpointerReport;
 }
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;

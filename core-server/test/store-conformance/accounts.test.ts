@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { stopBackends, storeBackends } from './backends.js';
+import { pendingDeviceFlow } from './fixtures.js';
 
 const backends = await storeBackends();
 after(() => stopBackends(backends));
@@ -30,21 +31,7 @@ for (const b of backends) {
     { skip: b.skipReason },
     async (t) => {
       const { store } = await b.fresh(t);
-      const flow = {
-        device_code_hash: 'dc',
-        user_code: 'ABCD-EFGH',
-        client_label: 'nas agent',
-        status: 'PENDING' as const,
-        interval_s: 5,
-        created_at_ms: 1000,
-        expires_at_ms: 10_000,
-        last_poll_at_ms: null,
-        slow_downs: 0,
-        client_id: null,
-        approved_at: null,
-        approved_by_user_id: null,
-        requester_ip: '192.0.2.1',
-      };
+      const flow = pendingDeviceFlow('dc', 'ABCD-EFGH');
       await store.createDeviceFlow(flow);
       await store.recordDevicePoll('dc', 1500, true);
       const polled = (await store.findDeviceFlow('dc'))!;

@@ -7,7 +7,7 @@ import {
   type MediaType,
   type ProcessingProfile,
 } from '@retaia/protocol';
-import type { CoreStore, NewAsset } from '../../src/store/core-store.js';
+import type { CoreStore, DeviceFlowWithRequester, NewAsset } from '../../src/store/core-store.js';
 import type { AgentRecord, ClientRecord } from '../../src/store/records.js';
 
 export const ALL_CAPABILITIES = Object.values(CAPABILITIES);
@@ -73,6 +73,30 @@ export function agentRecord(
   };
 }
 
+/** A device flow as `POST /auth/device` starts it, from 192.0.2.1 at 1000 ms. */
+export function pendingDeviceFlow(
+  deviceCodeHash: string,
+  userCode: string,
+  overrides: Partial<DeviceFlowWithRequester> = {},
+): DeviceFlowWithRequester {
+  return {
+    device_code_hash: deviceCodeHash,
+    user_code: userCode,
+    client_label: 'nas agent',
+    status: 'PENDING',
+    interval_s: 5,
+    created_at_ms: 1000,
+    expires_at_ms: 10_000,
+    last_poll_at_ms: null,
+    slow_downs: 0,
+    client_id: null,
+    approved_at: null,
+    approved_by_user_id: null,
+    requester_ip: '192.0.2.1',
+    ...overrides,
+  };
+}
+
 /** A client approved through the device flow, holding bearer token `tokenHash` until `expiresAtMs`. */
 export async function clientWithToken(
   store: CoreStore,
@@ -81,21 +105,13 @@ export async function clientWithToken(
 ): Promise<ClientRecord> {
   const code = randomUUID();
   const userCode = `${code.slice(0, 4)}-${code.slice(4, 8)}`.toUpperCase();
-  await store.createDeviceFlow({
-    device_code_hash: code,
-    user_code: userCode,
-    client_label: 'agent',
-    status: 'PENDING',
-    interval_s: 5,
-    created_at_ms: 0,
-    expires_at_ms: 9e15,
-    last_poll_at_ms: null,
-    slow_downs: 0,
-    client_id: null,
-    approved_at: null,
-    approved_by_user_id: null,
-    requester_ip: '192.0.2.1',
-  });
+  await store.createDeviceFlow(
+    pendingDeviceFlow(code, userCode, {
+      client_label: 'agent',
+      created_at_ms: 0,
+      expires_at_ms: 9e15,
+    }),
+  );
   await store.approveDeviceFlow(userCode, 'op', 1);
   const client = await store.consumeDeviceFlow(code, 'secret-hash');
   await store.replaceClientToken(client.client_id, tokenHash, expiresAtMs);

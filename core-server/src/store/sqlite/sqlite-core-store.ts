@@ -29,7 +29,11 @@ import { failJob } from './jobs/fail-job.js';
 import { claimJobOnce, completeJobOnce, lookupIdempotent } from './jobs/signed-once.js';
 import { listClaimableJobs } from './jobs/list-claimable-jobs.js';
 import { openDatabase } from './open-database.js';
-import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
+import {
+  startWalCheckpointer,
+  type WalCheckpointer,
+  type WalCheckpointerReport,
+} from './wal-checkpointer.js';
 import { SCAN_PHASE_SQL } from '../scan-index-sql.js';
 import { indexAssetName, searchTerms } from './asset-search-rows.js';
 import { groupDerived } from '../records.js';
@@ -64,7 +68,7 @@ export class SqliteCoreStore extends SqliteAccountsStore implements CoreStore {
 
   constructor(
     dataDir: string,
-    options: { walCheckpointer?: { onError: (err: Error) => void } | undefined } = {},
+    options: { walCheckpointer?: WalCheckpointerReport | undefined } = {},
   ) {
     super(openDatabase(dataDir));
     this.moveJournal = new SqliteMoveJournal(this.db);

@@ -29,6 +29,9 @@ export interface WalCheckpointerOptions {
   onError?: (err: Error) => void;
 }
 
+/** What a server hands its store: where a failed worker is reported. */
+export type WalCheckpointerReport = Required<Pick<WalCheckpointerOptions, 'onError'>>;
+
 export interface WalCheckpointer {
   /** Checkpoints that copied pages, and how many pages they copied (as the worker last reported). */
   stats(): { checkpoints: number; pagesCopied: number };
