@@ -69,3 +69,28 @@ test('a job for a file under a folder named like the storage root reaches the ag
   assert.equal(probe.status, 404);
   assert.ok(!JSON.stringify(probe.body).includes(core.root), JSON.stringify(probe.body));
 });
+
+test('a poll answer, scrubbed entry by entry as it is built, still hides the root where a path can start', async (t) => {
+  // Polls skip the last pass over the whole answer (http/scrub-paths.ts markScrubbedAsBuilt):
+  // each cached entry was scrubbed once. Text that reads as an absolute path (after a space)
+  // must still not reach the agent, on the first poll and from the cache on the next.
+  const core = await startTestCore();
+  t.after(() => core.dispose());
+  const folder = path.join('INBOX', `shoot ${core.root}`);
+  await mkdir(path.join(core.root, folder), { recursive: true });
+  await writeFile(path.join(core.root, folder, 'b.jpg'), 'photo');
+  await core.server.scanNow();
+  await core.server.scanNow();
+  const agent = await TestAgent.enrol(core.server);
+  for (const poll of ['first', 'cached']) {
+    const jobs = await agent.get('/jobs');
+    assert.equal(jobs.status, 200);
+    const text = JSON.stringify(jobs.body);
+    assert.ok(!text.includes(core.root), `${poll} poll leaks the root: ${text}`);
+    const sources = (jobs.body as { source: { original_relative: string } }[]).map(
+      (j) => j.source.original_relative,
+    );
+    assert.ok(sources.length > 0, 'the file has jobs');
+    for (const s of sources) assert.equal(s, 'INBOX/shoot <storage root>/b.jpg', poll);
+  }
+});

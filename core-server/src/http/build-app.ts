@@ -15,7 +15,7 @@ import { registerJobRoutes } from './routes/job-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
 import { checkQuery } from './query-guard.js';
-import { pathScrubber } from './scrub-paths.js';
+import { apiPathScrubber, wasScrubbedAsBuilt } from './scrub-paths.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -55,10 +55,7 @@ export function buildApp(ctx: CoreContext, https?: { cert: string; key: string }
     forceCloseConnections: true,
     ...(https ? { https: { ...https, ...serverTimeouts } } : { http: serverTimeouts }),
   }) as unknown as FastifyInstance;
-  const scrub = pathScrubber({
-    '<storage root>': o.storageRoot,
-    '<data dir>': o.dataDir,
-  });
+  const scrub = apiPathScrubber(o);
 
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const buf = body as Buffer;
@@ -85,9 +82,9 @@ export function buildApp(ctx: CoreContext, https?: { cert: string; key: string }
     reply.header('x-correlation-id', request.id);
     // API JSON and derived bytes alike: browsers must not guess another type (e.g. HTML).
     reply.header('x-content-type-options', 'nosniff');
-    return typeof payload === 'string'
-      ? scrub(payload, { anywhere: reply.statusCode >= 400 })
-      : payload;
+    if (typeof payload !== 'string') return payload;
+    const failed = reply.statusCode >= 400;
+    return !failed && wasScrubbedAsBuilt(reply) ? payload : scrub(payload, { anywhere: failed });
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -21,6 +21,7 @@ import {
 } from '../idempotent.js';
 import { parseBody } from '../parse-body.js';
 import { requireClient } from '../request-actor.js';
+import { apiPathScrubber, markScrubbedAsBuilt } from '../scrub-paths.js';
 import { signedAgentWrite, touchAgent } from '../signed-agent-write.js';
 import { wireJob } from '../wire-views.js';
 
@@ -80,12 +81,14 @@ function offerSpreader(ctx: CoreContext): OfferSpreader {
 
 export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void {
   // The claimable index hands out the same frozen job records until a job or its asset changes,
-  // so each poll entry is serialized once, not once per poll (polls return up to 500 jobs).
+  // so each poll entry is serialized and scrubbed of server paths once, not once per poll (polls
+  // return up to 500 jobs).
+  const scrub = apiPathScrubber(ctx.options);
   const wireCache = new WeakMap<JobRecord, string>();
   const wireJson = ({ job, asset }: ClaimableJob) => {
     let json = wireCache.get(job);
     if (json === undefined) {
-      json = JSON.stringify(wireJob(job, asset, ctx.options.storageId));
+      json = scrub(JSON.stringify(wireJob(job, asset, ctx.options.storageId)));
       wireCache.set(job, json);
     }
     return json;
@@ -110,9 +113,9 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
       agent.agent_id,
       nowMs,
     );
-    return reply
-      .type('application/json; charset=utf-8')
-      .send(`[${spread.map(wireJson).join(',')}]`);
+    const answer = `[${spread.map(wireJson).join(',')}]`;
+    markScrubbedAsBuilt(reply);
+    return reply.type('application/json; charset=utf-8').send(answer);
   });
 
   api.post<JobParams>('/jobs/:job_id/claim', async (request) => {
