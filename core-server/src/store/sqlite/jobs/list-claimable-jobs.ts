@@ -75,14 +75,10 @@ export class ClaimableIndex {
   constructor(private readonly db: Database) {}
 
   list(input: ListClaimableJobsInput): ClaimableJob[] {
-    this.catchUp();
-    const locked = new Set(
-      (
-        this.db
-          .prepare('SELECT asset_uuid FROM asset_locks WHERE expires_at_ms > ?')
-          .all(input.nowMs) as { asset_uuid: string }[]
-      ).map((r) => r.asset_uuid),
-    );
+    const locked = this.db.inTransaction
+      ? this.readChanges(input.nowMs)
+      : this.readInOneSnapshot(input.nowMs);
+    this.pruneApplied();
     // hasAllCapabilities' rule, with the agent's set built once per poll.
     const offered = new Set(input.effectiveCapabilities);
     const candidates: ClaimableJob[] = [];
@@ -105,9 +101,36 @@ export class ClaimableIndex {
   }
 
   /**
-   * Applies what was committed since the last poll (or builds the index the first time). No
-   * transaction needed: the log is read before the rows, so a commit landing in between is both
-   * seen in the rows now and applied again (idempotently) at the next poll.
+   * A poll's reads (the change log, the changed assets' rows, the live locks) in one read
+   * transaction. Outside a transaction each statement takes and releases its own WAL snapshot,
+   * and those six-odd acquisitions per poll under load cost more than the statements' own work.
+   * Synchronous from BEGIN to COMMIT, so no other request runs inside it.
+   */
+  private readInOneSnapshot(nowMs: number): Set<string> {
+    this.db.prepare('BEGIN DEFERRED').run();
+    try {
+      return this.readChanges(nowMs);
+    } finally {
+      this.db.prepare('COMMIT').run();
+    }
+  }
+
+  /** Catches up with the log, then returns the assets under a live move/purge lock. */
+  private readChanges(nowMs: number): Set<string> {
+    this.catchUp();
+    return new Set(
+      (
+        this.db
+          .prepare('SELECT asset_uuid FROM asset_locks WHERE expires_at_ms > ?')
+          .all(nowMs) as { asset_uuid: string }[]
+      ).map((r) => r.asset_uuid),
+    );
+  }
+
+  /**
+   * Applies what was committed since the last poll (or builds the index the first time). The
+   * log is read before the rows, so even outside one snapshot a commit landing in between is
+   * both seen in the rows now and applied again (idempotently) at the next poll.
    */
   private catchUp(): void {
     if (this.appliedSeq === undefined) return this.rebuild();
@@ -118,10 +141,16 @@ export class ClaimableIndex {
     if (changes[0]!.seq !== this.appliedSeq + 1) return this.rebuild();
     for (const uuid of new Set(changes.map((c) => c.asset_uuid))) this.refreshAsset(uuid);
     this.appliedSeq = changes.at(-1)!.seq;
-    if (this.appliedSeq - this.prunedUpTo > PRUNE_AFTER) {
-      this.db.prepare('DELETE FROM job_queue_changes WHERE seq <= ?').run(this.appliedSeq);
-      this.prunedUpTo = this.appliedSeq;
-    }
+  }
+
+  /**
+   * Deletes applied log entries once enough have piled up (the log grows while nobody polls).
+   * A write, so it runs after the poll's read transaction, never as an upgrade inside it.
+   */
+  private pruneApplied(): void {
+    if (this.appliedSeq === undefined || this.appliedSeq - this.prunedUpTo <= PRUNE_AFTER) return;
+    this.db.prepare('DELETE FROM job_queue_changes WHERE seq <= ?').run(this.appliedSeq);
+    this.prunedUpTo = this.appliedSeq;
   }
 
   private rebuild(): void {
@@ -150,10 +179,9 @@ export class ClaimableIndex {
       this.groupOf(entry.job).jobs.push(entry); // rows come oldest first
       this.entriesOf(asset.uuid).push(entry);
     }
+    // Everything up to here is in the index now: pruneApplied drops it after the reads.
     this.appliedSeq = seq?.seq ?? 0;
-    // Everything up to here is in the index now: drop it (the log grows while nobody polls).
-    this.db.prepare('DELETE FROM job_queue_changes WHERE seq <= ?').run(this.appliedSeq);
-    this.prunedUpTo = this.appliedSeq;
+    this.prunedUpTo = -Infinity;
   }
 
   /**
