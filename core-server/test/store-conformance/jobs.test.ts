@@ -11,6 +11,7 @@ import {
   newAsset,
   PHOTO_FACTS,
 } from './fixtures.js';
+import { loadAssetStory } from '../../src/cli/explain-asset.js';
 import { stopBackends, storeBackends } from './backends.js';
 
 const backends = await storeBackends();
@@ -94,6 +95,15 @@ for (const b of backends) {
       assert.equal(job.status, 'claimed');
       assert.equal(job.fencing_token, 1);
       assert.equal(asset.state, 'PROCESSING_REVIEW');
+      // The claim answers the asset as stored, with its one logged transition (PostgreSQL locks,
+      // moves and logs it in one statement; SQLite in code).
+      const stored = (await store.getAsset(a!.uuid))!;
+      assert.deepEqual([asset.state, asset.revision], [stored.state, stored.revision]);
+      const claimedMoves = async () =>
+        (await loadAssetStory(store, a!.uuid, 3))!.transitions
+          .filter((m) => m.cause === 'job_claimed')
+          .map((m) => `${m.from_state}→${m.to_state}`);
+      assert.deepEqual(await claimedMoves(), ['READY→PROCESSING_REVIEW']);
       await assert.rejects(store.claimJob(claim(facts.job_id, 'agent-2', 2001)), /not claimable/);
       const proof = {
         jobId: job.job_id,
@@ -132,6 +142,8 @@ for (const b of backends) {
         agentId: 'agent-2',
         nowMs: 5000,
       });
+      // Claiming the preview while the asset is in review processing moved nothing.
+      assert.deepEqual(await claimedMoves(), ['READY→PROCESSING_REVIEW']);
       const final = (await store.getAsset(a!.uuid))!;
       assert.equal(final.state, 'DECISION_PENDING');
       const digest = await store.agentJobDigest('agent-2');

@@ -97,6 +97,13 @@ for (const b of backends) {
       assert.deepEqual(await complete(input, nonce('n4', 3001), idem, respond), {
         kind: 'nonce_replayed',
       });
+      // A replayed nonce takes no key either (PostgreSQL accepts the nonce and takes the key in
+      // one statement): the key stays free for the agent's real retry.
+      const fresh = { ...idem, scope: { ...idem.scope, key: 'k-replayed' } };
+      assert.deepEqual(await complete(input, nonce('n4', 3002), fresh, respond), {
+        kind: 'nonce_replayed',
+      });
+      assert.deepEqual(await replica.beginIdempotent(fresh.scope, 'sha-1', 3003), { kind: 'new' });
       const claims = await store.listJobClaims(facts.job_id);
       assert.deepEqual(
         claims.map((c) => c.outcome),

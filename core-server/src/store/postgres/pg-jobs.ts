@@ -16,7 +16,7 @@ import type { DerivedKind } from '@retaia/protocol';
 import { CoreError, notFound, validationFailed } from '../../errors/core-error.js';
 import { missingMinimalFacts } from '../../domain/minimal-facts.js';
 import type { AssetRecord, JobRecord } from '../records.js';
-import { mapJob } from '../sqlite/row-mappers.js';
+import { mapAsset, mapJob } from '../sqlite/row-mappers.js';
 import type {
   ClaimableJob,
   ClaimJobInput,
@@ -31,7 +31,6 @@ import {
   ensurePlannedJobs,
   loadAsset,
   returnToReadyIfIdle,
-  setAssetState,
   settleAfterPermanentFailure,
 } from './pg-asset-lifecycle.js';
 import { all, inTransaction, one, run, type Queryable, type Row } from './pg-db.js';
@@ -157,10 +156,37 @@ export async function claimJobIn(
     );
   }
   const job = mapJob(updated);
-  const asset = (await loadAsset(c, job.asset_uuid, true))!;
-  if (asset.state === 'READY')
-    await setAssetState(c, asset, 'PROCESSING_REVIEW', 'job_claimed', now);
-  return { job, asset };
+  return { job, asset: await lockAssetForClaim(c, job.asset_uuid, now) };
+}
+
+/**
+ * The claimed job's asset, locked, and moved from READY to PROCESSING_REVIEW with its transition
+ * logged, in one round trip (loadAsset then setAssetState were two). The rule is the one the
+ * SQLite claim applies in code: only a READY asset moves, for the cause `job_claimed`. `locked`
+ * runs first because `moved` reads from it: the queue pattern (lock, then update what was locked).
+ */
+async function lockAssetForClaim(c: Queryable, uuid: string, now: string): Promise<AssetRecord> {
+  const row = await one(
+    c,
+    `WITH locked AS (SELECT * FROM assets WHERE uuid = $1 FOR UPDATE),
+     moved AS (
+       UPDATE assets a SET state = 'PROCESSING_REVIEW', revision = a.revision + 1, updated_at = $2
+         FROM locked l WHERE a.uuid = l.uuid AND l.state = 'READY'
+         RETURNING a.uuid),
+     logged AS (
+       INSERT INTO asset_transitions (asset_uuid, from_state, to_state, cause, at)
+         SELECT uuid, 'READY', 'PROCESSING_REVIEW', 'job_claimed', $2 FROM moved)
+     SELECT locked.*, EXISTS (SELECT 1 FROM moved) AS claim_moved_it FROM locked`,
+    [uuid, now],
+  );
+  const { claim_moved_it: moved, ...assetRow } = row!;
+  const asset = mapAsset(assetRow);
+  if (moved) {
+    // What setAssetState leaves in the record it is given.
+    asset.state = 'PROCESSING_REVIEW';
+    asset.revision += 1;
+  }
+  return asset;
 }
 
 /** The lease check of heartbeat, submit and fail (errors as ../sqlite/jobs/check-lease.ts). */

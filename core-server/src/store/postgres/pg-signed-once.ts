@@ -68,14 +68,60 @@ export async function claimIdempotencyKey(
   }
 }
 
+/**
+ * The nonce accepted and, only when it is, the Idempotency-Key taken (inserted unanswered): one
+ * round trip where there were two. `keyTaken` false means the key exists already (or a
+ * concurrent request holds it): claimIdempotencyKey then says what its earlier use answers.
+ */
+async function acceptNonceAndTakeKey(
+  q: Queryable,
+  n: NonceUse,
+  idem: IdempotentWrite,
+): Promise<{ nonceAccepted: boolean; keyTaken: boolean }> {
+  const { scope: s } = idem;
+  const row = await one<{ nonce_accepted: boolean; key_taken: boolean }>(
+    q,
+    `WITH accepted AS (
+       INSERT INTO nonces (agent_id, nonce, seen_at_ms) VALUES ($1, $2, $3)
+       ON CONFLICT (agent_id, nonce) DO UPDATE SET seen_at_ms = excluded.seen_at_ms
+         WHERE nonces.seen_at_ms <= $4
+       RETURNING 1),
+     taken AS (
+       INSERT INTO idempotency_keys (actor, endpoint, idem_key, request_sha256, created_at_ms)
+         SELECT $5, $6, $7, $8, $9 FROM accepted
+       ON CONFLICT DO NOTHING
+       RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM accepted) AS nonce_accepted,
+            EXISTS (SELECT 1 FROM taken) AS key_taken`,
+    [
+      n.agentId,
+      n.nonce,
+      n.nowMs,
+      n.nowMs - n.windowMs,
+      s.actor,
+      s.endpoint,
+      s.key,
+      idem.requestSha256,
+      idem.nowMs,
+    ],
+  );
+  return { nonceAccepted: row!.nonce_accepted, keyTaken: row!.key_taken };
+}
+
+/**
+ * `op` in a transaction whose first statement accepts the nonce (`accept`, which may do more in
+ * the same round trip). When `op` throws, the rollback took the nonce with it: it is recorded on
+ * its own before the error goes on.
+ */
 async function withNonce<T>(
   pool: pg.Pool,
   nonce: NonceUse,
   op: (c: pg.PoolClient) => Promise<T>,
+  accept: (c: pg.PoolClient) => Promise<boolean> = (c) => acceptNonce(c, nonce),
 ): Promise<T | { kind: 'nonce_replayed' }> {
   try {
     return await inTransaction(pool, async (c) =>
-      (await acceptNonce(c, nonce)) ? op(c) : { kind: 'nonce_replayed' as const },
+      (await accept(c)) ? op(c) : { kind: 'nonce_replayed' as const },
     );
   } catch (err) {
     await acceptNonce(pool, nonce);
@@ -101,8 +147,14 @@ export function completeJobOnce(
   idem: IdempotentWrite,
   respond: (result: CompleteJobResult) => unknown,
 ): Promise<CompleteOnceResult> {
-  return withNonce(pool, nonce, async (c): Promise<CompleteOnceResult> => {
-    const key = await claimIdempotencyKey(c, idem);
+  let keyTaken = false;
+  const accept = async (c: pg.PoolClient) => {
+    const first = await acceptNonceAndTakeKey(c, nonce, idem);
+    keyTaken = first.keyTaken;
+    return first.nonceAccepted;
+  };
+  const completeOnce = async (c: pg.PoolClient): Promise<CompleteOnceResult> => {
+    const key = keyTaken ? { kind: 'new' as const } : await claimIdempotencyKey(c, idem);
     if (key.kind !== 'new') return key;
     const result = await completeJobIn(c, input);
     const body = respond(result);
@@ -113,5 +165,6 @@ export function completeJobOnce(
       [JSON.stringify(body ?? null), idem.scope.actor, idem.scope.endpoint, idem.scope.key],
     );
     return { kind: 'completed', result, body };
-  });
+  };
+  return withNonce(pool, nonce, completeOnce, accept);
 }
