@@ -7,35 +7,26 @@
 // - Poll: one query per GET /jobs against the committed table (no per-process index: another
 //   replica's claims and inserts must be seen at once).
 // - Heartbeat/submit/fail lock the job row (FOR UPDATE) before checking the lease, so a lease
-//   cannot be extended or completed while another replica re-claims it.
+//   cannot be extended or completed while another replica re-claims it (pg-lease-check.ts; the
+//   completion itself is pg-complete-job.ts).
 // - The sweeper's UPDATE … WHERE status = 'claimed' AND locked_until_ms < now can run on every
 //   replica: row locks make each expired lease go back to pending exactly once.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { DerivedKind } from '@retaia/protocol';
-import { CoreError, notFound, validationFailed } from '../../errors/core-error.js';
-import { missingMinimalFacts } from '../../domain/minimal-facts.js';
+import { CoreError, notFound } from '../../errors/core-error.js';
 import type { AssetRecord, JobRecord } from '../records.js';
 import { mapAsset, mapJob } from '../sqlite/row-mappers.js';
 import type {
   ClaimableJob,
   ClaimJobInput,
-  CompleteJobInput,
-  CompleteJobResult,
   FailJobInput,
   LeaseProof,
   ListClaimableJobsInput,
 } from '../store-types.js';
-import {
-  advanceAfterCompletion,
-  ensurePlannedJobs,
-  loadAsset,
-  returnToReadyIfIdle,
-  settleAfterPermanentFailure,
-} from './pg-asset-lifecycle.js';
+import { returnToReadyIfIdle, settleAfterPermanentFailure } from './pg-asset-lifecycle.js';
 import { all, inTransaction, one, run, type Queryable, type Row } from './pg-db.js';
-import { assertClaimAllowed, assertCurrentLease } from '../job-rules.js';
-import { indexTranscript } from './pg-search.js';
+import { assertClaimAllowed } from '../job-rules.js';
+import { checkLease } from './pg-lease-check.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -189,27 +180,6 @@ async function lockAssetForClaim(c: Queryable, uuid: string, now: string): Promi
   return asset;
 }
 
-/** The lease check of heartbeat, submit and fail (errors as ../sqlite/jobs/check-lease.ts). */
-async function checkLease(c: Queryable, proof: LeaseProof): Promise<JobRecord> {
-  // The job row locked and the claim of the proof's lock token, in one round trip.
-  const found = await one(
-    c,
-    `SELECT j.*, c.agent_id AS lease_agent_id, c.fencing_token AS lease_fencing_token
-       FROM jobs j LEFT JOIN job_claims c ON c.job_id = j.job_id AND c.lock_token = $2
-      WHERE j.job_id = $1 FOR UPDATE OF j`,
-    [proof.jobId, proof.lockToken],
-  );
-  if (!found) throw notFound('job', proof.jobId);
-  const { lease_agent_id: agentId, lease_fencing_token: fencingToken, ...row } = found;
-  const job = mapJob(row);
-  const claim =
-    agentId === null || agentId === undefined
-      ? undefined
-      : { agent_id: agentId as string, fencing_token: fencingToken as number };
-  assertCurrentLease(job, claim, proof);
-  return job;
-}
-
 export function extendLease(pool: pg.Pool, proof: LeaseProof, leaseTtlMs: number) {
   return inTransaction(pool, async (c): Promise<JobRecord> => {
     const job = await checkLease(c, proof);
@@ -225,134 +195,6 @@ export function extendLease(pool: pg.Pool, proof: LeaseProof, leaseTtlMs: number
     );
     return { ...job, locked_until_ms: lockedUntil };
   });
-}
-
-export function completeJob(pool: pg.Pool, input: CompleteJobInput) {
-  return inTransaction(pool, (c) => completeJobIn(c, input));
-}
-
-/** The completion inside the caller's transaction. */
-export async function completeJobIn(
-  c: Queryable,
-  input: CompleteJobInput,
-): Promise<CompleteJobResult> {
-  const job = await checkLease(c, input);
-  if (job.job_type !== input.jobType) {
-    throw validationFailed(
-      `job ${job.job_id} is ${job.job_type}, the submit says ${input.jobType}`,
-    );
-  }
-  const now = iso(input.nowMs);
-  const asset = (await loadAsset(c, job.asset_uuid, true))!;
-  const replacedFiles: string[] = [];
-  if (input.facts) {
-    const merged = { ...asset.facts, ...input.facts };
-    const missing = missingMinimalFacts(asset.media_type, merged);
-    if (missing.length > 0) {
-      throw validationFailed(
-        `facts_patch lacks the minimal ${asset.media_type} facts: ${missing.join(', ')}`,
-        { missing },
-      );
-    }
-    asset.facts = merged; // written with the revision bump below
-  }
-  if (input.derived && input.derived.length > 0) {
-    const kinds = new Set(input.derived.map((d) => d.kind));
-    const oldRows = await all<{ kind: DerivedKind; relative_path: string }>(
-      c,
-      'SELECT kind, relative_path FROM derived_files WHERE asset_uuid = $1',
-      [asset.uuid],
-    );
-    for (const r of oldRows) if (kinds.has(r.kind)) replacedFiles.push(r.relative_path);
-    await run(c, 'DELETE FROM derived_files WHERE asset_uuid = $1 AND kind = ANY($2::text[])', [
-      asset.uuid,
-      [...kinds],
-    ]);
-    const nextIndex = new Map<DerivedKind, number>();
-    for (const d of input.derived) {
-      const idx = nextIndex.get(d.kind) ?? 0;
-      nextIndex.set(d.kind, idx + 1);
-      await run(
-        c,
-        `INSERT INTO derived_files (asset_uuid, kind, idx, upload_id, content_type, size_bytes, sha256, relative_path, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          asset.uuid,
-          d.kind,
-          idx,
-          d.upload_id,
-          d.content_type,
-          d.size_bytes,
-          d.sha256,
-          d.relative_path,
-          now,
-        ],
-      );
-      const published = await run(
-        c,
-        `UPDATE uploads SET status = 'PUBLISHED' WHERE upload_id = $1 AND status = 'COMPLETED'`,
-        [d.upload_id],
-      );
-      if (published !== 1) {
-        throw validationFailed(`upload ${d.upload_id} is not a completed, unpublished upload`);
-      }
-    }
-  }
-  if (input.transcript) {
-    const merged = { ...(asset.transcript ?? {}), ...input.transcript };
-    await run(c, 'UPDATE assets SET transcript = $1 WHERE uuid = $2', [
-      JSON.stringify(merged),
-      asset.uuid,
-    ]);
-    await indexTranscript(c, asset.uuid, merged.text ?? '');
-    asset.transcript = merged;
-  }
-  // The merged facts ride on the revision bump: one write of the asset row, not two; only a
-  // facts result names `facts` (as on SQLite: complete-job.ts).
-  if (input.facts) {
-    await run(
-      c,
-      'UPDATE assets SET facts = $1, revision = revision + 1, updated_at = $2 WHERE uuid = $3',
-      [JSON.stringify(asset.facts), now, asset.uuid],
-    );
-  } else {
-    await run(c, 'UPDATE assets SET revision = revision + 1, updated_at = $1 WHERE uuid = $2', [
-      now,
-      asset.uuid,
-    ]);
-  }
-  asset.revision += 1;
-  // The job and its claim end in one round trip; the asset's jobs as they are now in another.
-  const done = (await one(
-    c,
-    `WITH ended AS (UPDATE job_claims SET ended_at = $1, outcome = 'completed'
-                     WHERE job_id = $2 AND fencing_token = $3)
-     UPDATE jobs SET status = 'completed', completed_at = $1, locked_until_ms = NULL
-      WHERE job_id = $2 RETURNING *`,
-    [now, job.job_id, job.fencing_token],
-  ))!;
-  const jobs = await all<{ job_type: string; status: JobRecord['status'] }>(
-    c,
-    'SELECT job_type, status FROM jobs WHERE asset_uuid = $1',
-    [asset.uuid],
-  );
-  // A follow-up job just planned is pending, so the asset stays in review processing.
-  const planned = await ensurePlannedJobs(
-    c,
-    asset,
-    input.flags,
-    now,
-    new Set(jobs.map((j) => j.job_type)),
-  );
-  if (planned.length === 0) {
-    await advanceAfterCompletion(
-      c,
-      asset,
-      now,
-      jobs.map((j) => j.status),
-    );
-  }
-  return { job: mapJob(done), replacedFiles, assetState: asset.state };
 }
 
 export function failJob(pool: pg.Pool, input: FailJobInput) {

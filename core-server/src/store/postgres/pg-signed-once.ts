@@ -19,7 +19,8 @@ import type {
   NonceUse,
 } from '../store-types.js';
 import { inTransaction, one, run, type Queryable } from './pg-db.js';
-import { claimJobIn, completeJobIn } from './pg-jobs.js';
+import { completeJobIn } from './pg-complete-job.js';
+import { claimJobIn } from './pg-jobs.js';
 
 /** One atomic statement: new, or last seen before the window → accepted (and recorded). */
 export async function acceptNonce(q: Queryable, n: NonceUse): Promise<boolean> {

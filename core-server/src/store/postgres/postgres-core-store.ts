@@ -62,14 +62,8 @@ import {
   reopenAsset,
   reprocessAsset,
 } from './pg-human-mutations.js';
-import {
-  claimJob,
-  completeJob,
-  expireLeases,
-  extendLease,
-  failJob,
-  listClaimableJobs,
-} from './pg-jobs.js';
+import { completeJob } from './pg-complete-job.js';
+import { claimJob, expireLeases, extendLease, failJob, listClaimableJobs } from './pg-jobs.js';
 import { runPgMigrations } from './pg-migrations.js';
 import { SCAN_PHASE_SQL } from '../scan-index-sql.js';
 import { PgOpsStore } from './pg-ops-store.js';
