@@ -124,7 +124,11 @@ export async function claimJobIn(
       [now, input.jobId],
     );
   }
-  // The job taken and its claim recorded in one round trip.
+  // The job taken, its claim recorded, and its asset locked, moved from READY to
+  // PROCESSING_REVIEW and the move logged: one round trip (three before). The asset rule is the
+  // one the SQLite claim applies in code: only a READY asset moves, for the cause `job_claimed`.
+  // Each step reads the one before (taken → locked → moved), so they run in that order: the
+  // queue pattern (lock, then update what was locked). Nothing taken: nothing else happens.
   const updated = await one(
     c,
     `WITH taken AS (
@@ -135,8 +139,19 @@ export async function claimJobIn(
          RETURNING *),
      recorded AS (
        INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at)
-         SELECT job_id, fencing_token, $2, $1, $4 FROM taken)
-     SELECT * FROM taken`,
+         SELECT job_id, fencing_token, $2, $1, $4 FROM taken),
+     locked AS (
+       SELECT a.* FROM assets a JOIN taken t ON a.uuid = t.asset_uuid FOR UPDATE OF a),
+     moved AS (
+       UPDATE assets a SET state = 'PROCESSING_REVIEW', revision = a.revision + 1, updated_at = $4
+         FROM locked l WHERE a.uuid = l.uuid AND l.state = 'READY'
+         RETURNING a.uuid),
+     logged AS (
+       INSERT INTO asset_transitions (asset_uuid, from_state, to_state, cause, at)
+         SELECT uuid, 'READY', 'PROCESSING_REVIEW', 'job_claimed', $4 FROM moved)
+     SELECT taken.*, to_jsonb(locked) AS claimed_asset,
+            EXISTS (SELECT 1 FROM moved) AS claim_moved_it
+       FROM taken JOIN locked ON locked.uuid = taken.asset_uuid`,
     [input.agentId, lockToken, input.nowMs + input.leaseTtlMs, now, input.jobId, input.nowMs],
   );
   if (!updated) {
@@ -146,38 +161,14 @@ export async function claimJobIn(
       `job ${input.jobId} is not claimable (status ${before.status})`,
     );
   }
-  const job = mapJob(updated);
-  return { job, asset: await lockAssetForClaim(c, job.asset_uuid, now) };
-}
-
-/**
- * The claimed job's asset, locked, and moved from READY to PROCESSING_REVIEW with its transition
- * logged, in one round trip (loadAsset then setAssetState were two). The rule is the one the
- * SQLite claim applies in code: only a READY asset moves, for the cause `job_claimed`. `locked`
- * runs first because `moved` reads from it: the queue pattern (lock, then update what was locked).
- */
-async function lockAssetForClaim(c: Queryable, uuid: string, now: string): Promise<AssetRecord> {
-  const row = await one(
-    c,
-    `WITH locked AS (SELECT * FROM assets WHERE uuid = $1 FOR UPDATE),
-     moved AS (
-       UPDATE assets a SET state = 'PROCESSING_REVIEW', revision = a.revision + 1, updated_at = $2
-         FROM locked l WHERE a.uuid = l.uuid AND l.state = 'READY'
-         RETURNING a.uuid),
-     logged AS (
-       INSERT INTO asset_transitions (asset_uuid, from_state, to_state, cause, at)
-         SELECT uuid, 'READY', 'PROCESSING_REVIEW', 'job_claimed', $2 FROM moved)
-     SELECT locked.*, EXISTS (SELECT 1 FROM moved) AS claim_moved_it FROM locked`,
-    [uuid, now],
-  );
-  const { claim_moved_it: moved, ...assetRow } = row!;
-  const asset = mapAsset(assetRow);
+  const { claimed_asset: assetRow, claim_moved_it: moved, ...jobRow } = updated;
+  const asset = mapAsset(assetRow as Row);
   if (moved) {
     // What setAssetState leaves in the record it is given.
     asset.state = 'PROCESSING_REVIEW';
     asset.revision += 1;
   }
-  return asset;
+  return { job: mapJob(jobRow), asset };
 }
 
 export function extendLease(pool: pg.Pool, proof: LeaseProof, leaseTtlMs: number) {
