@@ -19,8 +19,9 @@
 // Core, which does not spread its pollers, shows what that does against such a Core.
 // --postgres runs core-server on a throwaway PostgreSQL cluster (fsync off, as for tests) instead
 // of SQLite, and adds the database processes' CPU to the server's; it implies --no-minimal.
+// --sql-times (SQLite) prints the time inside each statement per claim+submit (support/sql-timing.ts).
 // Run: npx tsx bench/core-server-load.ts [jobs] [--log-info] [--separate-commits] [--claim-in-order]
-//      [--agent-order] [--no-minimal] [--postgres]
+//      [--agent-order] [--no-minimal] [--postgres] [--sql-times]
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -42,6 +43,7 @@ import {
 } from './support/load-agents.js';
 import { startMinimalCore } from './support/minimal-core.js';
 import { cpuMsOfProcessesNamed } from './support/process-cpu.js';
+import { timeStatements } from './support/sql-timing.js';
 
 type Measured = Awaited<ReturnType<typeof agentsInChild>>;
 
@@ -211,7 +213,13 @@ async function main(jobCount: number) {
 
     const pgCpuAtStart = cpuMsOfProcessesNamed('postgres');
     const queriesAtStart = queriesSent;
+    const sqlTimes =
+      process.argv.includes('--sql-times') && !databaseUrl
+        ? timeStatements((server.context.store as unknown as { db: Database.Database }).db)
+        : undefined;
+    sqlTimes?.start();
     const ours = await measure({ ...plan, apiUrl: server.apiUrl });
+    sqlTimes?.report(ours.submit.length);
     const pgCpuMs = cpuMsOfProcessesNamed('postgres') - pgCpuAtStart;
     const queries = queriesSent - queriesAtStart;
     report(
