@@ -43,11 +43,23 @@ export function setAssetState(
   db.prepare(
     'UPDATE assets SET state = ?, revision = revision + 1, updated_at = ? WHERE uuid = ?',
   ).run(to, now, asset.uuid);
-  db.prepare(
-    'INSERT INTO asset_transitions (asset_uuid, from_state, to_state, cause, at) VALUES (?, ?, ?, ?, ?)',
-  ).run(asset.uuid, asset.state, to, cause, now);
+  logTransition(db, asset.uuid, asset.state, to, cause, now);
   asset.state = to;
   asset.revision += 1;
+}
+
+/** The asset's transition log entry, written with every state change. */
+export function logTransition(
+  db: Database,
+  uuid: string,
+  from: AssetState,
+  to: AssetState,
+  cause: string,
+  now: string,
+): void {
+  db.prepare(
+    'INSERT INTO asset_transitions (asset_uuid, from_state, to_state, cause, at) VALUES (?, ?, ?, ?, ?)',
+  ).run(uuid, from, to, cause, now);
 }
 
 export function bumpRevision(db: Database, uuid: string, now: string): void {

@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { CoreError, notFound } from '../../../errors/core-error.js';
 import type { AssetRecord, JobRecord } from '../../records.js';
-import { loadAsset, setAssetState } from '../asset-lifecycle.js';
-import { mapJob } from '../row-mappers.js';
+import { loadAsset, logTransition } from '../asset-lifecycle.js';
+import { mapAsset, mapJob } from '../row-mappers.js';
 import { assertClaimAllowed } from '../../job-rules.js';
 import type { ClaimJobInput } from '../../store-types.js';
 import { transactionPerConnection } from './transaction-per-connection.js';
@@ -81,7 +81,23 @@ export function claimInTransaction(db: Database, input: ClaimJobInput): Claimed 
   db.prepare(
     'INSERT INTO job_claims (job_id, fencing_token, lock_token, agent_id, claimed_at) VALUES (?, ?, ?, ?, ?)',
   ).run(job.job_id, job.fencing_token, lockToken, input.agentId, now);
-  const asset = loadAsset(db, job.asset_uuid)!;
-  if (asset.state === 'READY') setAssetState(db, asset, 'PROCESSING_REVIEW', 'job_claimed', now);
-  return { job, asset };
+  return { job, asset: moveAssetForClaim(db, job.asset_uuid, now) };
+}
+
+/**
+ * The claimed job's asset, moved from READY to PROCESSING_REVIEW (cause `job_claimed`, logged)
+ * when it is READY. The move returns the row it wrote, so the usual claim (an asset's first job)
+ * reads nothing more; an asset already in review processing is read as it is. The same rule
+ * as PostgreSQL's one-statement claim (postgres/pg-jobs.ts).
+ */
+function moveAssetForClaim(db: Database, uuid: string, now: string): AssetRecord {
+  const moved = db
+    .prepare(
+      `UPDATE assets SET state = 'PROCESSING_REVIEW', revision = revision + 1, updated_at = ?
+         WHERE uuid = ? AND state = 'READY' RETURNING *`,
+    )
+    .get(now, uuid) as Record<string, unknown> | undefined;
+  if (!moved) return loadAsset(db, uuid)!;
+  logTransition(db, uuid, 'READY', 'PROCESSING_REVIEW', 'job_claimed', now);
+  return mapAsset(moved);
 }
