@@ -3,8 +3,6 @@
 // the caller's transaction, with the job row and the asset locked by the lease check.
 import type pg from 'pg';
 import type { DerivedKind } from '@retaia/protocol';
-import { validationFailed } from '../../errors/core-error.js';
-import { missingMinimalFacts } from '../../domain/minimal-facts.js';
 import type { AssetRecord, JobRecord } from '../records.js';
 import { mapJob } from '../sqlite/row-mappers.js';
 import type { CompleteJobInput, CompleteJobResult } from '../store-types.js';
@@ -12,6 +10,12 @@ import { advanceAfterCompletion, ensurePlannedJobs } from './pg-asset-lifecycle.
 import { all, inTransaction, one, run, type Queryable } from './pg-db.js';
 import { checkLeaseLockingAsset } from './pg-lease-check.js';
 import { indexTranscript } from './pg-search.js';
+import {
+  assertSubmittedType,
+  mergedFacts,
+  numberedDerived,
+  unpublishableUpload,
+} from '../job-rules.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -25,24 +29,11 @@ export async function completeJobIn(
   input: CompleteJobInput,
 ): Promise<CompleteJobResult> {
   const { job, asset } = await checkLeaseLockingAsset(c, input);
-  if (job.job_type !== input.jobType) {
-    throw validationFailed(
-      `job ${job.job_id} is ${job.job_type}, the submit says ${input.jobType}`,
-    );
-  }
+  assertSubmittedType(job, input.jobType);
   const now = iso(input.nowMs);
   const replacedFiles: string[] = [];
-  if (input.facts) {
-    const merged = { ...asset.facts, ...input.facts };
-    const missing = missingMinimalFacts(asset.media_type, merged);
-    if (missing.length > 0) {
-      throw validationFailed(
-        `facts_patch lacks the minimal ${asset.media_type} facts: ${missing.join(', ')}`,
-        { missing },
-      );
-    }
-    asset.facts = merged; // written with the revision bump below
-  }
+  // The merged facts are written with the revision bump below.
+  if (input.facts) asset.facts = mergedFacts(asset, input.facts);
   if (input.derived && input.derived.length > 0) {
     const kinds = new Set(input.derived.map((d) => d.kind));
     const oldRows = await all<{ kind: DerivedKind; relative_path: string }>(
@@ -55,10 +46,7 @@ export async function completeJobIn(
       asset.uuid,
       [...kinds],
     ]);
-    const nextIndex = new Map<DerivedKind, number>();
-    for (const d of input.derived) {
-      const idx = nextIndex.get(d.kind) ?? 0;
-      nextIndex.set(d.kind, idx + 1);
+    for (const d of numberedDerived(input.derived)) {
       await run(
         c,
         `INSERT INTO derived_files (asset_uuid, kind, idx, upload_id, content_type, size_bytes, sha256, relative_path, created_at)
@@ -66,7 +54,7 @@ export async function completeJobIn(
         [
           asset.uuid,
           d.kind,
-          idx,
+          d.idx,
           d.upload_id,
           d.content_type,
           d.size_bytes,
@@ -80,9 +68,7 @@ export async function completeJobIn(
         `UPDATE uploads SET status = 'PUBLISHED' WHERE upload_id = $1 AND status = 'COMPLETED'`,
         [d.upload_id],
       );
-      if (published !== 1) {
-        throw validationFailed(`upload ${d.upload_id} is not a completed, unpublished upload`);
-      }
+      if (published !== 1) throw unpublishableUpload(d.upload_id);
     }
   }
   if (input.transcript) {

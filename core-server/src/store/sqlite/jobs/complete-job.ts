@@ -3,8 +3,6 @@
 // Derived files are recorded here; the caller moves the bytes into place after the commit.
 import type { DerivedKind } from '@retaia/protocol';
 import type { Database } from 'better-sqlite3';
-import { validationFailed } from '../../../errors/core-error.js';
-import { missingMinimalFacts } from '../../../domain/minimal-facts.js';
 import { advanceAfterCompletion, ensurePlannedJobs, loadAsset } from '../asset-lifecycle.js';
 import { mapJob } from '../row-mappers.js';
 import type { JobRecord } from '../../records.js';
@@ -12,6 +10,12 @@ import { indexAssetTranscript } from '../asset-search-rows.js';
 import { checkLease } from './check-lease.js';
 import type { CompleteJobInput, CompleteJobResult } from '../../store-types.js';
 import { transactionPerConnection } from './transaction-per-connection.js';
+import {
+  assertSubmittedType,
+  mergedFacts,
+  numberedDerived,
+  unpublishableUpload,
+} from '../../job-rules.js';
 
 /** Completes in a transaction of its own. */
 export function completeJob(db: Database, input: CompleteJobInput): CompleteJobResult {
@@ -26,26 +30,13 @@ const completeTransaction = transactionPerConnection(completeInTransaction);
  */
 export function completeInTransaction(db: Database, input: CompleteJobInput): CompleteJobResult {
   const job = checkLease(db, input);
-  if (job.job_type !== input.jobType) {
-    throw validationFailed(
-      `job ${job.job_id} is ${job.job_type}, the submit says ${input.jobType}`,
-    );
-  }
+  assertSubmittedType(job, input.jobType);
   const now = new Date(input.nowMs).toISOString();
   const asset = loadAsset(db, job.asset_uuid)!;
   const replacedFiles: string[] = [];
 
-  if (input.facts) {
-    const merged = { ...asset.facts, ...input.facts };
-    const missing = missingMinimalFacts(asset.media_type, merged);
-    if (missing.length > 0) {
-      throw validationFailed(
-        `facts_patch lacks the minimal ${asset.media_type} facts: ${missing.join(', ')}`,
-        { missing },
-      );
-    }
-    asset.facts = merged; // written with the revision bump below
-  }
+  // The merged facts are written with the revision bump below.
+  if (input.facts) asset.facts = mergedFacts(asset, input.facts);
 
   if (input.derived && input.derived.length > 0) {
     const kinds = new Set(input.derived.map((d) => d.kind));
@@ -62,14 +53,11 @@ export function completeInTransaction(db: Database, input: CompleteJobInput): Co
     const publish = db.prepare(
       `UPDATE uploads SET status = 'PUBLISHED' WHERE upload_id = ? AND status = 'COMPLETED'`,
     );
-    const nextIndex = new Map<DerivedKind, number>();
-    for (const d of input.derived) {
-      const idx = nextIndex.get(d.kind) ?? 0;
-      nextIndex.set(d.kind, idx + 1);
+    for (const d of numberedDerived(input.derived)) {
       insert.run(
         asset.uuid,
         d.kind,
-        idx,
+        d.idx,
         d.upload_id,
         d.content_type,
         d.size_bytes,
@@ -77,9 +65,7 @@ export function completeInTransaction(db: Database, input: CompleteJobInput): Co
         d.relative_path,
         now,
       );
-      if (publish.run(d.upload_id).changes !== 1) {
-        throw validationFailed(`upload ${d.upload_id} is not a completed, unpublished upload`);
-      }
+      if (publish.run(d.upload_id).changes !== 1) throw unpublishableUpload(d.upload_id);
     }
   }
 
