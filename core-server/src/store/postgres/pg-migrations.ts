@@ -9,7 +9,10 @@
 // - asset_search holds tsvectors (name, transcript, notes) with GIN indexes instead of SQLite's
 //   FTS5 tables (pg-search.ts);
 // - no job_queue_changes: the PostgreSQL poll asks the database every time (pg-jobs.ts);
-// - no auth_version: the PostgreSQL store looks bearers and agents up in the database each time.
+// - auth_version (v7) is bumped by deferred triggers once per writing transaction, where
+//   SQLite's triggers bump it per changed row (pg-auth-lookup-cache.ts says what it trusts).
+// Like the SQLite list, it is an append-only history read top to bottom, so it is longer than
+// 400 lines.
 import type pg from 'pg';
 import { CORE_LOCK_NAMESPACE, CORE_LOCKS } from './pg-advisory-locks.js';
 import { SCAN_INDEX_CHANGED_SQL } from '../scan-index-sql.js';
