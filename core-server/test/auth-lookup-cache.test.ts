@@ -15,20 +15,11 @@ import {
   AGENT_COLUMNS_THAT_MAY_LAG,
   AGENT_IDENTITY_COLUMNS,
 } from '../src/store/sqlite/auth-lookup-sql.js';
-import { DATABASE_FILE, openDatabase } from '../src/store/sqlite/open-database.js';
+import { openDatabase } from '../src/store/sqlite/open-database.js';
 import { SqliteAccountsStore } from '../src/store/sqlite/sqlite-accounts-store.js';
+import { fromAnotherConnection } from './support/another-connection.js';
 import { startTestCore, TestAgent } from './support/signed-test-client.js';
 import { agentRecord } from './store-conformance/fixtures.js';
-
-/** A write made through a connection of its own, as the operator CLI or a second process would. */
-function fromAnotherConnection(dataDir: string, sql: string, ...params: unknown[]): number {
-  const other = new Database(path.join(dataDir, DATABASE_FILE));
-  try {
-    return other.prepare(sql).run(...params).changes;
-  } finally {
-    other.close();
-  }
-}
 
 /** A migrated database in a temp dir, closed and deleted after the test. */
 async function freshDatabase(t: TestContext) {

@@ -14,7 +14,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { unauthorized } from '../errors/core-error.js';
 import type { AgentRecord } from '../store/records.js';
-import type { NonceUse } from '../store/store-types.js';
+import { AuthChangedError, type NonceUse } from '../store/store-types.js';
 import type { CoreContext } from '../server/core-context.js';
 
 export const SIGNATURE_SKEW_MS = 60_000;
@@ -91,7 +91,11 @@ export async function verifySignedRequest(
   const timestamp = header(request, SIGNATURE_HEADERS.timestamp);
   const nonce = header(request, SIGNATURE_HEADERS.nonce);
   const path = stripQuery(request.raw.url ?? '');
-  const reject = (reason: string) => rejectSignedRequest(ctx, request, clientId, agentId, reason);
+  const reject = (reason: string) => {
+    // A deferred request's lookups may predate a re-key: refuse only on current credentials.
+    if (ctx.store.authChangedSince?.(request)) throw new AuthChangedError();
+    return rejectSignedRequest(ctx, request, clientId, agentId, reason);
+  };
 
   if (!agentId || !fingerprint || !signature || !timestamp || !nonce) {
     return reject('missing X-Retaia-* signature header(s)');
@@ -128,7 +132,13 @@ export async function verifySignedRequest(
   if (!(await verifyRequestSignature(key, text, signature))) {
     return reject('signature does not verify');
   }
-  const use: NonceUse = { agentId, nonce, nowMs: ctx.clock(), windowMs: NONCE_WINDOW_MS };
+  const use: NonceUse = {
+    agentId,
+    nonce,
+    nowMs: ctx.clock(),
+    windowMs: NONCE_WINDOW_MS,
+    authVersion: ctx.store.authVersionOf?.(request),
+  };
   if (deferNonce) return { agentId, fingerprint: key.fingerprint, agent, nonce: use };
   if (!(await ctx.store.rememberNonce(agentId, nonce, use.nowMs, NONCE_WINDOW_MS))) {
     return reject(NONCE_REPLAYED);

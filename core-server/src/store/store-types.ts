@@ -37,6 +37,11 @@ export interface ListClaimableJobsInput {
   flags: FeatureFlags;
   limit: number;
   nowMs: number;
+  /**
+   * The auth version the poller's lookups were answered as of (CoreStore.authVersionOf): a store
+   * that has one checks it in the poll's own read and throws AuthChangedError when it moved.
+   */
+  authVersion?: number;
 }
 
 /** A pending job and its asset. Shared between polls: callers must treat them as read-only. */
@@ -88,6 +93,24 @@ export interface NonceUse {
   nowMs: number;
   /** A nonce last seen longer ago than this is accepted again. */
   windowMs: number;
+  /**
+   * The auth version the signer's bearer and agent lookups were answered as of
+   * (CoreStore.authVersionOf). A store that has one checks it inside the write's own transaction,
+   * before the nonce, and throws AuthChangedError (nothing written) when it moved.
+   */
+  authVersion?: number;
+}
+
+/**
+ * The credentials a request was authenticated with changed (a token revoked, an agent re-keyed)
+ * between its lookups and the moment it would have committed. Nothing was written; the caller
+ * authenticates again from the database (CoreStore.recheckAuth) and retries. Never on the wire.
+ */
+export class AuthChangedError extends Error {
+  constructor() {
+    super('credentials changed while the request ran');
+    this.name = 'AuthChangedError';
+  }
 }
 
 /** The Idempotency-Key record a submit is stored under, with what to answer a replay. */

@@ -1,11 +1,11 @@
 // The agent's job loop: list, claim, heartbeat, submit, fail (docs/protocol.md#the-agent-loop, docs/asset-states.md).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NONCE_REPLAYED, rejectSignedRequest } from '../../auth/signed-request.js';
 import { CoreError } from '../../errors/core-error.js';
 import { submitInOneCommit, submitJobResult } from '../../jobs/submit-job-result.js';
 import { OfferSpreader } from '../../jobs/offer-spread.js';
 import type { CoreContext } from '../../server/core-context.js';
-import type { AgentRecord, AssetRecord, JobRecord } from '../../store/records.js';
+import type { AgentRecord, JobRecord } from '../../store/records.js';
 import type { ClaimableJob } from '../../store/store-types.js';
 import {
   failSchema,
@@ -19,6 +19,7 @@ import {
   idempotencyScope,
   idempotent,
 } from '../idempotent.js';
+import { withAuthCheckedAtCommit } from '../auth-at-commit.js';
 import { parseBody } from '../parse-body.js';
 import { requireClient } from '../request-actor.js';
 import { apiPathScrubber, markScrubbedAsBuilt } from '../scrub-paths.js';
@@ -94,19 +95,28 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
     return json;
   };
 
-  api.get<{ Querystring: { limit?: string } }>('/jobs', async (request, reply) => {
+  /** The poll's agent and its claimable jobs, its credentials checked in the poll's read. */
+  const poll = async (request: FastifyRequest, limit: number, nowMs: number) => {
     const client = await requireClient(ctx, request);
     const agent = await pollingAgent(ctx, client.client_id, request);
-    if (!agent) return [];
+    if (!agent) return undefined;
     await touchAgent(ctx, agent.agent_id);
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 500);
-    const nowMs = ctx.clock();
     const claimable = await ctx.store.listClaimableJobs({
       effectiveCapabilities: agent.effective_capabilities,
       flags: ctx.flags,
       limit,
       nowMs,
+      authVersion: ctx.store.authVersionOf?.(request),
     });
+    return { agent, claimable };
+  };
+
+  api.get<{ Querystring: { limit?: string } }>('/jobs', async (request, reply) => {
+    const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 500);
+    const nowMs = ctx.clock();
+    const polled = await withAuthCheckedAtCommit(ctx, request, () => poll(request, limit, nowMs));
+    if (!polled) return [];
+    const { agent, claimable } = polled;
     const spread = offerSpreader(ctx).order(
       claimable,
       (c) => c.job.asset_uuid,
@@ -118,8 +128,11 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
     return reply.type('application/json; charset=utf-8').send(answer);
   });
 
-  api.post<JobParams>('/jobs/:job_id/claim', async (request) => {
-    // With a store that can, the nonce is recorded in the claim's own transaction.
+  /**
+   * Authenticates and claims. With a store that can, the nonce is recorded (and the credentials
+   * checked) in the claim's own transaction.
+   */
+  const claim = async (request: FastifyRequest<JobParams>) => {
     const { client, agent, nonce } = await signedAgentWrite(ctx, request, {
       deferNonce: ctx.store.claimJobOnce !== undefined,
     });
@@ -131,16 +144,19 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
       nowMs: ctx.clock(),
       leaseTtlMs: ctx.options.leaseTtlSeconds * 1000,
     };
-    let claimed: { job: JobRecord; asset: AssetRecord };
-    if (nonce) {
-      const out = await ctx.store.claimJobOnce!(input, nonce);
-      if (out.kind === 'nonce_replayed') {
-        return rejectSignedRequest(ctx, request, client.client_id, agent.agent_id, NONCE_REPLAYED);
-      }
-      claimed = out;
-    } else {
-      claimed = await ctx.store.claimJob(input);
+    if (!nonce) return { agent, claimed: await ctx.store.claimJob(input) };
+    const out = await ctx.store.claimJobOnce!(input, nonce);
+    if (out.kind === 'nonce_replayed') {
+      return rejectSignedRequest(ctx, request, client.client_id, agent.agent_id, NONCE_REPLAYED);
     }
+    return { agent, claimed: out };
+  };
+
+  api.post<JobParams>('/jobs/:job_id/claim', async (request) => {
+    const { agent, claimed } =
+      ctx.store.claimJobOnce !== undefined
+        ? await withAuthCheckedAtCommit(ctx, request, () => claim(request))
+        : await claim(request);
     const { job, asset } = claimed;
     request.log.info(
       {
@@ -174,8 +190,15 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
     };
   });
 
-  api.post<JobParams>('/jobs/:job_id/submit', async (request, reply) => {
-    const oneCommit = ctx.store.completeJobOnce ? plainSubmit(request) : undefined;
+  /**
+   * Authenticates and submits: in one commit (nonce, Idempotency-Key, completion, credentials
+   * check) when `oneCommit` is the validated body, else the general idempotent path.
+   */
+  const submit = async (
+    request: FastifyRequest<JobParams>,
+    reply: FastifyReply,
+    oneCommit: SubmitBody | undefined,
+  ) => {
     const { client, agent, bodySha256, nonce } = await signedAgentWrite(ctx, request, {
       deferNonce: oneCommit !== undefined,
     });
@@ -216,6 +239,14 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
       logSubmitted(out);
       return out;
     });
+  };
+
+  api.post<JobParams>('/jobs/:job_id/submit', async (request, reply) => {
+    const oneCommit = ctx.store.completeJobOnce ? plainSubmit(request) : undefined;
+    // The one-commit path checks the credentials in the completion's transaction.
+    return oneCommit
+      ? withAuthCheckedAtCommit(ctx, request, () => submit(request, reply, oneCommit))
+      : submit(request, reply, undefined);
   });
 
   api.post<JobParams>('/jobs/:job_id/fail', async (request, reply) => {

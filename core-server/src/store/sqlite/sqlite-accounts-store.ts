@@ -233,6 +233,18 @@ export class SqliteAccountsStore {
       return row ? mapAgent(row) : undefined;
     });
   }
+  deferAuthCheck(request: object) {
+    this.authLookups.defer(request);
+  }
+  authVersionOf(request: object) {
+    return this.authLookups.versionOf(request);
+  }
+  authChangedSince(request: object) {
+    return this.authLookups.changedSince(request);
+  }
+  recheckAuth(request: object) {
+    this.authLookups.recheck(request);
+  }
   async saveAgent(a: AgentRecord) {
     this.db
       .prepare(

@@ -15,6 +15,8 @@
 // be on, no live move/purge lock on the asset (docs/asset-states.md locks), oldest (created_at, job_id) first.
 import type { Database } from 'better-sqlite3';
 import type { JobRecord } from '../../records.js';
+import { AuthChangedError } from '../../store-types.js';
+import { currentAuthVersion } from '../auth-lookup-cache.js';
 import { mapJob } from '../row-mappers.js';
 import type { ClaimableAsset, ClaimableJob, ListClaimableJobsInput } from '../../store-types.js';
 
@@ -75,9 +77,7 @@ export class ClaimableIndex {
   constructor(private readonly db: Database) {}
 
   list(input: ListClaimableJobsInput): ClaimableJob[] {
-    const locked = this.db.inTransaction
-      ? this.readChanges(input.nowMs)
-      : this.readInOneSnapshot(input.nowMs);
+    const locked = this.db.inTransaction ? this.readChanges(input) : this.readInOneSnapshot(input);
     this.pruneApplied();
     // hasAllCapabilities' rule, with the agent's set built once per poll.
     const offered = new Set(input.effectiveCapabilities);
@@ -106,17 +106,23 @@ export class ClaimableIndex {
    * and those six-odd acquisitions per poll under load cost more than the statements' own work.
    * Synchronous from BEGIN to COMMIT, so no other request runs inside it.
    */
-  private readInOneSnapshot(nowMs: number): Set<string> {
+  private readInOneSnapshot(input: ListClaimableJobsInput): Set<string> {
     this.db.prepare('BEGIN DEFERRED').run();
     try {
-      return this.readChanges(nowMs);
+      return this.readChanges(input);
     } finally {
       this.db.prepare('COMMIT').run();
     }
   }
 
-  /** Catches up with the log, then returns the assets under a live move/purge lock. */
-  private readChanges(nowMs: number): Set<string> {
+  /**
+   * Checks the poller's credentials as of this read (AuthChangedError when they changed since
+   * its lookups), catches up with the log, then returns the assets under a live move/purge lock.
+   */
+  private readChanges({ authVersion, nowMs }: ListClaimableJobsInput): Set<string> {
+    if (authVersion !== undefined && currentAuthVersion(this.db) !== authVersion) {
+      throw new AuthChangedError();
+    }
     this.catchUp();
     return new Set(
       (

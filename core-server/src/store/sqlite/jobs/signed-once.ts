@@ -19,6 +19,8 @@ import type {
   IdempotentWrite,
   NonceUse,
 } from '../../store-types.js';
+import { AuthChangedError } from '../../store-types.js';
+import { currentAuthVersion } from '../auth-lookup-cache.js';
 import { claimInTransaction } from './claim-job.js';
 import { completeInTransaction } from './complete-job.js';
 import { inGroupCommit } from './group-commit.js';
@@ -66,6 +68,11 @@ export function lookupIdempotent(
  * nonce with it: it is recorded on its own (still inside the batch) before the error goes on.
  * `op` runs inside this savepoint and nothing else, so the claim and the completion run their
  * statements without one of their own.
+ *
+ * First of all, the signer's credentials as of this transaction: when the auth version moved
+ * since its lookups were answered (a revocation, a re-key), nothing is written, not even the
+ * nonce, and the route authenticates again (AuthChangedError). The transaction holds the write
+ * lock, so no revocation can commit between this check and the write's own commit.
  */
 function withNonce<T>(
   db: Database,
@@ -73,6 +80,9 @@ function withNonce<T>(
   op: () => T,
 ): Promise<T | { kind: 'nonce_replayed' }> {
   return inGroupCommit(db, () => {
+    if (nonce.authVersion !== undefined && currentAuthVersion(db) !== nonce.authVersion) {
+      throw new AuthChangedError();
+    }
     try {
       return nonceThenOp(db)(nonce, op) as T | { kind: 'nonce_replayed' };
     } catch (err) {
