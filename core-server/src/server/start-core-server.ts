@@ -20,6 +20,7 @@ import { prepareStorageRoot, STORAGE_DIRS } from '../storage/storage-marker.js';
 import { ensureReviewUiBuilt } from '../web/review-ui-bundle.js';
 import type { AssetRecord } from '../store/records.js';
 import { openCoreStore } from '../store/open-store.js';
+import { takeServingLock } from './serving-lock.js';
 import { collectExpiredUploads, finishInterruptedPublications } from '../uploads/upload-gc.js';
 import { DEFAULT_FEATURE_FLAGS, type CoreContext } from './core-context.js';
 import { describeAgents } from './describe-agents.js';
@@ -74,6 +75,8 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
   }
   const logger = givenLogger ?? pino({ name: 'core-server' });
   await prepareStorageRoot(options.storageRoot, options.storageId, { init: initStorage });
+  // SQLite: this process must be the only server on the database (./serving-lock.ts).
+  const servingLock = options.databaseUrl ? undefined : takeServingLock(options.dataDir);
   const store = await openCoreStore({
     ...options,
     walCheckpointer: {
@@ -83,6 +86,9 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
           'the background WAL checkpointer stopped; SQLite checkpoints inside commits again',
         ),
     },
+  }).catch((err: unknown) => {
+    servingLock?.release();
+    throw err;
   });
   const flags: FeatureFlags = { ...DEFAULT_FEATURE_FLAGS, ...options.featureFlags };
   const clock = () => Date.now();
@@ -142,6 +148,7 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
   } catch (err) {
     await leadership.close();
     await store.close();
+    servingLock?.release();
     throw err;
   }
   const port = (app.server.address() as { port: number }).port;
@@ -208,6 +215,7 @@ export async function startCoreServer(input: CoreOptionsInput): Promise<RunningC
       }
       await leadership.close();
       await store.close();
+      servingLock?.release();
     },
     operator: {
       async approveDevice(userCode) {
