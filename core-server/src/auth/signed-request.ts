@@ -91,9 +91,9 @@ export async function verifySignedRequest(
   const timestamp = header(request, SIGNATURE_HEADERS.timestamp);
   const nonce = header(request, SIGNATURE_HEADERS.nonce);
   const path = stripQuery(request.raw.url ?? '');
-  const reject = (reason: string) => {
+  const reject = async (reason: string): Promise<never> => {
     // A deferred request's lookups may predate a re-key: refuse only on current credentials.
-    if (ctx.store.authChangedSince?.(request)) throw new AuthChangedError();
+    if (await ctx.store.authChangedSince?.(request)) throw new AuthChangedError();
     return rejectSignedRequest(ctx, request, clientId, agentId, reason);
   };
 

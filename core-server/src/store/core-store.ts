@@ -179,7 +179,7 @@ export interface CoreStore {
    * For a deferred request about to be refused on what its lookups said: true when the
    * credentials changed since (the refusal may rest on a stale answer; recheck and retry).
    */
-  authChangedSince?(request: object): boolean;
+  authChangedSince?(request: object): boolean | Promise<boolean>;
   /** The request's next lookups read the auth version first, as an undeferred request's do. */
   recheckAuth?(request: object): void;
   saveAgent(agent: AgentRecord): Promise<void>;

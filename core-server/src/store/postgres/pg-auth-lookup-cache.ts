@@ -6,6 +6,12 @@
 // replica from the first request that starts after the commit. (LISTEN/NOTIFY would not do: it
 // arrives after the commit, so a request in between would still be served from the old entry.)
 //
+// As on SQLite, the job loop's requests can be deferred (CoreStore.deferAuthCheck): answered as of
+// the version the cache holds, with no round trip, and the version compared again by the
+// statement that takes the request's nonce (./pg-signed-once.ts) or right before the poll's
+// query. Without SQLite's single writer, a revocation can still commit while that statement
+// runs; the window is one statement instead of the whole request.
+//
 // Lookups are asynchronous here, so two more rules than on SQLite:
 // - the version only moves forward: answers to two version reads can arrive out of order, and
 //   an older one must not empty the cache for nothing, nor label what it holds as older;
@@ -25,8 +31,12 @@ export class PgAuthLookupCache {
   /** Bumped each time the cache is emptied. */
   private generation = 0;
   private readonly entries = new AuthLookupEntries();
-  /** Requests whose first lookup read the version: their later lookups trust it. */
-  private readonly checked = new WeakSet<object>();
+  /**
+   * The version each request's lookups were answered as of: the one read at its first lookup,
+   * or for a deferred request the one the cache held then. Its later lookups trust it.
+   */
+  private readonly answeredAsOf = new WeakMap<object, bigint>();
+  private readonly deferred = new WeakSet<object>();
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -45,18 +55,50 @@ export class PgAuthLookupCache {
     return loaded;
   }
 
+  defer(request: object): void {
+    this.deferred.add(request);
+  }
+
+  versionOf(request: object): number | undefined {
+    const asOf = this.answeredAsOf.get(request);
+    return asOf === undefined ? undefined : Number(asOf);
+  }
+
+  async changedSince(request: object): Promise<boolean> {
+    const asOf = this.answeredAsOf.get(request);
+    if (!this.deferred.has(request) || asOf === undefined) return false;
+    return (await this.readVersion()) !== asOf;
+  }
+
+  recheck(request: object): void {
+    this.deferred.delete(request);
+    this.answeredAsOf.delete(request);
+  }
+
   private async check(request: object | undefined): Promise<void> {
-    if (request && this.checked.has(request)) return;
+    if (request) {
+      if (this.answeredAsOf.has(request)) return;
+      if (this.deferred.has(request) && this.version !== undefined) {
+        this.answeredAsOf.set(request, this.version);
+        return;
+      }
+    }
+    const version = await this.readVersion();
+    if (request && !this.answeredAsOf.has(request)) this.answeredAsOf.set(request, version);
+  }
+
+  /** The version now; a newer one than the cache's empties it (an older answer changes nothing). */
+  private async readVersion(): Promise<bigint> {
     const row = await one<{ version: string }>(
       this.pool,
       'SELECT version FROM auth_version WHERE id = 1',
     );
-    if (request) this.checked.add(request);
     const version = BigInt(row!.version);
     if (this.version === undefined || version > this.version) {
       this.version = version;
       this.generation++;
       this.entries.clear();
     }
+    return version;
   }
 }

@@ -25,6 +25,7 @@ import type {
 } from '../store-types.js';
 import { returnToReadyIfIdle, settleAfterPermanentFailure } from './pg-asset-lifecycle.js';
 import { all, inTransaction, one, run, type Queryable, type Row } from './pg-db.js';
+import { AuthChangedError } from '../store-types.js';
 import { assertClaimAllowed } from '../job-rules.js';
 import { checkLease } from './pg-lease-check.js';
 
@@ -51,6 +52,12 @@ export async function listClaimableJobs(
   q: Queryable,
   input: ListClaimableJobsInput,
 ): Promise<ClaimableJob[]> {
+  // The poller's credentials as of now (when its lookups were deferred): the query that reads
+  // the jobs cannot also say "no rows because nothing is claimable" apart from this.
+  if (input.authVersion !== undefined) {
+    const row = await one<{ version: string }>(q, 'SELECT version FROM auth_version WHERE id = 1');
+    if (Number(row!.version) !== input.authVersion) throw new AuthChangedError();
+  }
   const flagsOn = Object.entries(input.flags)
     .filter(([, on]) => on === true)
     .map(([name]) => name);

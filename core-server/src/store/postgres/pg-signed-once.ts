@@ -18,6 +18,7 @@ import type {
   IdempotentWrite,
   NonceUse,
 } from '../store-types.js';
+import { AuthChangedError } from '../store-types.js';
 import { inTransaction, one, run, type Queryable } from './pg-db.js';
 import { completeJobIn } from './pg-complete-job.js';
 import { claimJobIn } from './pg-jobs.js';
@@ -33,6 +34,36 @@ export async function acceptNonce(q: Queryable, n: NonceUse): Promise<boolean> {
     [n.agentId, n.nonce, n.nowMs, n.nowMs - n.windowMs],
   );
   return accepted !== undefined;
+}
+
+/**
+ * The signer's credentials as of this statement (NonceUse.authVersion, when its lookups were
+ * deferred): `current` is false when the auth version moved since they were answered. Every
+ * write of the statement is made from it, so a false one writes nothing.
+ */
+const AUTH_CURRENT_CTE = `auth AS (
+       SELECT ($5::bigint IS NULL OR version = $5::bigint) AS current
+         FROM auth_version WHERE id = 1)`;
+
+/**
+ * The claim's first statement: acceptNonce, after checking the signer's credentials are still
+ * the ones its lookups were answered as of (AuthChangedError, nothing written, when not).
+ */
+async function acceptNonceIfAuthCurrent(q: Queryable, n: NonceUse): Promise<boolean> {
+  const row = await one<{ auth_current: boolean; nonce_accepted: boolean }>(
+    q,
+    `WITH ${AUTH_CURRENT_CTE},
+     accepted AS (
+       INSERT INTO nonces (agent_id, nonce, seen_at_ms) SELECT $1, $2, $3 FROM auth WHERE current
+       ON CONFLICT (agent_id, nonce) DO UPDATE SET seen_at_ms = excluded.seen_at_ms
+         WHERE nonces.seen_at_ms <= $4
+       RETURNING 1)
+     SELECT (SELECT current FROM auth) AS auth_current,
+            EXISTS (SELECT 1 FROM accepted) AS nonce_accepted`,
+    [n.agentId, n.nonce, n.nowMs, n.nowMs - n.windowMs, n.authVersion ?? null],
+  );
+  if (!row!.auth_current) throw new AuthChangedError();
+  return row!.nonce_accepted;
 }
 
 /** Takes the key for this request, or says what its earlier use answers. */
@@ -70,9 +101,10 @@ export async function claimIdempotencyKey(
 }
 
 /**
- * The nonce accepted and, only when it is, the Idempotency-Key taken (inserted unanswered): one
- * round trip where there were two. `keyTaken` false means the key exists already (or a
- * concurrent request holds it): claimIdempotencyKey then says what its earlier use answers.
+ * The signer's credentials checked (as acceptNonceIfAuthCurrent does), the nonce accepted and,
+ * only when it is, the Idempotency-Key taken (inserted unanswered): one round trip where there
+ * were three. `keyTaken` false means the key exists already (or a concurrent request holds it):
+ * claimIdempotencyKey then says what its earlier use answers.
  */
 async function acceptNonceAndTakeKey(
   q: Queryable,
@@ -80,25 +112,28 @@ async function acceptNonceAndTakeKey(
   idem: IdempotentWrite,
 ): Promise<{ nonceAccepted: boolean; keyTaken: boolean }> {
   const { scope: s } = idem;
-  const row = await one<{ nonce_accepted: boolean; key_taken: boolean }>(
+  const row = await one<{ auth_current: boolean; nonce_accepted: boolean; key_taken: boolean }>(
     q,
-    `WITH accepted AS (
-       INSERT INTO nonces (agent_id, nonce, seen_at_ms) VALUES ($1, $2, $3)
+    `WITH ${AUTH_CURRENT_CTE},
+     accepted AS (
+       INSERT INTO nonces (agent_id, nonce, seen_at_ms) SELECT $1, $2, $3 FROM auth WHERE current
        ON CONFLICT (agent_id, nonce) DO UPDATE SET seen_at_ms = excluded.seen_at_ms
          WHERE nonces.seen_at_ms <= $4
        RETURNING 1),
      taken AS (
        INSERT INTO idempotency_keys (actor, endpoint, idem_key, request_sha256, created_at_ms)
-         SELECT $5, $6, $7, $8, $9 FROM accepted
+         SELECT $6, $7, $8, $9, $10 FROM accepted
        ON CONFLICT DO NOTHING
        RETURNING 1)
-     SELECT EXISTS (SELECT 1 FROM accepted) AS nonce_accepted,
+     SELECT (SELECT current FROM auth) AS auth_current,
+            EXISTS (SELECT 1 FROM accepted) AS nonce_accepted,
             EXISTS (SELECT 1 FROM taken) AS key_taken`,
     [
       n.agentId,
       n.nonce,
       n.nowMs,
       n.nowMs - n.windowMs,
+      n.authVersion ?? null,
       s.actor,
       s.endpoint,
       s.key,
@@ -106,26 +141,28 @@ async function acceptNonceAndTakeKey(
       idem.nowMs,
     ],
   );
+  if (!row!.auth_current) throw new AuthChangedError();
   return { nonceAccepted: row!.nonce_accepted, keyTaken: row!.key_taken };
 }
 
 /**
- * `op` in a transaction whose first statement accepts the nonce (`accept`, which may do more in
- * the same round trip). When `op` throws, the rollback took the nonce with it: it is recorded on
- * its own before the error goes on.
+ * `op` in a transaction whose first statement checks the signer's credentials and accepts the
+ * nonce (`accept`, which may do more in the same round trip). When `op` throws, the rollback took
+ * the nonce with it: it is recorded on its own before the error goes on; when the credentials
+ * changed (AuthChangedError) nothing is recorded, the request runs again once re-authenticated.
  */
 async function withNonce<T>(
   pool: pg.Pool,
   nonce: NonceUse,
   op: (c: pg.PoolClient) => Promise<T>,
-  accept: (c: pg.PoolClient) => Promise<boolean> = (c) => acceptNonce(c, nonce),
+  accept: (c: pg.PoolClient) => Promise<boolean> = (c) => acceptNonceIfAuthCurrent(c, nonce),
 ): Promise<T | { kind: 'nonce_replayed' }> {
   try {
     return await inTransaction(pool, async (c) =>
       (await accept(c)) ? op(c) : { kind: 'nonce_replayed' as const },
     );
   } catch (err) {
-    await acceptNonce(pool, nonce);
+    if (!(err instanceof AuthChangedError)) await acceptNonce(pool, nonce);
     throw err;
   }
 }

@@ -344,6 +344,18 @@ export class PostgresCoreStore implements CoreStore {
 
   // ---- agents and request-signing state ----------------------------------------------------
   /** Through the auth lookup cache: last_seen_at and last_heartbeat_at may lag (listAgents doesn't). */
+  deferAuthCheck(request: object) {
+    this.authLookups.defer(request);
+  }
+  authVersionOf(request: object) {
+    return this.authLookups.versionOf(request);
+  }
+  authChangedSince(request: object) {
+    return this.authLookups.changedSince(request);
+  }
+  recheckAuth(request: object) {
+    this.authLookups.recheck(request);
+  }
   async getAgent(agentId: string, request?: object) {
     return this.authLookups.lookup('agent', agentId, request, async () => {
       const row = await one(this.pool, 'SELECT * FROM agents WHERE agent_id = $1', [agentId]);
