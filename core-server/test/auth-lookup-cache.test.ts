@@ -151,3 +151,33 @@ test('a request is served as of its first lookup; the next request sees a revoca
   assert.equal(await store.findClientByToken('h1', 0, {}), undefined, 'the next request');
   assert.equal(await store.findClientByToken('h1', 0), undefined, 'a lookup for no request');
 });
+
+test('a deferred request reads no auth version; its answers are labelled with the one held', async (t) => {
+  const { dir, db } = await freshDatabase(t);
+  addClientToken(db, 9e15);
+  const store = new SqliteAccountsStore(db);
+  const prepare = db.prepare.bind(db);
+  let versionReads = 0;
+  db.prepare = ((sql: string) => {
+    if (sql.includes('FROM auth_version')) versionReads++;
+    return prepare(sql);
+  }) as typeof db.prepare;
+
+  await store.findClientByToken('h1', 0, {}); // an ordinary request: reads it, fills the cache
+  assert.equal(store.authVersionOf({}), undefined, 'a request with no lookups has no version');
+  versionReads = 0;
+
+  const deferred = {};
+  store.deferAuthCheck(deferred);
+  assert.equal((await store.findClientByToken('h1', 0, deferred))?.client_id, 'c1');
+  assert.equal(versionReads, 0, 'answered from the cache without a read');
+  const asOf = store.authVersionOf(deferred);
+  assert.equal(typeof asOf, 'number');
+  assert.equal(store.authChangedSince(deferred), false, 'nothing changed');
+
+  fromAnotherConnection(dir, `DELETE FROM client_tokens WHERE token_hash = 'h1'`);
+  assert.equal(store.authChangedSince(deferred), true, 'the revocation is seen when asked');
+  store.recheckAuth(deferred);
+  assert.equal(await store.findClientByToken('h1', 0, deferred), undefined, 'rechecked: refused');
+  assert.ok(store.authVersionOf(deferred)! > asOf!, 'labelled with the version read now');
+});
