@@ -71,9 +71,10 @@ test('a job for a file under a folder named like the storage root reaches the ag
 });
 
 test('a poll answer, scrubbed entry by entry as it is built, still hides the root where a path can start', async (t) => {
-  // Polls skip the last pass over the whole answer (http/scrub-paths.ts markScrubbedAsBuilt):
-  // each cached entry was scrubbed once. Text that reads as an absolute path (after a space)
-  // must still not reach the agent, on the first poll and from the cache on the next.
+  // A poll answer is sent as bytes joined from cached entries, past the last pass over text
+  // answers (http/build-app.ts): each entry was scrubbed once, when built. Text that reads as an
+  // absolute path (after a space) must still not reach the agent, on the first poll and from
+  // the cache on the next.
   const core = await startTestCore();
   t.after(() => core.dispose());
   const folder = path.join('INBOX', `shoot ${core.root}`);

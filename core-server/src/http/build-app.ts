@@ -15,7 +15,7 @@ import { registerJobRoutes } from './routes/job-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
 import { checkQuery } from './query-guard.js';
-import { apiPathScrubber, wasScrubbedAsBuilt } from './scrub-paths.js';
+import { apiPathScrubber } from './scrub-paths.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -82,9 +82,11 @@ export function buildApp(ctx: CoreContext, https?: { cert: string; key: string }
     reply.header('x-correlation-id', request.id);
     // API JSON and derived bytes alike: browsers must not guess another type (e.g. HTML).
     reply.header('x-content-type-options', 'nosniff');
+    // Bytes go as they are: derived files, and the poll answer, whose entries were scrubbed as
+    // they were built and cached (routes/job-routes.ts). Every text answer is scrubbed here.
     if (typeof payload !== 'string') return payload;
     const failed = reply.statusCode >= 400;
-    return !failed && wasScrubbedAsBuilt(reply) ? payload : scrub(payload, { anywhere: failed });
+    return scrub(payload, { anywhere: failed });
   });
 
   app.setErrorHandler((error, request, reply) => {

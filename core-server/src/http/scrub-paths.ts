@@ -16,22 +16,6 @@ const NAME_CHAR = /[\p{L}\p{N}._~-]/u;
 
 export type PathScrub = (text: string, opts?: { anywhere?: boolean }) => string;
 
-const scrubbedAsBuilt = new WeakSet<object>();
-
-/**
- * The reply's success answer was scrubbed piece by piece as it was built, so the last pass over
- * the whole text is skipped. A poll answer is up to 500 jobs (~170 KB); its entries are cached
- * and scrubbed once each, where searching the joined text for every root on every poll was
- * ~1.5 % of core-server's CPU under agent load. An error answer is scrubbed whatever this says.
- */
-export function markScrubbedAsBuilt(reply: object): void {
-  scrubbedAsBuilt.add(reply);
-}
-
-export function wasScrubbedAsBuilt(reply: object): boolean {
-  return scrubbedAsBuilt.has(reply);
-}
-
 const scrubbers = new WeakMap<object, PathScrub>();
 
 /** The API's scrubber for the server's two directories, one per options object. */

@@ -22,11 +22,15 @@ import {
 import { withAuthCheckedAtCommit } from '../auth-at-commit.js';
 import { parseBody } from '../parse-body.js';
 import { requireClient } from '../request-actor.js';
-import { apiPathScrubber, markScrubbedAsBuilt } from '../scrub-paths.js';
+import { apiPathScrubber } from '../scrub-paths.js';
 import { signedAgentWrite, touchAgent } from '../signed-agent-write.js';
 import { wireJob } from '../wire-views.js';
 
 type JobParams = { Params: { job_id: string } };
+
+const OPEN_LIST = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE_LIST = Buffer.from(']');
 
 /**
  * A submit that can take the one-commit path: a usable Idempotency-Key and lock token, a body
@@ -82,17 +86,18 @@ function offerSpreader(ctx: CoreContext): OfferSpreader {
 
 export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void {
   // The claimable index hands out the same frozen job records until a job or its asset changes,
-  // so each poll entry is serialized and scrubbed of server paths once, not once per poll (polls
-  // return up to 500 jobs).
+  // so each poll entry is serialized, scrubbed of server paths and encoded once, not once per
+  // poll (polls return up to 500 jobs, ~170 KB). The answer is those bytes joined: a string
+  // answer cost another pass to measure it and one to encode it, ~15 µs of a 200-job poll.
   const scrub = apiPathScrubber(ctx.options);
-  const wireCache = new WeakMap<JobRecord, string>();
-  const wireJson = ({ job, asset }: ClaimableJob) => {
-    let json = wireCache.get(job);
-    if (json === undefined) {
-      json = scrub(JSON.stringify(wireJob(job, asset, ctx.options.storageId)));
-      wireCache.set(job, json);
+  const wireCache = new WeakMap<JobRecord, Buffer>();
+  const wireBytes = ({ job, asset }: ClaimableJob) => {
+    let bytes = wireCache.get(job);
+    if (bytes === undefined) {
+      bytes = Buffer.from(scrub(JSON.stringify(wireJob(job, asset, ctx.options.storageId))));
+      wireCache.set(job, bytes);
     }
-    return json;
+    return bytes;
   };
 
   /** The poll's agent and its claimable jobs, its credentials checked in the poll's read. */
@@ -123,9 +128,13 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
       agent.agent_id,
       nowMs,
     );
-    const answer = `[${spread.map(wireJson).join(',')}]`;
-    markScrubbedAsBuilt(reply);
-    return reply.type('application/json; charset=utf-8').send(answer);
+    const parts: Buffer[] = [OPEN_LIST];
+    spread.forEach((entry, i) => {
+      if (i > 0) parts.push(COMMA);
+      parts.push(wireBytes(entry));
+    });
+    parts.push(CLOSE_LIST);
+    return reply.type('application/json; charset=utf-8').send(Buffer.concat(parts));
   });
 
   /**
