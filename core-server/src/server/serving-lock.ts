@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
-export const SERVING_LOCK_FILE = 'core.serving.lock';
+const SERVING_LOCK_FILE = 'core.serving.lock';
 const OWNER_FILE = 'core.serving.owner';
 
 export interface ServingLock {
