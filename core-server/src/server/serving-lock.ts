@@ -1,8 +1,8 @@
 // One serving core-server per SQLite data directory, enforced. With SQLite this process is the
 // leader from start to close (./leadership.ts): a second server on the same database would also
 // scan, sweep, and take the first one's in-flight moves and purges for a dead process's and
-// "recover" them while the first is still moving those files; its nonce and attempt-budget
-// bookkeeping would not see the first one's either. The operator CLI still opens the database
+// "recover" them while the first is still moving those files; its attempt budgets (kept in
+// memory) would not see the first one's either. The operator CLI still opens the database
 // beside a running server; only `serve` takes this lock.
 //
 // The lock is an exclusive SQLite transaction held open on a small file of its own: SQLite's
