@@ -164,20 +164,24 @@ test('a deferred request reads no auth version; its answers are labelled with th
   }) as typeof db.prepare;
 
   await store.findClientByToken('h1', 0, {}); // an ordinary request: reads it, fills the cache
-  assert.equal(store.authVersionOf({}), undefined, 'a request with no lookups has no version');
+  assert.equal(
+    store.authChecks.versionOf({}),
+    undefined,
+    'a request with no lookups has no version',
+  );
   versionReads = 0;
 
   const deferred = {};
-  store.deferAuthCheck(deferred);
+  store.authChecks.defer(deferred);
   assert.equal((await store.findClientByToken('h1', 0, deferred))?.client_id, 'c1');
   assert.equal(versionReads, 0, 'answered from the cache without a read');
-  const asOf = store.authVersionOf(deferred);
+  const asOf = store.authChecks.versionOf(deferred);
   assert.equal(typeof asOf, 'number');
-  assert.equal(store.authChangedSince(deferred), false, 'nothing changed');
+  assert.equal(store.authChecks.changedSince(deferred), false, 'nothing changed');
 
   fromAnotherConnection(dir, `DELETE FROM client_tokens WHERE token_hash = 'h1'`);
-  assert.equal(store.authChangedSince(deferred), true, 'the revocation is seen when asked');
-  store.recheckAuth(deferred);
+  assert.equal(store.authChecks.changedSince(deferred), true, 'the revocation is seen when asked');
+  store.authChecks.recheck(deferred);
   assert.equal(await store.findClientByToken('h1', 0, deferred), undefined, 'rechecked: refused');
-  assert.ok(store.authVersionOf(deferred)! > asOf!, 'labelled with the version read now');
+  assert.ok(store.authChecks.versionOf(deferred)! > asOf!, 'labelled with the version read now');
 });

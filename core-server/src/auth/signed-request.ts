@@ -93,7 +93,7 @@ export async function verifySignedRequest(
   const path = stripQuery(request.raw.url ?? '');
   const reject = async (reason: string): Promise<never> => {
     // A deferred request's lookups may predate a re-key: refuse only on current credentials.
-    if (await ctx.store.authChangedSince?.(request)) throw new AuthChangedError();
+    if (await ctx.store.authChecks?.changedSince(request)) throw new AuthChangedError();
     return rejectSignedRequest(ctx, request, clientId, agentId, reason);
   };
 
@@ -137,7 +137,7 @@ export async function verifySignedRequest(
     nonce,
     nowMs: ctx.clock(),
     windowMs: NONCE_WINDOW_MS,
-    authVersion: ctx.store.authVersionOf?.(request),
+    authVersion: ctx.store.authChecks?.versionOf(request),
   };
   if (deferNonce) return { agentId, fingerprint: key.fingerprint, agent, nonce: use };
   if (!(await ctx.store.rememberNonce(agentId, nonce, use.nowMs, NONCE_WINDOW_MS))) {

@@ -1,6 +1,6 @@
 // The job loop's requests (poll, claim, submit) are authenticated from the lookup cache without
 // first reading whether it is current: the store checks that where the request takes effect,
-// inside the claim's or the submit's transaction or the poll's read (CoreStore.deferAuthCheck).
+// inside the claim's or the submit's transaction or the poll's read (CoreStore.authChecks).
 // Reading it up front as well cost ~14 µs per request, the largest single SQLite cost of a job
 // cycle (docs/core-performance.md), and still let a revocation commit between that read and the
 // write. When the credentials changed in between, nothing was written: the request is
@@ -18,7 +18,7 @@ export async function withAuthCheckedAtCommit<T>(
   request: FastifyRequest,
   run: () => Promise<T>,
 ): Promise<T> {
-  ctx.store.deferAuthCheck?.(request);
+  ctx.store.authChecks?.defer(request);
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
@@ -32,7 +32,7 @@ export async function withAuthCheckedAtCommit<T>(
           true,
         );
       }
-      ctx.store.recheckAuth?.(request);
+      ctx.store.authChecks?.recheck(request);
     }
   }
 }

@@ -26,6 +26,7 @@ import type {
 import type { AssetRecords, MoveJournal } from '../moves/index.js';
 import type { OpsStore } from './ops-store.js';
 import type { AttemptBudgets } from '../auth/attempt-budgets.js';
+import type { DeferredAuthChecks } from './auth-lookup-entries.js';
 import type {
   AgentRecord,
   AssetRecord,
@@ -156,7 +157,7 @@ export interface CoreStore {
    * `request` (on this and the two agent lookups below): the request the lookup is for. A store
    * that keeps lookups in memory checks they are current once per request, at its first lookup;
    * the request is then served as of that moment (a revocation committed after it takes effect
-   * from the next request on), unless it was deferred (deferAuthCheck).
+   * from the next request on), unless it was deferred (authChecks).
    */
   findClientByToken(
     tokenHash: string,
@@ -166,22 +167,13 @@ export interface CoreStore {
 
   getAgent(agentId: string, request?: object): Promise<AgentRecord | undefined>;
   /**
-   * Optional, with the three below (a store that keeps lookups in memory): the request's lookups
-   * are answered from memory without first reading whether they are current. The job routes
-   * that call it hand authVersionOf to a verb that checks it where the request takes effect
-   * (NonceUse.authVersion, ListClaimableJobsInput.authVersion), so a revocation committed at
-   * any time before that refuses the request (AuthChangedError, then recheckAuth and again).
+   * Optional (a store that keeps lookups in memory): the job routes defer a request's auth check
+   * (its lookups answered from memory without first reading whether they are current) and hand
+   * `versionOf` to a verb that checks it where the request takes effect (NonceUse.authVersion,
+   * ListClaimableJobsInput.authVersion), so a revocation committed at any time before that
+   * refuses the request (AuthChangedError, then `recheck` and again).
    */
-  deferAuthCheck?(request: object): void;
-  /** The auth version the request's lookups were answered as of (undefined before any). */
-  authVersionOf?(request: object): number | undefined;
-  /**
-   * For a deferred request about to be refused on what its lookups said: true when the
-   * credentials changed since (the refusal may rest on a stale answer; recheck and retry).
-   */
-  authChangedSince?(request: object): boolean | Promise<boolean>;
-  /** The request's next lookups read the auth version first, as an undeferred request's do. */
-  recheckAuth?(request: object): void;
+  readonly authChecks?: DeferredAuthChecks;
   saveAgent(agent: AgentRecord): Promise<void>;
   touchAgent(agentId: string, nowMs: number): Promise<void>;
   listAgents(): Promise<AgentRecord[]>;

@@ -38,7 +38,7 @@ export interface ListClaimableJobsInput {
   limit: number;
   nowMs: number;
   /**
-   * The auth version the poller's lookups were answered as of (CoreStore.authVersionOf): a store
+   * The auth version the poller's lookups were answered as of (CoreStore.authChecks): a store
    * that has one checks it in the poll's own read and throws AuthChangedError when it moved.
    */
   authVersion?: number;
@@ -95,7 +95,7 @@ export interface NonceUse {
   windowMs: number;
   /**
    * The auth version the signer's bearer and agent lookups were answered as of
-   * (CoreStore.authVersionOf). A store that has one checks it inside the write's own transaction,
+   * (CoreStore.authChecks). A store that has one checks it inside the write's own transaction,
    * before the nonce, and throws AuthChangedError (nothing written) when it moved.
    */
   authVersion?: number;
@@ -104,7 +104,7 @@ export interface NonceUse {
 /**
  * The credentials a request was authenticated with changed (a token revoked, an agent re-keyed)
  * between its lookups and the moment it would have committed. Nothing was written; the caller
- * authenticates again from the database (CoreStore.recheckAuth) and retries. Never on the wire.
+ * authenticates again from the database (CoreStore.authChecks) and retries. Never on the wire.
  */
 export class AuthChangedError extends Error {
   constructor() {

@@ -111,7 +111,7 @@ export function registerJobRoutes(api: FastifyInstance, ctx: CoreContext): void 
       flags: ctx.flags,
       limit,
       nowMs,
-      authVersion: ctx.store.authVersionOf?.(request),
+      authVersion: ctx.store.authChecks?.versionOf(request),
     });
     return { agent, claimable };
   };

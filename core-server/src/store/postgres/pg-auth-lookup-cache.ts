@@ -6,7 +6,7 @@
 // replica from the first request that starts after the commit. (LISTEN/NOTIFY would not do: it
 // arrives after the commit, so a request in between would still be served from the old entry.)
 //
-// As on SQLite, the job loop's requests can be deferred (CoreStore.deferAuthCheck): answered as of
+// As on SQLite, the job loop's requests can be deferred (CoreStore.authChecks): answered as of
 // the version the cache holds, with no round trip, and the version compared again by the
 // statement that takes the request's nonce (./pg-signed-once.ts) or right before the poll's
 // query. Without SQLite's single writer, a revocation can still commit while that statement
@@ -20,23 +20,20 @@
 //   not be kept under the newer version.
 import type pg from 'pg';
 import {
+  AnsweredAsOf,
   AuthLookupEntries,
   type AuthLookupKind,
   type AuthLookupKinds,
+  type DeferredAuthChecks,
 } from '../auth-lookup-entries.js';
 import { one } from './pg-db.js';
 
-export class PgAuthLookupCache {
+export class PgAuthLookupCache implements DeferredAuthChecks {
   private version: bigint | undefined;
   /** Bumped each time the cache is emptied. */
   private generation = 0;
   private readonly entries = new AuthLookupEntries();
-  /**
-   * The version each request's lookups were answered as of: the one read at its first lookup,
-   * or for a deferred request the one the cache held then. Its later lookups trust it.
-   */
-  private readonly answeredAsOf = new WeakMap<object, bigint>();
-  private readonly deferred = new WeakSet<object>();
+  private readonly requests = new AnsweredAsOf<bigint>();
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -56,35 +53,27 @@ export class PgAuthLookupCache {
   }
 
   defer(request: object): void {
-    this.deferred.add(request);
+    this.requests.defer(request);
   }
 
   versionOf(request: object): number | undefined {
-    const asOf = this.answeredAsOf.get(request);
+    const asOf = this.requests.of(request);
     return asOf === undefined ? undefined : Number(asOf);
   }
 
   async changedSince(request: object): Promise<boolean> {
-    const asOf = this.answeredAsOf.get(request);
-    if (!this.deferred.has(request) || asOf === undefined) return false;
-    return (await this.readVersion()) !== asOf;
+    const asOf = this.requests.ofDeferred(request);
+    return asOf !== undefined && (await this.readVersion()) !== asOf;
   }
 
   recheck(request: object): void {
-    this.deferred.delete(request);
-    this.answeredAsOf.delete(request);
+    this.requests.recheck(request);
   }
 
   private async check(request: object | undefined): Promise<void> {
-    if (request) {
-      if (this.answeredAsOf.has(request)) return;
-      if (this.deferred.has(request) && this.version !== undefined) {
-        this.answeredAsOf.set(request, this.version);
-        return;
-      }
-    }
+    if (request && this.requests.trusted(request, this.version)) return;
     const version = await this.readVersion();
-    if (request && !this.answeredAsOf.has(request)) this.answeredAsOf.set(request, version);
+    if (request) this.requests.read(request, version);
   }
 
   /** The version now; a newer one than the cache's empties it (an older answer changes nothing). */

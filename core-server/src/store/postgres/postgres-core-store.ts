@@ -78,7 +78,7 @@ import { indexAssetName, searchCondition } from './pg-search.js';
 import { groupDerived } from '../records.js';
 import { PgAttemptBudgets } from './pg-attempt-budgets.js';
 import { PgAuthLookupCache } from './pg-auth-lookup-cache.js';
-import { unexpiredClient } from '../auth-lookup-entries.js';
+import { unexpiredClient, type DeferredAuthChecks } from '../auth-lookup-entries.js';
 
 /** A scan that adds or readies this many assets refreshes the planner's statistics. */
 const ANALYZE_AFTER_ROWS = 500;
@@ -92,6 +92,10 @@ export class PostgresCoreStore implements CoreStore {
   readonly moveJournal: PgMoveJournal;
   readonly ops: PgOpsStore;
   private readonly authLookups: PgAuthLookupCache;
+  /** The job routes' deferred auth checks: the lookup cache itself. */
+  get authChecks(): DeferredAuthChecks {
+    return this.authLookups;
+  }
 
   private constructor(readonly pool: pg.Pool) {
     this.moveJournal = new PgMoveJournal(pool);
@@ -344,18 +348,6 @@ export class PostgresCoreStore implements CoreStore {
 
   // ---- agents and request-signing state ----------------------------------------------------
   /** Through the auth lookup cache: last_seen_at and last_heartbeat_at may lag (listAgents doesn't). */
-  deferAuthCheck(request: object) {
-    this.authLookups.defer(request);
-  }
-  authVersionOf(request: object) {
-    return this.authLookups.versionOf(request);
-  }
-  authChangedSince(request: object) {
-    return this.authLookups.changedSince(request);
-  }
-  recheckAuth(request: object) {
-    this.authLookups.recheck(request);
-  }
   async getAgent(agentId: string, request?: object) {
     return this.authLookups.lookup('agent', agentId, request, async () => {
       const row = await one(this.pool, 'SELECT * FROM agents WHERE agent_id = $1', [agentId]);

@@ -16,9 +16,11 @@
 // snapshot), and a revocation committed while the request ran cannot slip past it.
 import type { Database } from 'better-sqlite3';
 import {
+  AnsweredAsOf,
   AuthLookupEntries,
   type AuthLookupKind,
   type AuthLookupKinds,
+  type DeferredAuthChecks,
 } from '../auth-lookup-entries.js';
 
 /** The version every change to clients, client tokens and agent identities bumps. */
@@ -27,15 +29,10 @@ export function currentAuthVersion(db: Database): number {
     .version;
 }
 
-export class AuthLookupCache {
+export class AuthLookupCache implements DeferredAuthChecks {
   private version: number | undefined;
   private readonly entries = new AuthLookupEntries();
-  /**
-   * The version each request's lookups were answered as of: the one read at its first lookup,
-   * or for a deferred request the one the cache held then. Its later lookups trust it.
-   */
-  private readonly answeredAsOf = new WeakMap<object, number>();
-  private readonly deferred = new WeakSet<object>();
+  private readonly requests = new AnsweredAsOf<number>();
 
   constructor(private readonly db: Database) {}
 
@@ -55,41 +52,31 @@ export class AuthLookupCache {
   }
 
   defer(request: object): void {
-    this.deferred.add(request);
+    this.requests.defer(request);
   }
 
   versionOf(request: object): number | undefined {
-    return this.answeredAsOf.get(request);
+    return this.requests.of(request);
   }
 
   changedSince(request: object): boolean {
-    const asOf = this.answeredAsOf.get(request);
-    if (!this.deferred.has(request) || asOf === undefined) return false;
-    return this.readVersion() !== asOf;
+    const asOf = this.requests.ofDeferred(request);
+    return asOf !== undefined && this.readVersion() !== asOf;
   }
 
   recheck(request: object): void {
-    this.deferred.delete(request);
-    this.answeredAsOf.delete(request);
+    this.requests.recheck(request);
   }
 
   /**
    * Reads the version (once per request, none for a deferred one once the cache holds a
-   * version); a change empties the cache. False inside a transaction. A request answered as of
-   * a version earlier needs no read: the cache only ever moves forward (emptied, then filled from
-   * the database), so it holds nothing older than that version.
+   * version: AnsweredAsOf.trusted); a change empties the cache. False inside a transaction.
    */
   private usable(request: object | undefined): boolean {
     if (this.db.inTransaction) return false;
-    if (request) {
-      if (this.answeredAsOf.has(request)) return true;
-      if (this.deferred.has(request) && this.version !== undefined) {
-        this.answeredAsOf.set(request, this.version);
-        return true;
-      }
-    }
+    if (request && this.requests.trusted(request, this.version)) return true;
     const version = this.readVersion();
-    if (request) this.answeredAsOf.set(request, version);
+    if (request) this.requests.read(request, version);
     return true;
   }
 

@@ -8,7 +8,7 @@ import { CoreError, notFound } from '../../errors/core-error.js';
 import type { AgentJobDigest, DeviceFlowWithRequester } from '../core-store.js';
 import type { AgentRecord, ClientRecord, DeviceFlowRecord, UserRecord } from '../records.js';
 import { AuthLookupCache } from './auth-lookup-cache.js';
-import { unexpiredClient } from '../auth-lookup-entries.js';
+import { unexpiredClient, type DeferredAuthChecks } from '../auth-lookup-entries.js';
 import { acceptNonce } from './jobs/signed-once.js';
 import { mapAgent, mapJob } from './row-mappers.js';
 
@@ -21,6 +21,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export class SqliteAccountsStore {
   private readonly authLookups: AuthLookupCache;
+  /** The job routes' deferred auth checks: the lookup cache itself. */
+  get authChecks(): DeferredAuthChecks {
+    return this.authLookups;
+  }
   constructor(readonly db: Database) {
     this.authLookups = new AuthLookupCache(db);
   }
@@ -232,18 +236,6 @@ export class SqliteAccountsStore {
         Row | undefined;
       return row ? mapAgent(row) : undefined;
     });
-  }
-  deferAuthCheck(request: object) {
-    this.authLookups.defer(request);
-  }
-  authVersionOf(request: object) {
-    return this.authLookups.versionOf(request);
-  }
-  authChangedSince(request: object) {
-    return this.authLookups.changedSince(request);
-  }
-  recheckAuth(request: object) {
-    this.authLookups.recheck(request);
   }
   async saveAgent(a: AgentRecord) {
     this.db
