@@ -26,7 +26,13 @@ import {
   type AuthLookupKinds,
   type DeferredAuthChecks,
 } from '../auth-lookup-entries.js';
-import { one } from './pg-db.js';
+import { one, type Queryable } from './pg-db.js';
+
+/** The version every change to clients, client tokens and agent identities bumps. */
+export async function pgAuthVersion(q: Queryable): Promise<bigint> {
+  const row = await one<{ version: string }>(q, 'SELECT version FROM auth_version WHERE id = 1');
+  return BigInt(row!.version);
+}
 
 export class PgAuthLookupCache implements DeferredAuthChecks {
   private version: bigint | undefined;
@@ -78,11 +84,7 @@ export class PgAuthLookupCache implements DeferredAuthChecks {
 
   /** The version now; a newer one than the cache's empties it (an older answer changes nothing). */
   private async readVersion(): Promise<bigint> {
-    const row = await one<{ version: string }>(
-      this.pool,
-      'SELECT version FROM auth_version WHERE id = 1',
-    );
-    const version = BigInt(row!.version);
+    const version = await pgAuthVersion(this.pool);
     if (this.version === undefined || version > this.version) {
       this.version = version;
       this.generation++;

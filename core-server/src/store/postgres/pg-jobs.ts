@@ -28,6 +28,7 @@ import { all, inTransaction, one, run, type Queryable, type Row } from './pg-db.
 import { AuthChangedError } from '../store-types.js';
 import { assertClaimAllowed } from '../job-rules.js';
 import { checkLease } from './pg-lease-check.js';
+import { pgAuthVersion } from './pg-auth-lookup-cache.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -55,8 +56,7 @@ export async function listClaimableJobs(
   // The poller's credentials as of now (when its lookups were deferred): the query that reads
   // the jobs cannot also say "no rows because nothing is claimable" apart from this.
   if (input.authVersion !== undefined) {
-    const row = await one<{ version: string }>(q, 'SELECT version FROM auth_version WHERE id = 1');
-    if (Number(row!.version) !== input.authVersion) throw new AuthChangedError();
+    if (Number(await pgAuthVersion(q)) !== input.authVersion) throw new AuthChangedError();
   }
   const flagsOn = Object.entries(input.flags)
     .filter(([, on]) => on === true)
